@@ -1,0 +1,125 @@
+"""Asyncio workers sharing one client: bounded concurrency and graceful cancellation.
+
+A fixed number of worker tasks take questions from a queue and ask an assistant; all of them share
+one ``AsyncPinecone`` (one connection pool). Ctrl-C (or a deadline) cancels the workers cleanly:
+in-flight requests are abandoned, connections are released and the client is closed.
+
+Run it against the embedded emulator::
+
+    python examples/workers.py --emulator --questions 200 --workers 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import time
+
+import attrs
+
+import aiopinecone
+
+
+@attrs.define
+class Tally:
+    """What the workers did."""
+
+    answered: int = 0
+    failed: int = 0
+    errors: dict[str, int] = attrs.field(factory=dict)
+
+
+async def worker(
+    client: aiopinecone.AsyncPinecone,
+    assistant: str,
+    questions: asyncio.Queue[str],
+    tally: Tally,
+) -> None:
+    """Answer questions until the queue is empty; one failure does not stop the worker."""
+    while True:
+        try:
+            question = questions.get_nowait()
+        except asyncio.QueueEmpty:
+            return
+        try:
+            await client.assistants.context(assistant_name=assistant, query=question)
+        except aiopinecone.PineconeError as error:
+            tally.failed += 1
+            name = type(error).__name__
+            tally.errors[name] = tally.errors.get(name, 0) + 1
+        else:
+            tally.answered += 1
+        finally:
+            questions.task_done()
+
+
+async def run_workers(
+    client: aiopinecone.AsyncPinecone,
+    *,
+    assistant: str,
+    questions: list[str],
+    workers: int,
+    deadline: float | None = None,
+) -> Tally:
+    """Run ``workers`` tasks over ``questions``; stop early (cancelling cleanly) at ``deadline``."""
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for question in questions:
+        queue.put_nowait(question)
+    tally = Tally()
+    try:
+        async with asyncio.timeout(deadline), asyncio.TaskGroup() as group:
+            for _ in range(workers):
+                group.create_task(worker(client, assistant, queue, tally))
+    except TimeoutError:
+        pass  # the TaskGroup has already cancelled and awaited every worker
+    return tally
+
+
+async def _main(args: argparse.Namespace) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        if args.emulator:
+            from aiopinecone.emulator import Emulator
+
+            emulator = await stack.enter_async_context(Emulator(api_keys=("demo-key",)))
+            client = await stack.enter_async_context(
+                aiopinecone.AsyncPinecone(api_key="demo-key", host=emulator.url)
+            )
+            await client.assistants.create(name="docs", wait=True)
+            await client.assistants.upload_file(
+                assistant_name="docs",
+                file=b"Workers share one pool. Cancellation releases every connection.",
+                file_name="notes.txt",
+                wait=True,
+            )
+        else:
+            client = await stack.enter_async_context(aiopinecone.AsyncPinecone())
+        questions = [f"question {i} about connections" for i in range(args.questions)]
+        started = time.perf_counter()
+        tally = await run_workers(
+            client,
+            assistant=args.assistant,
+            questions=questions,
+            workers=args.workers,
+            deadline=args.deadline,
+        )
+        elapsed = time.perf_counter() - started
+        print(
+            f"answered {tally.answered}, failed {tally.failed} {tally.errors or ''}"
+            f" in {elapsed:.2f}s with {args.workers} workers"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="asyncio workers sharing one aiopinecone client")
+    parser.add_argument("--emulator", action="store_true", help="run against a local emulator")
+    parser.add_argument("--assistant", default="docs")
+    parser.add_argument("--questions", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=10)
+    parser.add_argument("--deadline", type=float, default=None, help="seconds before cancelling")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_main(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
