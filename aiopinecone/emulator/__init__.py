@@ -1,0 +1,13 @@
+"""A local Pinecone Assistant API: control plane, data plane and evaluation on one origin.
+
+Run it in process (``async with Emulator() as emu``), in a thread for synchronous code
+(``with Emulator().in_thread() as emu``), from the command line
+(``python -m aiopinecone.emulator --port 8765``), or through the pytest fixture
+``pinecone_emulator`` (installed with the package as a pytest plugin).
+"""
+
+from ._config import EmulatorConfig
+from ._server import Emulator, ThreadedEmulator
+from ._store import FAIL_MARKER, Store
+
+__all__ = ["FAIL_MARKER", "Emulator", "EmulatorConfig", "Store", "ThreadedEmulator"]
