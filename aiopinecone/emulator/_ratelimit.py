@@ -1,0 +1,342 @@
+"""Per-operation-class rate limits, as Pinecone applies them per project and per minute.
+
+Algorithm: a sliding-window log per operation class. A request is accepted iff fewer than
+``limit`` requests of its class were accepted during the last ``60 * time_scale`` seconds; the
+timestamps of accepted requests are kept (at most ``limit`` per class), rejected requests are not
+counted. So a burst of ``limit`` requests passes at once (as it does against the real API after a
+quiet minute), any window of one "minute" never holds more than ``limit`` accepted requests, and a
+rejected request's ``Retry-After`` is exactly when the oldest accepted request leaves the window:
+a client that waits that long is accepted then (unless someone else took the slot), so a client
+that honours ``Retry-After`` can run at the limit.
+
+A rejection is ``429`` with the ``RESOURCE_EXHAUSTED`` envelope, ``Retry-After`` in whole seconds
+rounded up (RFC 9110 ``delay-seconds``; at least 1) and ``X-Emulator-Retry-After-Ms`` with the
+exact wait in milliseconds, rounded up, for time-scaled tests where a "minute" is shorter than a
+second.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Final
+
+import attrs
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from ._errors import error_response
+
+ADMIN_PREFIX: Final = "/__emulator/"
+
+ASSISTANTS_READ: Final = "assistants_read"
+ASSISTANTS_WRITE: Final = "assistants_write"
+ASSISTANTS_DELETE: Final = "assistants_delete"
+FILES_READ: Final = "files_read"
+FILES_UPLOAD: Final = "files_upload"
+FILES_DELETE: Final = "files_delete"
+OTHER: Final = "other"
+
+OPERATION_CLASSES: Final = (
+    ASSISTANTS_READ,
+    ASSISTANTS_WRITE,
+    ASSISTANTS_DELETE,
+    FILES_READ,
+    FILES_UPLOAD,
+    FILES_DELETE,
+    OTHER,
+)
+"""Every operation class, in a stable order."""
+
+PRESETS: Final[Mapping[str, Mapping[str, int]]] = MappingProxyType(
+    {
+        "starter": MappingProxyType(
+            {
+                ASSISTANTS_READ: 40,
+                ASSISTANTS_WRITE: 20,
+                ASSISTANTS_DELETE: 20,
+                FILES_READ: 100,
+                FILES_UPLOAD: 5,
+                FILES_DELETE: 5,
+            }
+        ),
+        "standard": MappingProxyType(
+            {
+                ASSISTANTS_READ: 100,
+                ASSISTANTS_WRITE: 50,
+                ASSISTANTS_DELETE: 50,
+                FILES_READ: 300,
+                FILES_UPLOAD: 20,
+                FILES_DELETE: 20,
+            }
+        ),
+        "enterprise": MappingProxyType(
+            {
+                ASSISTANTS_READ: 500,
+                ASSISTANTS_WRITE: 100,
+                ASSISTANTS_DELETE: 100,
+                FILES_READ: 6000,
+                FILES_UPLOAD: 300,
+                FILES_DELETE: 300,
+            }
+        ),
+        "unlimited": MappingProxyType({}),
+    }
+)
+"""Requests per minute of each plan (DESIGN.md §3). A class not named is unlimited."""
+
+OP_CLASS_KEY: Final = web.RequestKey("aiopinecone_emulator_op_class", str)
+"""Request key caching the request's operation class (set by the first middleware that needs it)."""
+
+RATE_LIMITED_KEY: Final = web.RequestKey("aiopinecone_emulator_rate_limited", bool)
+"""Request key set to True when the rate limiter rejected the request."""
+
+RETRY_AFTER_MS_HEADER: Final = "X-Emulator-Retry-After-Ms"
+
+
+def operation_class(method: str, path: str) -> str:
+    """The rate-limit class of ``method path`` (one of :data:`OPERATION_CLASSES`).
+
+    ``/assistant/assistants[/{name}]``: GET ``assistants_read``, POST/PATCH/PUT
+    ``assistants_write``, DELETE ``assistants_delete``. ``/assistant/files/{name}[/{id}]`` and
+    ``/assistant/operations/...``: GET ``files_read``, POST/PUT ``files_upload``, DELETE
+    ``files_delete``. Everything else (chat, context, evaluation, admin, unknown routes):
+    ``other``.
+    """
+    if not path.startswith("/assistant/"):
+        return OTHER
+    parts = path.split("/")
+    # ["", "assistant", <area>, ...]; a trailing slash leaves an empty last part.
+    if parts[-1] == "" and len(parts) > 3:
+        parts.pop()
+    area = parts[2]
+    depth = len(parts) - 3  # path segments after the area
+    if area == "assistants" and depth <= 1:
+        if method == "GET":
+            return ASSISTANTS_READ
+        if method == "DELETE":
+            return ASSISTANTS_DELETE if depth == 1 else OTHER
+        if method in ("POST", "PATCH", "PUT"):
+            return ASSISTANTS_WRITE
+        return OTHER
+    if area == "files" and 1 <= depth <= 2:
+        if method == "GET":
+            return FILES_READ
+        if method in ("POST", "PUT"):
+            return FILES_UPLOAD
+        if method == "DELETE":
+            return FILES_DELETE
+        return OTHER
+    if area == "operations" and 1 <= depth <= 2 and method == "GET":
+        return FILES_READ
+    return OTHER
+
+
+def request_operation_class(request: web.BaseRequest) -> str:
+    """The request's operation class, computed once and cached on the request."""
+    op = request.get(OP_CLASS_KEY)
+    if op is None:
+        op = operation_class(request.method, request.path)
+        request[OP_CLASS_KEY] = op
+    return op
+
+
+@attrs.define
+class ClassCounters:
+    """How many requests of one operation class the limiter accepted and rejected."""
+
+    accepted: int = 0
+    rejected: int = 0
+
+
+@attrs.frozen
+class Decision:
+    """The limiter's answer for one request: accepted, or the wait before a retry can pass."""
+
+    accepted: bool
+    retry_after: float = 0.0
+    """Seconds until a request of this class would be accepted (0 when accepted)."""
+    limit: int | None = None
+
+
+_ACCEPT: Final = Decision(True)
+
+
+def _check_limits(limits: object) -> tuple[str | None, dict[str, int]]:
+    if isinstance(limits, str):
+        preset = PRESETS.get(limits)
+        if preset is None:
+            raise ValueError(
+                f"unknown rate-limit preset {limits!r}: use one of {', '.join(PRESETS)} "
+                "or a mapping of operation class to requests per minute"
+            )
+        return limits, dict(preset)
+    if not isinstance(limits, Mapping):
+        raise TypeError(f"rate limits must be a preset name or a mapping, got {limits!r}")
+    checked: dict[str, int] = {}
+    for op, limit in limits.items():
+        if op not in OPERATION_CLASSES:
+            raise ValueError(
+                f"unknown operation class {op!r}: use one of {', '.join(OPERATION_CLASSES)}"
+            )
+        if limit is None:
+            continue
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ValueError(f"the limit of {op} must be an int >= 0 or None, got {limit!r}")
+        checked[op] = limit
+    return None, checked
+
+
+def _check_scale(time_scale: float) -> float:
+    if isinstance(time_scale, bool) or not isinstance(time_scale, int | float):
+        raise TypeError(f"time_scale must be a number, got {time_scale!r}")
+    if not math.isfinite(time_scale) or time_scale <= 0:
+        raise ValueError(f"time_scale must be a finite number > 0, got {time_scale!r}")
+    return float(time_scale)
+
+
+class RateLimiter:
+    """Per-operation-class request limits per (scaled) minute, with counters.
+
+    ``limits`` is a preset (``starter``, ``standard``, ``enterprise``, ``unlimited``) or a
+    mapping of operation class to requests per minute (a class left out is unlimited; ``0``
+    rejects every request of the class). A "minute" lasts ``60 * time_scale`` real seconds.
+    ``clock`` returns monotonic seconds (tests of the algorithm can pass their own).
+
+    ``middleware`` is the aiohttp middleware: it rejects a request over its class's limit with
+    429 ``RESOURCE_EXHAUSTED`` and ``Retry-After``; admin routes (``/__emulator/``) pass through
+    uncounted.
+    """
+
+    def __init__(
+        self,
+        limits: str | Mapping[str, int | None] = "unlimited",
+        time_scale: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._clock = clock
+        self._preset, self._limits = _check_limits(limits)
+        self._window = 60.0 * _check_scale(time_scale)
+        self._time_scale = float(time_scale)
+        self._accepted_at: dict[str, deque[float]] = {op: deque() for op in OPERATION_CLASSES}
+        self.counters: dict[str, ClassCounters] = {op: ClassCounters() for op in OPERATION_CLASSES}
+        """Accepted and rejected requests per operation class, since start or :meth:`reset`."""
+
+    @property
+    def preset(self) -> str | None:
+        """The preset in force, or None when the limits were given as a mapping."""
+        return self._preset
+
+    @property
+    def limits(self) -> Mapping[str, int | None]:
+        """Requests per minute for every operation class (None: unlimited)."""
+        return {op: self._limits.get(op) for op in OPERATION_CLASSES}
+
+    @property
+    def time_scale(self) -> float:
+        """The length of a "minute", in minutes."""
+        return self._time_scale
+
+    @property
+    def window(self) -> float:
+        """The length of a "minute" in real seconds (``60 * time_scale``)."""
+        return self._window
+
+    def configure(
+        self,
+        limits: str | Mapping[str, int | None] | None = None,
+        *,
+        time_scale: float | None = None,
+    ) -> None:
+        """Change the limits and/or the time scale; takes effect with the next request.
+
+        Requests already accepted stay in their window (lowering a limit does not forget them).
+        Counters are kept; :meth:`reset` clears them.
+        """
+        new_limits = _check_limits(limits) if limits is not None else None
+        new_scale = _check_scale(time_scale) if time_scale is not None else None
+        if new_limits is not None:
+            self._preset, self._limits = new_limits
+        if new_scale is not None:
+            self._time_scale = new_scale
+            self._window = 60.0 * new_scale
+
+    def reset(self) -> None:
+        """Forget every accepted request and zero the counters."""
+        for window in self._accepted_at.values():
+            window.clear()
+        for counters in self.counters.values():
+            counters.accepted = counters.rejected = 0
+
+    def acquire(self, op_class: str) -> Decision:
+        """Admit one request of ``op_class`` now, or say how long until one would be admitted."""
+        counters = self.counters[op_class]
+        limit = self._limits.get(op_class)
+        if limit is None:
+            counters.accepted += 1
+            return _ACCEPT
+        now = self._clock()
+        window = self._accepted_at[op_class]
+        horizon = now - self._window
+        while window and window[0] <= horizon:
+            window.popleft()
+        if len(window) < limit:
+            window.append(now)
+            counters.accepted += 1
+            return _ACCEPT
+        counters.rejected += 1
+        if limit == 0:
+            return Decision(False, self._window, limit)
+        # After a limit was lowered the window can hold more than `limit` entries: the next
+        # slot opens when all but limit-1 of them have left it.
+        oldest_to_leave = window[len(window) - limit]
+        return Decision(False, max(oldest_to_leave + self._window - now, 0.001), limit)
+
+    def snapshot(self) -> dict[str, object]:
+        """Limits and counters as JSON-ready data (what ``GET /__emulator/counters`` returns)."""
+        return {
+            "preset": self._preset,
+            "time_scale": self._time_scale,
+            "window_seconds": self._window,
+            "classes": {
+                op: {
+                    "limit": self._limits.get(op),
+                    "accepted": self.counters[op].accepted,
+                    "rejected": self.counters[op].rejected,
+                }
+                for op in OPERATION_CLASSES
+            },
+        }
+
+    def rejection(self, op_class: str, decision: Decision) -> web.Response:
+        """The 429 response for a rejected request."""
+        wait = decision.retry_after
+        seconds = max(1, math.ceil(wait))
+        plan = f" ({self._preset})" if self._preset else ""
+        minute = "minute" if self._time_scale == 1.0 else f"{self._window:g} s (scaled minute)"
+        return error_response(
+            429,
+            "RESOURCE_EXHAUSTED",
+            f"Rate limit exceeded for {op_class}: {decision.limit} requests per {minute}{plan}. "
+            f"Retry after {seconds} s.",
+            headers={
+                "Retry-After": str(seconds),
+                RETRY_AFTER_MS_HEADER: str(math.ceil(wait * 1000)),
+            },
+        )
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """aiohttp middleware: count the request against its class, or answer 429."""
+        if request.path.startswith(ADMIN_PREFIX):
+            return await handler(request)
+        op = request_operation_class(request)
+        decision = self.acquire(op)
+        if decision.accepted:
+            return await handler(request)
+        request[RATE_LIMITED_KEY] = True
+        return self.rejection(op, decision)
