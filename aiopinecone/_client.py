@@ -1,0 +1,191 @@
+"""``AsyncPinecone``: configuration, session ownership, base URLs."""
+
+from __future__ import annotations
+
+import os
+from types import TracebackType
+from typing import Final
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from ._core import Core, is_loopback
+from ._retry import RetryPolicy
+from ._transport import Transport, to_client_timeout
+from ._validation import check_api_version
+from .exceptions import ValidationError
+from .resources import Assistants
+
+__all__ = ["DEFAULT_HOST", "AsyncPinecone"]
+
+DEFAULT_HOST: Final = "https://api.pinecone.io"
+API_KEY_ENV: Final = "PINECONE_API_KEY"
+HOST_ENV: Final = "PINECONE_CONTROLLER_HOST"
+
+
+def _user_agent() -> str:
+    from . import __version__
+
+    return f"aiopinecone/{__version__} aiohttp/{aiohttp.__version__}"
+
+
+class AsyncPinecone:
+    """The asyncio client for the Pinecone Assistant API.
+
+    One pooled aiohttp session serves the control plane, every assistant's data plane and
+    evaluation. Use it as ``async with AsyncPinecone() as pc:`` or call :meth:`close`.
+
+    Configuration comes from the arguments, then the environment (``PINECONE_API_KEY``,
+    ``PINECONE_CONTROLLER_HOST``), then defaults. Invalid configuration raises
+    :class:`~aiopinecone.ValidationError` here, before any request.
+
+    - ``api_key``: sent only in the ``Api-Key`` header; never shown in ``repr``, logs or errors.
+    - ``host``: control-plane origin (default ``https://api.pinecone.io``; a bare host gets
+      ``https://``). Plain ``http://`` is refused for hosts that are not loopback unless
+      ``allow_insecure_http=True``: the API key would travel in clear text.
+    - ``api_version``: ``"2025-04"``, ``"2025-10"`` (default) or ``"2026-04"``.
+    - ``retry``: the default :class:`~aiopinecone.RetryPolicy` (every method takes ``retry=``).
+    - ``timeout``: seconds (total per request) or an ``aiohttp.ClientTimeout`` (every method
+      takes ``timeout=``). Default: 120 s total, 10 s to connect.
+    - ``max_connections`` / ``max_connections_per_host``: pool limits (per host: 0 = no limit
+      beyond the total).
+    - ``session``: your own ``aiohttp.ClientSession``; it is used as is and never closed (pool
+      limits and the default timeout are then yours to set on it).
+    - ``evaluation_host``: origin of the evaluation API. Default: Pinecone's US/EU evaluation
+      hosts, or ``host`` itself when ``host`` is not Pinecone's (an emulator or a proxy).
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        host: str | None = None,
+        api_version: str = "2025-10",
+        retry: RetryPolicy | None = None,
+        timeout: float | aiohttp.ClientTimeout | None = None,
+        max_connections: int = 100,
+        max_connections_per_host: int = 0,
+        session: aiohttp.ClientSession | None = None,
+        evaluation_host: str | None = None,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+        if not key or not isinstance(key, str) or not key.strip():
+            raise ValidationError(
+                f"no API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
+            )
+        if key != key.strip() or any(ch in key for ch in "\r\n\0"):
+            raise ValidationError("the API key contains whitespace or control characters")
+        api_version = check_api_version(api_version)
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ValidationError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
+        client_timeout = to_client_timeout(timeout)
+        for label, value in (
+            ("max_connections", max_connections),
+            ("max_connections_per_host", max_connections_per_host),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValidationError(f"{label} must be an integer >= 0, got {value!r}")
+        if max_connections < 1:
+            raise ValidationError(f"max_connections must be >= 1, got {max_connections}")
+        if session is not None and not isinstance(session, aiohttp.ClientSession):
+            raise ValidationError(
+                f"session must be an aiohttp.ClientSession, got {type(session).__name__}"
+            )
+        raw_host = host if host is not None else os.environ.get(HOST_ENV) or DEFAULT_HOST
+        origin = normalize_origin(raw_host, field="host", allow_insecure=allow_insecure_http)
+        evaluation_origin = (
+            normalize_origin(
+                evaluation_host, field="evaluation_host", allow_insecure=allow_insecure_http
+            )
+            if evaluation_host is not None
+            else (None if origin == DEFAULT_HOST else origin)
+        )
+        self._host = origin
+        self._core = Core(
+            api_key=key,
+            api_version=api_version,
+            control_origin=origin,
+            evaluation_origin=evaluation_origin,
+            retry=retry if retry is not None else RetryPolicy(),
+            timeout=client_timeout,
+            transport=Transport(
+                session=session,
+                max_connections=max_connections,
+                max_connections_per_host=max_connections_per_host,
+                timeout=client_timeout,
+            ),
+            user_agent=_user_agent(),
+            allow_insecure_http=allow_insecure_http,
+        )
+        self.assistants: Final = Assistants(self._core)
+        """Assistants: control plane, files, chat, evaluation, provisioning."""
+
+    @property
+    def host(self) -> str:
+        """The control-plane origin."""
+        return self._host
+
+    @property
+    def api_version(self) -> str:
+        """The API version sent as ``X-Pinecone-Api-Version``."""
+        return self._core.api_version
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._core.transport.closed
+
+    async def __aenter__(self) -> AsyncPinecone:
+        self._core.transport.session()  # create the pool now, inside the running loop
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the connection pool (a session you passed in is left open). Idempotent."""
+        self._core.hosts.clear()
+        await self._core.transport.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncPinecone(host={self._host!r}, api_version={self._core.api_version!r}, "
+            "api_key=<redacted>)"
+        )
+
+
+def normalize_origin(value: object, *, field: str, allow_insecure: bool) -> str:
+    """``scheme://host[:port][/prefix]`` without a trailing slash; ``https://`` if none given."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{field} must be a non-empty URL string, got {value!r}")
+    text = value.strip()
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # raises ValueError when out of range or not a number
+    except ValueError as exc:
+        raise ValidationError(f"{field} {value!r} is not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValidationError(f"{field} {value!r} must use http:// or https://")
+    hostname = parts.hostname
+    if not hostname or any(ch.isspace() for ch in text):
+        raise ValidationError(f"{field} {value!r} has no valid host name")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValidationError(
+            f"{field} {value!r} must be an origin such as https://api.pinecone.io "
+            "(no query, fragment or credentials)"
+        )
+    if parts.scheme == "http" and not allow_insecure and not is_loopback(hostname):
+        raise ValidationError(
+            f"refusing to send the API key over plain http to {hostname!r}; use https://, or "
+            "pass allow_insecure_http=True if you really mean it"
+        )
+    netloc = parts.netloc.lower() if port is None else parts.netloc
+    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"

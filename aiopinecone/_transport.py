@@ -1,0 +1,245 @@
+"""The only aiohttp touch point: one pooled session, send a request, open a stream.
+
+The session (and its ``TCPConnector``) is created lazily on first use, inside the running loop.
+A session given by the caller is used as is and never closed. aiohttp's exceptions are turned
+into :class:`~aiopinecone.TransportError` / :class:`~aiopinecone.TimeoutError` here, with
+``ambiguous=False`` when the request certainly never reached the server (connect failures).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Final
+
+import aiohttp
+from multidict import CIMultiDictProxy
+
+from .exceptions import PineconeError, TransportError, ValidationError
+from .exceptions import TimeoutError as RequestTimeoutError
+
+__all__ = ["ByteStream", "Transport"]
+
+DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=120.0, sock_connect=10.0)
+"""Per request: 2 minutes in total, 10 s to connect (non-streaming chat can take a while)."""
+
+DEFAULT_STREAM_READ_TIMEOUT: Final = 120.0
+"""Streams: no total limit, but at most this many seconds of silence between two reads."""
+
+
+def to_client_timeout(value: float | aiohttp.ClientTimeout | None) -> aiohttp.ClientTimeout:
+    """A ``ClientTimeout`` from seconds (total, keeping the default connect limit) or as given."""
+    if value is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(value, aiohttp.ClientTimeout):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValidationError(f"timeout must be a number of seconds > 0, got {value!r}")
+    return aiohttp.ClientTimeout(total=float(value), sock_connect=min(10.0, float(value)))
+
+
+def stream_timeout(connect: float | None, read: float) -> aiohttp.ClientTimeout:
+    """A stream's timeout: no total, ``read`` seconds between reads, the usual connect limit."""
+    return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+
+
+class Transport:
+    """Owns (or borrows) the one ``ClientSession`` every request of a client goes through."""
+
+    __slots__ = (
+        "_closed",
+        "_keepalive",
+        "_limit",
+        "_limit_per_host",
+        "_owned",
+        "_session",
+        "_timeout",
+    )
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        max_connections: int = 100,
+        max_connections_per_host: int = 0,
+        timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+        keepalive: float = 30.0,
+    ) -> None:
+        self._session = session
+        self._owned = session is None
+        self._limit = max_connections
+        self._limit_per_host = max_connections_per_host
+        self._timeout = timeout
+        self._keepalive = keepalive
+        self._closed = False
+
+    @property
+    def owns_session(self) -> bool:
+        """Whether the session is ours (created here, closed by :meth:`close`)."""
+        return self._owned
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    def session(self) -> aiohttp.ClientSession:
+        """The session, created on first use (must be called inside the running loop)."""
+        session = self._session
+        if session is None:
+            if self._closed:
+                raise PineconeError("this AsyncPinecone client is closed")
+            connector = aiohttp.TCPConnector(
+                limit=self._limit,
+                limit_per_host=self._limit_per_host,
+                keepalive_timeout=self._keepalive,
+                ttl_dns_cache=300,
+            )
+            session = self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self._timeout, raise_for_status=False
+            )
+        elif self._closed:
+            raise PineconeError("this AsyncPinecone client is closed")
+        return session
+
+    @property
+    def connector(self) -> aiohttp.BaseConnector | None:
+        """The connection pool, once the session exists."""
+        return self._session.connector if self._session is not None else None
+
+    async def close(self) -> None:
+        """Close the session if we own it; a caller's session is left open. Idempotent."""
+        self._closed = True
+        session = self._session
+        if self._owned:
+            self._session = None
+            if session is not None and not session.closed:
+                await session.close()
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        params: Mapping[str, str] | None = None,
+        data: Any = None,
+        timeout: aiohttp.ClientTimeout | None = None,
+    ) -> tuple[int, CIMultiDictProxy[str], bytes]:
+        """Send one request and read the whole body: ``(status, headers, body)``."""
+        session = self._session
+        if session is None or self._closed:
+            session = self.session()
+        try:
+            async with session.request(
+                method, url, headers=headers, params=params, data=data, timeout=timeout
+            ) as response:
+                body = await response.read()
+                return response.status, response.headers, body
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise transport_error(exc, method, url) from exc
+
+    async def open(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        params: Mapping[str, str] | None = None,
+        data: Any = None,
+        timeout: aiohttp.ClientTimeout | None = None,
+    ) -> aiohttp.ClientResponse:
+        """Send a request and return once the response head is in; the body is not read.
+
+        The caller must hand the response back to :func:`finish`.
+        """
+        session = self._session
+        if session is None or self._closed:
+            session = self.session()
+        try:
+            return await session.request(
+                method, url, headers=headers, params=params, data=data, timeout=timeout
+            )
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise transport_error(exc, method, url) from exc
+
+
+def finish(response: aiohttp.ClientResponse) -> None:
+    """Give a streamed response's connection back: to the pool if the body was read to the end,
+    closed otherwise (a half-read HTTP/1.1 connection cannot be reused)."""
+    if response.content.at_eof():
+        response.release()
+    else:
+        response.close()
+
+
+async def read_body(response: aiohttp.ClientResponse, method: str, url: str) -> bytes:
+    """Read the rest of a streamed response (an error body), mapping transport failures."""
+    try:
+        return await response.read()
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        raise transport_error(exc, method, url) from exc
+
+
+def transport_error(exc: BaseException, method: str, url: str) -> TransportError:
+    """The :class:`TransportError` for an aiohttp/OS/timeout failure."""
+    where = f"{method} {_strip_query(url)}"
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return RequestTimeoutError(f"{where}: timed out while connecting", ambiguous=False)
+    if isinstance(exc, asyncio.TimeoutError):  # SocketTimeoutError and the total timeout
+        return RequestTimeoutError(f"{where}: timed out waiting for the server ({_describe(exc)})")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return TransportError(f"{where}: cannot connect: {_describe(exc)}", ambiguous=False)
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return TransportError(f"{where}: the server closed the connection without an answer")
+    return TransportError(f"{where}: {_describe(exc)}")
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _strip_query(url: str) -> str:
+    return url.partition("?")[0]
+
+
+class ByteStream:
+    """A streamed response body, as raw byte chunks of whatever size the network delivers.
+
+    ``async for chunk in stream`` yields ``bytes``; transport failures and read timeouts in the
+    middle of the body raise :class:`~aiopinecone.TransportError` /
+    :class:`~aiopinecone.TimeoutError`. The connection is released by ``Core.stream``'s context
+    manager, whether the body was read to the end or not.
+    """
+
+    __slots__ = ("_method", "_response", "_url", "headers", "request_id", "status")
+
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        method: str,
+        url: str,
+        request_id: str | None,
+    ) -> None:
+        self._response = response
+        self._method = method
+        self._url = url
+        self.status = response.status
+        self.headers: Mapping[str, str] = response.headers
+        self.request_id = request_id
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        content = self._response.content
+        try:
+            while True:
+                chunk = await content.readany()
+                if not chunk:
+                    return
+                yield chunk
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise transport_error(exc, self._method, self._url) from exc
+
+    async def read(self) -> bytes:
+        """The whole remaining body."""
+        return await read_body(self._response, self._method, self._url)

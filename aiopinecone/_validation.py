@@ -1,0 +1,114 @@
+"""Client-side validation: everything checked before a request is sent.
+
+Errors are :class:`~aiopinecone.ValidationError` (also a ``ValueError``) and say what was wrong
+and what is allowed. Values are echoed only in a shortened form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+import orjson
+
+from .exceptions import ValidationError
+
+__all__ = [
+    "API_VERSIONS",
+    "MAX_FIELD_BYTES",
+    "REGIONS",
+    "check_api_version",
+    "check_assistant_name",
+    "check_instructions",
+    "check_json_object",
+    "check_region",
+    "name_max_length",
+]
+
+API_VERSIONS: Final = ("2025-04", "2025-10", "2026-04")
+REGIONS: Final = ("us", "eu")
+MAX_FIELD_BYTES: Final = 16 * 1024
+"""Instructions and assistant metadata are limited to 16 KB by the API."""
+
+_NAME: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_api_version(version: object) -> str:
+    """One of :data:`API_VERSIONS`."""
+    if version not in API_VERSIONS:
+        raise ValidationError(
+            f"unknown api_version {_show(version)}: supported versions are "
+            f"{', '.join(API_VERSIONS)}"
+        )
+    return str(version)
+
+
+def name_max_length(api_version: str) -> int:
+    """Longest assistant name ``api_version`` accepts (45 under 2025-04, else 63)."""
+    return 45 if api_version == "2025-04" else 63
+
+
+def check_assistant_name(name: object, api_version: str, *, field: str = "name") -> str:
+    """1-45 (2025-04) or 1-63 characters, lowercase alphanumerics or '-', alphanumeric ends."""
+    if not isinstance(name, str):
+        raise ValidationError(f"{field} must be a string, got {type(name).__name__}")
+    limit = name_max_length(api_version)
+    if not name:
+        raise ValidationError(f"{field} must not be empty")
+    if len(name) > limit:
+        raise ValidationError(
+            f"{field} {_show(name)} is {len(name)} characters long; API version {api_version} "
+            f"allows at most {limit}"
+        )
+    if _NAME.fullmatch(name) is None:
+        raise ValidationError(
+            f"{field} {_show(name)} is invalid: use only lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return name
+
+
+def check_region(region: object) -> str:
+    """``us`` or ``eu``."""
+    if region not in REGIONS:
+        raise ValidationError(f"region must be one of {', '.join(REGIONS)}, got {_show(region)}")
+    return str(region)
+
+
+def check_instructions(instructions: object, *, max_bytes: int = MAX_FIELD_BYTES) -> str:
+    """A string of at most ``max_bytes`` UTF-8 bytes."""
+    if not isinstance(instructions, str):
+        raise ValidationError(f"instructions must be a string, got {type(instructions).__name__}")
+    size = len(instructions.encode("utf-8"))
+    if size > max_bytes:
+        raise ValidationError(f"instructions are {size} bytes; the limit is {max_bytes} bytes")
+    return instructions
+
+
+def check_json_object(
+    value: object, *, field: str = "metadata", max_bytes: int | None = MAX_FIELD_BYTES
+) -> dict[str, Any]:
+    """A JSON object (a mapping with string keys, JSON-serializable), at most ``max_bytes``."""
+    if not isinstance(value, Mapping):
+        raise ValidationError(
+            f"{field} must be a mapping (a JSON object), got {type(value).__name__}"
+        )
+    for key in value:
+        if not isinstance(key, str):
+            raise ValidationError(f"{field} keys must be strings, got {_show(key)}")
+    as_dict = dict(value)
+    try:
+        encoded = orjson.dumps(as_dict)
+    except TypeError as exc:
+        raise ValidationError(f"{field} is not JSON-serializable: {exc}") from None
+    if max_bytes is not None and len(encoded) > max_bytes:
+        raise ValidationError(
+            f"{field} is {len(encoded)} bytes as JSON; the limit is {max_bytes} bytes"
+        )
+    return as_dict

@@ -1,0 +1,390 @@
+"""Control plane: create, describe, list, update, delete and wait for assistants."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final, cast
+
+import aiohttp
+import orjson
+
+from .._retry import RetryPolicy, poll_delays
+from .._validation import (
+    check_assistant_name,
+    check_instructions,
+    check_json_object,
+    check_region,
+)
+from ..exceptions import (
+    AssistantFailedError,
+    ConflictError,
+    NotFoundError,
+    ResponseParseError,
+    ValidationError,
+    WaitTimeoutError,
+)
+from ..models.assistants import Assistant, AssistantList, AssistantStatus
+
+if TYPE_CHECKING:
+    from .._core import Core
+
+__all__ = ["NOT_GIVEN", "ControlPlaneMixin", "NotGiven"]
+
+Timeout = float | aiohttp.ClientTimeout | None
+
+_PAGE_SIZE: Final = "100"
+_MAX_PAGES: Final = 10_000
+_FIRST_POLL: Final = 1.0
+_MAX_POLL: Final = 10.0
+
+
+class NotGiven(enum.Enum):
+    """The type of :data:`NOT_GIVEN`: "this argument was not passed"."""
+
+    NOT_GIVEN = "NOT_GIVEN"
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = NotGiven.NOT_GIVEN
+"""Default of optional update fields: the field is left out of the request."""
+
+
+class ControlPlaneMixin:
+    """``pc.assistants`` control-plane methods (assistants CRUD and readiness)."""
+
+    _core: Core
+
+    async def create(
+        self,
+        *,
+        name: str,
+        instructions: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        region: str = "us",
+        wait: bool = False,
+        wait_timeout: float | None = 300.0,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout = None,
+    ) -> Assistant:
+        """Create an assistant; with ``wait=True``, return once it is ``Ready``.
+
+        Safe to retry: when a retried create meets "already exists" after an earlier attempt
+        may have gone through (lost response, 5xx), the assistant is described and returned if it
+        matches what was asked (name, instructions, metadata, region). A genuine pre-existing
+        assistant of that name raises :class:`~aiopinecone.ConflictError`.
+
+        Raises :class:`~aiopinecone.ValidationError` before any request for a bad name (per API
+        version), region, instructions or metadata; with ``wait=True`` also
+        :class:`~aiopinecone.AssistantFailedError` and :class:`~aiopinecone.WaitTimeoutError`.
+        """
+        core = self._core
+        check_assistant_name(name, core.api_version)
+        region = check_region(region)
+        body: dict[str, Any] = {"name": name, "region": region}
+        if instructions is not None:
+            body["instructions"] = check_instructions(instructions)
+        if metadata is not None:
+            body["metadata"] = check_json_object(metadata)
+        try:
+            # idempotent=True: 5xx and lost responses are retried, made safe by reconciling below.
+            response = await core.request(
+                "POST",
+                core.assistants_url,
+                op="create_assistant",
+                json=body,
+                idempotent=True,
+                retry=retry,
+                timeout=timeout,
+            )
+            assistant = core.parse(response, Assistant)
+        except ConflictError as exc:
+            if not exc.ambiguous:
+                raise
+            assistant = await self._reconcile_create(exc, body, retry=retry, timeout=timeout)
+        core.remember(assistant)
+        if wait and not assistant.is_ready:
+            return await self.wait_until_ready(name=name, timeout=wait_timeout, retry=retry)
+        return assistant
+
+    async def _reconcile_create(
+        self,
+        conflict: ConflictError,
+        asked: Mapping[str, Any],
+        *,
+        retry: RetryPolicy | None,
+        timeout: Timeout,
+    ) -> Assistant:
+        name = asked["name"]
+        existing = await self.describe(name=name, retry=retry, timeout=timeout)
+        differences = _differences(existing, asked)
+        if differences:
+            error = ConflictError(
+                f"assistant {name!r} already exists and differs from what was asked "
+                f"({', '.join(differences)}); an earlier attempt of this create failed "
+                "ambiguously, so it was checked rather than assumed ours",
+                status=conflict.status,
+                code=conflict.code,
+                details=conflict.details,
+                request_id=conflict.request_id,
+            )
+            error.attempts = conflict.attempts
+            error.ambiguous = True
+            raise error from conflict
+        return existing
+
+    async def describe(
+        self, *, name: str, retry: RetryPolicy | None = None, timeout: Timeout = None
+    ) -> Assistant:
+        """The assistant ``name``; :class:`~aiopinecone.NotFoundError` if it does not exist."""
+        core = self._core
+        check_assistant_name(name, core.api_version)
+        response = await core.request(
+            "GET", core.assistant_url(name), op="describe_assistant", retry=retry, timeout=timeout
+        )
+        assistant = core.parse(response, Assistant)
+        core.remember(assistant)
+        return assistant
+
+    async def list_page(
+        self,
+        *,
+        page_size: int | None = None,
+        pagination_token: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout = None,
+    ) -> AssistantList:
+        """One page of assistants (2026-04 paginates; earlier versions return all in one page).
+
+        ``page_size`` is 1-100; the next page's token is ``result.pagination.next``.
+        """
+        core = self._core
+        params: dict[str, str] = {}
+        if page_size is not None:
+            if isinstance(page_size, bool) or not isinstance(page_size, int):
+                raise ValidationError(f"page_size must be an integer, got {page_size!r}")
+            if not 1 <= page_size <= 100:
+                raise ValidationError(f"page_size must be between 1 and 100, got {page_size}")
+            params["limit"] = str(page_size)
+        if pagination_token is not None:
+            if not isinstance(pagination_token, str) or not pagination_token:
+                raise ValidationError("pagination_token must be a non-empty string")
+            params["pagination_token"] = pagination_token
+        response = await core.request(
+            "GET",
+            core.assistants_url,
+            op="list_assistants",
+            params=params or None,
+            retry=retry,
+            timeout=timeout,
+        )
+        page = core.parse(response, AssistantList)
+        for assistant in page.assistants:
+            core.remember(assistant)
+        return page
+
+    async def list(
+        self, *, retry: RetryPolicy | None = None, timeout: Timeout = None
+    ) -> list[Assistant]:
+        """Every assistant of the project, following all pages (2026-04) with 100 per page."""
+        paginated = self._core.api_version >= "2026-04"
+        page = await self.list_page(
+            page_size=int(_PAGE_SIZE) if paginated else None, retry=retry, timeout=timeout
+        )
+        result = list(page.assistants)
+        seen: set[str] = set()
+        for _ in range(_MAX_PAGES):
+            token = page.pagination.next if page.pagination is not None else None
+            if not token:
+                return result
+            if token in seen:
+                raise ResponseParseError(
+                    f"the server repeated pagination token {token[:40]!r} while listing "
+                    "assistants; stopping instead of looping",
+                    path="$.pagination.next",
+                )
+            seen.add(token)
+            page = await self.list_page(
+                page_size=int(_PAGE_SIZE), pagination_token=token, retry=retry, timeout=timeout
+            )
+            result.extend(page.assistants)
+        raise ResponseParseError(
+            f"listing assistants did not end after {_MAX_PAGES} pages",
+            path="$.pagination.next",
+        )
+
+    async def update(
+        self,
+        *,
+        name: str,
+        instructions: str | NotGiven = NOT_GIVEN,
+        metadata: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout = None,
+    ) -> Assistant:
+        """Change an assistant's instructions and/or metadata; only the fields given are sent.
+
+        ``metadata`` replaces the whole object (it is not merged). To clear a field pass its
+        empty value (``instructions=""``, ``metadata={}``); ``None`` is refused rather than sent
+        as JSON ``null``, so that a forgotten ``None`` never erases anything.
+        """
+        core = self._core
+        check_assistant_name(name, core.api_version)
+        body: dict[str, Any] = {}
+        if cast(object, instructions) is None or cast(object, metadata) is None:
+            which = "instructions" if cast(object, instructions) is None else "metadata"
+            empty = '""' if which == "instructions" else "{}"
+            raise ValidationError(
+                f"{which}=None is ambiguous: leave it out to keep the current value, or pass "
+                f"{empty} to clear it"
+            )
+        if not isinstance(instructions, NotGiven):
+            body["instructions"] = check_instructions(instructions)
+        if not isinstance(metadata, NotGiven):
+            body["metadata"] = check_json_object(metadata)
+        if not body:
+            raise ValidationError("update() needs at least one of instructions or metadata")
+        response = await core.request(
+            "PATCH",
+            core.assistant_url(name),
+            op="update_assistant",
+            json=body,
+            retry=retry,
+            timeout=timeout,
+        )
+        # The specs answer {assistant_name, instructions, metadata}; servers that answer a full
+        # Assistant save us a describe.
+        data = _loads(response.body)
+        if isinstance(data, dict) and "status" in data and "name" in data:
+            assistant = core.parse(response, Assistant)
+            core.remember(assistant)
+            return assistant
+        return await self.describe(name=name, retry=retry, timeout=timeout)
+
+    async def delete(
+        self,
+        *,
+        name: str,
+        wait: bool = False,
+        wait_timeout: float | None = 300.0,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout = None,
+    ) -> None:
+        """Delete an assistant (and its files); with ``wait=True``, return once it is gone.
+
+        A retried delete that meets 404 after an earlier attempt may have gone through has
+        succeeded; a plain 404 raises :class:`~aiopinecone.NotFoundError`.
+        """
+        core = self._core
+        check_assistant_name(name, core.api_version)
+        try:
+            await core.request(
+                "DELETE",
+                core.assistant_url(name),
+                op="delete_assistant",
+                retry=retry,
+                timeout=timeout,
+            )
+        except NotFoundError as exc:
+            if not exc.ambiguous:
+                core.hosts.forget(name)
+                raise
+        core.hosts.forget(name)
+        if wait:
+            await self._wait_until_gone(name, wait_timeout, retry)
+
+    async def wait_until_ready(
+        self,
+        *,
+        name: str,
+        timeout: float | None = 300.0,
+        retry: RetryPolicy | None = None,
+    ) -> Assistant:
+        """Poll ``describe`` until the assistant is ``Ready`` and return it.
+
+        Polls with growing intervals (1 s, 2 s, 4 s... capped at 10 s, jittered), not a fixed
+        rate. Raises :class:`~aiopinecone.AssistantFailedError` on ``Failed``,
+        ``InitializationFailed`` or ``Terminating``, and :class:`~aiopinecone.WaitTimeoutError`
+        after ``timeout`` seconds (``None``: no limit).
+        """
+        check_assistant_name(name, self._core.api_version)
+        _check_wait_timeout(timeout)
+        last: str | None = None
+        delays = poll_delays(_FIRST_POLL, _MAX_POLL)
+        budget = asyncio.timeout(timeout)
+        try:
+            async with budget:
+                while True:
+                    assistant = await self.describe(name=name, retry=retry)
+                    last = assistant.status
+                    if assistant.is_ready:
+                        return assistant
+                    if last in AssistantStatus.TERMINAL_FAILURES:
+                        raise AssistantFailedError(
+                            f"assistant {name!r} is {last} and will not become Ready",
+                            name=name,
+                            status=last,
+                        )
+                    await asyncio.sleep(next(delays))
+        except TimeoutError:
+            if budget.expired():
+                raise WaitTimeoutError(
+                    f"assistant {name!r} was not Ready after {timeout} s (last status: {last})",
+                    last_status=last,
+                ) from None
+            raise
+
+    async def _wait_until_gone(
+        self, name: str, timeout: float | None, retry: RetryPolicy | None
+    ) -> None:
+        _check_wait_timeout(timeout)
+        last: str | None = None
+        delays = poll_delays(_FIRST_POLL, _MAX_POLL)
+        budget = asyncio.timeout(timeout)
+        try:
+            async with budget:
+                while True:
+                    try:
+                        last = (await self.describe(name=name, retry=retry)).status
+                    except NotFoundError:
+                        self._core.hosts.forget(name)
+                        return
+                    await asyncio.sleep(next(delays))
+        except TimeoutError:
+            if budget.expired():
+                raise WaitTimeoutError(
+                    f"assistant {name!r} still exists after {timeout} s (last status: {last})",
+                    last_status=last,
+                ) from None
+            raise
+
+
+def _check_wait_timeout(timeout: object) -> None:
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ValidationError(
+            f"wait_timeout must be a number of seconds > 0 or None, got {timeout!r}"
+        )
+
+
+def _loads(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _differences(existing: Assistant, asked: Mapping[str, Any]) -> list[str]:
+    """Which of the asked fields an existing assistant does not match."""
+    out: list[str] = []
+    if (existing.instructions or None) != (asked.get("instructions") or None):
+        out.append("instructions")
+    if (existing.metadata or None) != (asked.get("metadata") or None):
+        out.append("metadata")
+    if existing.region is not None and existing.region != asked.get("region", "us"):
+        out.append("region")
+    return out
