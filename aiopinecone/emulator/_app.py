@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from . import _control
+from . import _chat, _control, _evaluation, _files
 from ._errors import error_middleware, error_response
 from ._state import STATE_KEY, EmulatorState, state_of
 from ._versions import API_VERSION_KEY, HEADER, resolve_version
@@ -62,4 +62,7 @@ def create_app(
     app = web.Application(middlewares=middlewares, client_max_size=state.config.max_body_size)
     app[STATE_KEY] = state
     _control.add_routes(app)
+    _files.add_routes(app)
+    _chat.add_routes(app)
+    _evaluation.add_routes(app)
     return app

@@ -51,8 +51,8 @@ class Parts:
 
     def setup_admin(self, app: web.Application) -> None:
         """Register the ``/__emulator/`` admin routes of the parts that have them."""
-        faults_module = _optional_module("_faults")
-        setup = getattr(faults_module, "setup_admin", None)
+        admin_module = _optional_module("_admin")
+        setup = getattr(admin_module, "setup_admin", None)
         if setup is not None:
             setup(app, self)
 

@@ -217,6 +217,12 @@ class Store:
                 if op.assistant_name in self._operations:
                     self._operations[op.assistant_name][op.id] = op
 
+    def reset(self) -> None:
+        """Forget every assistant, file and operation (persisted state too)."""
+        with self._lock:
+            for name in list(self._assistants):
+                self._drop_assistant(name)
+
     # -- assistants -----------------------------------------------------------------------
 
     def create_assistant(
