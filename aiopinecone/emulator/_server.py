@@ -14,8 +14,11 @@ from aiohttp import web
 
 from ._app import create_app
 from ._config import EmulatorConfig
+from ._faults import FaultInjector
 from ._parts import Parts, build_parts
 from ._persistence import SqlitePersistence
+from ._ratelimit import RateLimiter
+from ._requestlog import RequestLog
 from ._state import EmulatorState
 from ._store import Store
 
@@ -57,17 +60,17 @@ class Emulator:
         return self._url
 
     @property
-    def faults(self) -> Any:
+    def faults(self) -> FaultInjector:
         """The fault injector (scripted per-route faults)."""
         return self._parts.faults
 
     @property
-    def log(self) -> Any:
+    def log(self) -> RequestLog:
         """The request log (every request with its status and operation class)."""
         return self._parts.log
 
     @property
-    def limiter(self) -> Any:
+    def limiter(self) -> RateLimiter:
         """The per-operation-class rate limiter and its counters."""
         return self._parts.limiter
 
