@@ -28,6 +28,7 @@ import hashlib
 import logging
 import math
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, Final
@@ -628,6 +629,8 @@ def make_chaos(
     """Validate chaos parameters (see :meth:`FaultInjector.chaos`)."""
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"the chaos seed must be an int, got {seed!r:.40}")
+    if not 0 <= seed < 2**63:  # so that it survives JSON (the admin API) unchanged
+        raise ValueError(f"the chaos seed must be in 0..2**63-1, got {seed}")
     checked_rates: dict[str, float] = {}
     for kind, rate in (DEFAULT_CHAOS_RATES if rates is None else rates).items():
         if kind not in CHAOS_KINDS:
@@ -680,6 +683,8 @@ class FaultInjector:
     """
 
     def __init__(self) -> None:
+        # The emulator may serve from its own thread while a test scripts faults from another.
+        self._lock = threading.Lock()
         self._scripts: list[Script] = []
         self._chaos: _ChaosEngine | None = None
         self.applied = 0
@@ -710,7 +715,8 @@ class FaultInjector:
         """
         sequence = (faults,) if isinstance(faults, Fault) else tuple(faults)
         script = Script(method, path_pattern, sequence, repeat=repeat)
-        self._scripts.append(script)
+        with self._lock:
+            self._scripts.append(script)
         return script
 
     def chaos(
@@ -736,21 +742,29 @@ class FaultInjector:
         always gets through.
         """
         config = make_chaos(seed, rates, paths, methods, delay, retry_after, max_consecutive)
-        self._chaos = _ChaosEngine(config)
+        engine = _ChaosEngine(config)
+        with self._lock:
+            self._chaos = engine
         return config
 
     def stop_chaos(self) -> None:
         """Turn chaos off (scripts stay)."""
-        self._chaos = None
+        with self._lock:
+            self._chaos = None
 
     def clear(self) -> None:
         """Remove every script and turn chaos off."""
-        self._scripts.clear()
-        self._chaos = None
-        self.applied = 0
+        with self._lock:
+            self._scripts.clear()
+            self._chaos = None
+            self.applied = 0
 
     def next_fault(self, method: str, path: str) -> tuple[Fault, str] | None:
         """Pick (and consume) the fault for one request: ``(fault, log label)`` or None."""
+        with self._lock:
+            return self._next_fault(method, path)
+
+    def _next_fault(self, method: str, path: str) -> tuple[Fault, str] | None:
         for index, script in enumerate(self._scripts):
             if script.matches(method, path):
                 fault = script.take()
@@ -758,21 +772,25 @@ class FaultInjector:
                     del self._scripts[index]
                 if fault.kind == PASSTHROUGH:
                     return None
+                self.applied += 1
                 return fault, fault.describe()
         if self._chaos is not None:
             fault_or_none = self._chaos.pick(method, path)
             if fault_or_none is not None:
+                self.applied += 1
                 return fault_or_none, "chaos:" + fault_or_none.describe()
         return None
 
     def snapshot(self) -> dict[str, Any]:
         """Scripts and chaos as JSON-ready data (what ``GET /__emulator/faults`` returns)."""
-        return {
-            "scripts": [s.to_json() for s in self._scripts],
-            "chaos": self._chaos.config.to_json() if self._chaos is not None else None,
-            "chaos_injected": self._chaos.injected if self._chaos is not None else 0,
-            "applied": self.applied,
-        }
+        with self._lock:
+            chaos = self._chaos
+            return {
+                "scripts": [s.to_json() for s in self._scripts],
+                "chaos": chaos.config.to_json() if chaos is not None else None,
+                "chaos_injected": chaos.injected if chaos is not None else 0,
+                "applied": self.applied,
+            }
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -786,7 +804,6 @@ class FaultInjector:
         if chosen is None:
             return await handler(request)
         fault, label = chosen
-        self.applied += 1
         request[FAULT_KEY] = label
         return await apply_fault(fault, request, handler)
 

@@ -18,6 +18,7 @@ second.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -219,9 +220,13 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._clock = clock
+        # The emulator may serve from its own thread while a test reconfigures from another.
+        self._lock = threading.Lock()
         self._preset, self._limits = _check_limits(limits)
         self._window = 60.0 * _check_scale(time_scale)
         self._time_scale = float(time_scale)
+        # Accepted-request times of limited classes only (an unlimited class keeps no history:
+        # requests made while a class was unlimited do not count once it gets a limit).
         self._accepted_at: dict[str, deque[float]] = {op: deque() for op in OPERATION_CLASSES}
         self.counters: dict[str, ClassCounters] = {op: ClassCounters() for op in OPERATION_CLASSES}
         """Accepted and rejected requests per operation class, since start or :meth:`reset`."""
@@ -259,21 +264,27 @@ class RateLimiter:
         """
         new_limits = _check_limits(limits) if limits is not None else None
         new_scale = _check_scale(time_scale) if time_scale is not None else None
-        if new_limits is not None:
-            self._preset, self._limits = new_limits
-        if new_scale is not None:
-            self._time_scale = new_scale
-            self._window = 60.0 * new_scale
+        with self._lock:
+            if new_limits is not None:
+                self._preset, self._limits = new_limits
+            if new_scale is not None:
+                self._time_scale = new_scale
+                self._window = 60.0 * new_scale
 
     def reset(self) -> None:
         """Forget every accepted request and zero the counters."""
-        for window in self._accepted_at.values():
-            window.clear()
-        for counters in self.counters.values():
-            counters.accepted = counters.rejected = 0
+        with self._lock:
+            for window in self._accepted_at.values():
+                window.clear()
+            for counters in self.counters.values():
+                counters.accepted = counters.rejected = 0
 
     def acquire(self, op_class: str) -> Decision:
         """Admit one request of ``op_class`` now, or say how long until one would be admitted."""
+        with self._lock:
+            return self._acquire(op_class)
+
+    def _acquire(self, op_class: str) -> Decision:
         counters = self.counters[op_class]
         limit = self._limits.get(op_class)
         if limit is None:
@@ -281,7 +292,8 @@ class RateLimiter:
             return _ACCEPT
         now = self._clock()
         window = self._accepted_at[op_class]
-        horizon = now - self._window
+        # The epsilon absorbs float rounding so that waiting exactly `retry_after` is enough.
+        horizon = now - self._window + 1e-9
         while window and window[0] <= horizon:
             window.popleft()
         if len(window) < limit:
@@ -298,6 +310,10 @@ class RateLimiter:
 
     def snapshot(self) -> dict[str, object]:
         """Limits and counters as JSON-ready data (what ``GET /__emulator/counters`` returns)."""
+        with self._lock:
+            return self._snapshot()
+
+    def _snapshot(self) -> dict[str, object]:
         return {
             "preset": self._preset,
             "time_scale": self._time_scale,
