@@ -6,8 +6,9 @@ Run it in process (``async with Emulator() as emu``), in a thread for synchronou
 ``pinecone_emulator`` (installed with the package as a pytest plugin).
 """
 
+from ._cli import main
 from ._config import EmulatorConfig
 from ._server import Emulator, ThreadedEmulator
 from ._store import FAIL_MARKER, Store
 
-__all__ = ["FAIL_MARKER", "Emulator", "EmulatorConfig", "Store", "ThreadedEmulator"]
+__all__ = ["FAIL_MARKER", "Emulator", "EmulatorConfig", "Store", "ThreadedEmulator", "main"]

@@ -1,0 +1,8 @@
+"""``python -m aiopinecone.emulator --port 8765``."""
+
+import sys
+
+from ._cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
