@@ -84,6 +84,8 @@ class ControlPlaneMixin:
         core = self._core
         check_assistant_name(name, core.api_version)
         region = check_region(region)
+        if wait:
+            _check_wait_timeout(wait_timeout)
         body: dict[str, Any] = {"name": name, "region": region}
         if instructions is not None:
             body["instructions"] = check_instructions(instructions)
@@ -280,6 +282,8 @@ class ControlPlaneMixin:
         """
         core = self._core
         check_assistant_name(name, core.api_version)
+        if wait:
+            _check_wait_timeout(wait_timeout)
         try:
             await core.request(
                 "DELETE",

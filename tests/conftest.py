@@ -1,0 +1,44 @@
+"""Shared fixtures: a fresh in-process emulator and a client bound to it.
+
+Keep this file small; add fixtures by targeted edits. Every test runs against a real server on
+127.0.0.1 (an ephemeral port) through real sockets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from aiopinecone import AsyncPinecone, set_retry_testing
+from aiopinecone.emulator import Emulator
+
+API_KEY = "test-key"
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    """A running emulator accepting only ``API_KEY``; no delays, no rate limits."""
+    async with Emulator(api_keys=(API_KEY,), ready_delay=0.0) as emu:
+        yield emu
+
+
+@pytest.fixture
+async def client(emulator: Emulator) -> AsyncIterator[AsyncPinecone]:
+    """An ``AsyncPinecone`` (API version 2025-10) talking to ``emulator``."""
+    async with AsyncPinecone(api_key=API_KEY, host=emulator.url) as pc:
+        yield pc
+
+
+@pytest.fixture
+def instant_retries() -> Iterator[None]:
+    """Retry sleeps take no time (budgets are still charged); polls capped at 20 ms.
+
+    Only for tests whose server state does not depend on time passing (scripted faults): a
+    rate limiter's window does not move while retries are instant.
+    """
+    set_retry_testing(True)
+    try:
+        yield
+    finally:
+        set_retry_testing(False)
