@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._control import NOT_GIVEN, ControlPlaneMixin, NotGiven
+from ._files import FilesMixin
 
 if TYPE_CHECKING:
     from .._core import Core
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["NOT_GIVEN", "Assistants", "NotGiven"]
 
 
-class Assistants(ControlPlaneMixin):
+class Assistants(ControlPlaneMixin, FilesMixin):
     """Everything about assistants: control plane, files, chat, evaluation, provisioning.
 
     Reached as ``pc.assistants``; do not create it yourself.

@@ -1,0 +1,246 @@
+"""Operations (2026-04): the server-side jobs behind uploads, upserts and deletes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Final
+
+from .._retry import RetryPolicy, poll_delays
+from ..exceptions import FileProcessingError, ResponseParseError, ValidationError, WaitTimeoutError
+from ..models.operations import Operation, OperationList, OperationStatus, OperationType
+from ._dataplane import (
+    FIRST_POLL,
+    MAX_POLL,
+    DataPlaneMixin,
+    Progress,
+    Timeout,
+    check_progress,
+    check_wait_timeout,
+    quote_id,
+    report,
+)
+
+__all__ = ["OperationsMixin"]
+
+_PAGE_SIZE: Final = 100
+_MAX_PAGES: Final = 10_000
+_TYPES: Final = (
+    OperationType.UPLOAD_FILE,
+    OperationType.UPSERT_FILE,
+    OperationType.UPDATE_FILE_METADATA,
+    OperationType.DELETE_FILE,
+)
+_STATUSES: Final = (OperationStatus.PROCESSING, OperationStatus.COMPLETED, OperationStatus.FAILED)
+
+
+class OperationsMixin(DataPlaneMixin):
+    """``pc.assistants`` operation methods (API version 2026-04)."""
+
+    def _require_operations(self) -> None:
+        if self._core.api_version < "2026-04":
+            raise ValidationError(
+                f"operations exist from api_version 2026-04 (this client uses "
+                f"{self._core.api_version})"
+            )
+
+    async def describe_operation(
+        self,
+        *,
+        assistant_name: str,
+        operation_id: str,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout = None,
+    ) -> Operation:
+        """An operation's status, progress (``percent_complete``) and error, if it failed."""
+        self._require_operations()
+        self._check_name(assistant_name)
+        return await self._describe_operation(
+            assistant_name, operation_id, retry=retry, timeout=timeout
+        )
+
+    async def list_operations_page(
+        self,
+        *,
+        assistant_name: str,
+        operation_type: str | None = None,
+        status: str | None = None,
+        page_size: int | None = None,
+        pagination_token: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout = None,
+    ) -> OperationList:
+        """One page of the assistant's operations (kept 30 days after they finish).
+
+        ``operation_type`` is one of ``upload_file``, ``upsert_file``, ``update_file_metadata``,
+        ``delete_file``; ``status`` one of ``Processing``, ``Completed``, ``Failed``.
+        """
+        self._require_operations()
+        self._check_name(assistant_name)
+        params: dict[str, str] = {}
+        if operation_type is not None:
+            if operation_type not in _TYPES:
+                raise ValidationError(
+                    f"operation_type must be one of {', '.join(_TYPES)}, got {operation_type!r}"
+                )
+            params["operation_type"] = operation_type
+        if status is not None:
+            if status not in _STATUSES:
+                raise ValidationError(
+                    f"status must be one of {', '.join(_STATUSES)}, got {status!r}"
+                )
+            params["status"] = status
+        if page_size is not None:
+            if isinstance(page_size, bool) or not isinstance(page_size, int):
+                raise ValidationError(f"page_size must be an integer, got {page_size!r}")
+            if not 1 <= page_size <= 100:
+                raise ValidationError(f"page_size must be between 1 and 100, got {page_size}")
+            params["limit"] = str(page_size)
+        if pagination_token is not None:
+            if not isinstance(pagination_token, str) or not pagination_token:
+                raise ValidationError("pagination_token must be a non-empty string")
+            params["pagination_token"] = pagination_token
+        response = await self._dp_request(
+            assistant_name,
+            "GET",
+            f"/operations/{assistant_name}",
+            op="list_operations",
+            params=params or None,
+            retry=retry,
+            timeout=timeout,
+        )
+        return self._core.parse(response, OperationList)
+
+    async def list_operations(
+        self,
+        *,
+        assistant_name: str,
+        operation_type: str | None = None,
+        status: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout = None,
+    ) -> list[Operation]:
+        """Every operation of the assistant matching the filters, following all pages."""
+        page = await self.list_operations_page(
+            assistant_name=assistant_name,
+            operation_type=operation_type,
+            status=status,
+            page_size=_PAGE_SIZE,
+            retry=retry,
+            timeout=timeout,
+        )
+        result = list(page.operations)
+        seen: set[str] = set()
+        for _ in range(_MAX_PAGES):
+            token = page.pagination.next if page.pagination is not None else None
+            if not token:
+                return result
+            if token in seen:
+                raise ResponseParseError(
+                    f"the server repeated pagination token {token[:40]!r} while listing "
+                    "operations; stopping instead of looping",
+                    path="$.pagination.next",
+                )
+            seen.add(token)
+            page = await self.list_operations_page(
+                assistant_name=assistant_name,
+                operation_type=operation_type,
+                status=status,
+                page_size=_PAGE_SIZE,
+                pagination_token=token,
+                retry=retry,
+                timeout=timeout,
+            )
+            result.extend(page.operations)
+        raise ResponseParseError(
+            f"listing operations did not end after {_MAX_PAGES} pages", path="$.pagination.next"
+        )
+
+    async def wait_for_operation(
+        self,
+        *,
+        assistant_name: str,
+        operation_id: str,
+        timeout: float | None = 300.0,
+        progress: Progress | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Operation:
+        """Poll an operation until it is ``Completed`` and return it.
+
+        Raises :class:`~aiopinecone.FileProcessingError` (with the server's message) if it
+        ``Failed``, :class:`~aiopinecone.WaitTimeoutError` after ``timeout`` seconds.
+        """
+        check_wait_timeout(timeout)
+        check_progress(progress)
+        operation = await self.describe_operation(
+            assistant_name=assistant_name, operation_id=operation_id, retry=retry
+        )
+        return await self._wait_operation(
+            assistant_name,
+            operation,
+            what=f"{operation.operation_type or 'operation'} of file {operation.file_id}",
+            timeout=timeout,
+            progress=progress,
+            retry=retry,
+        )
+
+    async def _describe_operation(
+        self,
+        assistant_name: str,
+        operation_id: str,
+        *,
+        retry: RetryPolicy | None,
+        timeout: Timeout = None,
+    ) -> Operation:
+        response = await self._dp_request(
+            assistant_name,
+            "GET",
+            f"/operations/{assistant_name}/{quote_id(operation_id, 'operation_id')}",
+            op="describe_operation",
+            file_level=True,
+            retry=retry,
+            timeout=timeout,
+        )
+        return self._core.parse(response, Operation)
+
+    async def _wait_operation(
+        self,
+        assistant_name: str,
+        operation: Operation,
+        *,
+        what: str,
+        timeout: float | None,
+        progress: Progress | None,
+        retry: RetryPolicy | None,
+    ) -> Operation:
+        """Poll ``operation`` until it is done; raise :class:`FileProcessingError` if it failed."""
+        delays = poll_delays(FIRST_POLL, MAX_POLL)
+        budget = asyncio.timeout(timeout)
+        started = time.monotonic()
+        try:
+            async with budget:
+                while not operation.is_done:
+                    if operation.percent_complete is not None:
+                        await report(progress, float(operation.percent_complete))
+                    await asyncio.sleep(next(delays))
+                    operation = await self._describe_operation(
+                        assistant_name, operation.id, retry=retry
+                    )
+        except TimeoutError:
+            if budget.expired():
+                raise WaitTimeoutError(
+                    f"{what} did not finish after {time.monotonic() - started:.0f} s "
+                    f"(operation {operation.id}, last status: {operation.status})",
+                    last_status=operation.status,
+                ) from None
+            raise
+        if operation.status == OperationStatus.FAILED:
+            reason = operation.error_message
+            raise FileProcessingError(
+                f"{what} failed (operation {operation.id})" + (f": {reason}" if reason else ""),
+                name=operation.file_id or "",
+                status=operation.status,
+                reason=reason,
+            )
+        await report(progress, 100.0)
+        return operation
