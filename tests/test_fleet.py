@@ -249,7 +249,7 @@ assistants:
 
 def test_specs_copy_metadata_and_accept_a_lone_path(tmp_path: Path) -> None:
     meta = {"team": "x"}
-    spec = AssistantSpec(name="a", metadata=meta, files="doc.md")  # type: ignore[arg-type]
+    spec = AssistantSpec(name="a", metadata=meta, files="doc.md")
     meta["team"] = "changed"
     assert spec.metadata == {"team": "x"}
     assert spec.files == (FileSpec(path=Path("doc.md")),)

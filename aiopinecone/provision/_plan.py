@@ -61,7 +61,7 @@ class ActualFile(Protocol):
     @property
     def name(self) -> str: ...
     @property
-    def status(self) -> str: ...
+    def status(self) -> str | None: ...
     @property
     def metadata(self) -> Mapping[str, Any] | None: ...
 
@@ -183,7 +183,8 @@ class Plan:
             f"{c['files_cleanup']} to clean up, {c['files_delete']} to delete"
         )
         if c["files_unknown"]:
-            files += f" ({c['files_unknown']} assistants not Ready yet: files checked when Ready)"
+            n = c["files_unknown"]
+            files += f" (files of {n} assistant{'s' if n != 1 else ''} checked once listed)"
         return f"Plan: {head}; {files}."
 
     def render(self, *, verbose: bool = False) -> str:

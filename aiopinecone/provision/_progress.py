@@ -141,7 +141,7 @@ class Progress:
         line = self.render(now)
         if self.tty:
             self.stream.write(f"\r{line}\x1b[K")
-        elif line != self._last_line or force:
+        elif line != self._last_line:
             self.stream.write(f"progress: {line}\n")
         self.stream.flush()
         self._last_line = line

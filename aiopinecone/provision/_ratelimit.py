@@ -177,9 +177,11 @@ class ClassLimiter:
         self._consecutive_429 = 0
 
     def _expire(self, now: float) -> None:
-        horizon = now - self.window
+        # Compared as `t + window <= now`, the very sum `decide` hands out as a wake-up time:
+        # `t <= now - window` can differ by a rounding error and never expire (a busy loop).
         log = self._log
-        while log and log[0] <= horizon:
+        window = self.window
+        while log and log[0] + window <= now:
             log.popleft()
 
     def used(self, now: float) -> int:

@@ -59,7 +59,8 @@ def _assistant_line(a: AssistantPlan, width: int) -> str:
     if a.status and a.status != "Ready" and a.action not in ("blocked",):
         bits.append(f"status {a.status}")
     if not a.files_known:
-        bits.append("files checked once Ready")
+        ready = a.status == "Ready"
+        bits.append("files not listed yet" if ready else "files checked once Ready")
     return f"{head}  {'; '.join(bits)}".rstrip() if bits else head.rstrip()
 
 
