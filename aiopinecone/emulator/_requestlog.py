@@ -30,7 +30,8 @@ RESPONSE: Final = "response"
 DROPPED: Final = "dropped"
 """Outcome: a fault closed the connection without answering (``status`` is None)."""
 CLIENT_DISCONNECTED: Final = "client_disconnected"
-"""Outcome: the client went away before the answer was ready (``status`` is None)."""
+"""Outcome: the client went away before the answer was sent (``status``: the status the server
+would have sent, or None if the handler could not finish)."""
 ERROR: Final = "error"
 """Outcome: the handler crashed; aiohttp answered 500."""
 
@@ -51,7 +52,7 @@ class LogEntry:
     op_class: str
     """The rate-limit operation class (``assistants_read``... ``other``)."""
     status: int | None
-    """The status sent; None when nothing was sent (dropped, client gone)."""
+    """The status sent (or meant to be sent, if the client had gone); None when there was none."""
     outcome: str
     """``response``, ``dropped``, ``client_disconnected`` or ``error``."""
     fault: str | None
@@ -101,6 +102,11 @@ def _path_matcher(pattern: str) -> Callable[[str], object]:
     if any(c in pattern for c in "{*"):
         return compile_path_pattern(pattern).fullmatch
     return pattern.__eq__
+
+
+def _gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 def _fault_matches(label: str | None, wanted: str | bool) -> bool:
@@ -220,9 +226,17 @@ class RequestLog:
         except web.HTTPException as exc:
             status, outcome = exc.status, RESPONSE
             raise
-        except (asyncio.CancelledError, ConnectionError):
+        except asyncio.CancelledError:
             outcome = CLIENT_DISCONNECTED
             raise
+        except ConnectionError:
+            outcome = CLIENT_DISCONNECTED
+            if not _gone(request):
+                raise
+            # The client went away and the handler failed reading its body or writing: nothing
+            # can be sent. Returning (not raising) keeps aiohttp from logging a traceback; its
+            # attempt to send this placeholder fails quietly as a disconnection.
+            return web.Response(status=499)
         except Exception:
             status = 500
             raise
@@ -230,7 +244,8 @@ class RequestLog:
             if request.get(DROPPED_KEY, False):
                 outcome = DROPPED
             else:
-                status, outcome = response.status, RESPONSE
+                status = response.status
+                outcome = CLIENT_DISCONNECTED if _gone(request) else RESPONSE
             return response
         finally:
             self.total += 1
