@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._chat import ChatCompletionStream, ChatMixin, ChatStream
 from ._control import NOT_GIVEN, ControlPlaneMixin, NotGiven
+from ._evaluation import EvaluationMixin
 from ._files import FilesMixin
 
 if TYPE_CHECKING:
     from .._core import Core
 
-__all__ = ["NOT_GIVEN", "Assistants", "NotGiven"]
+__all__ = ["NOT_GIVEN", "Assistants", "ChatCompletionStream", "ChatStream", "NotGiven"]
 
 
-class Assistants(ControlPlaneMixin, FilesMixin):
+class Assistants(ControlPlaneMixin, FilesMixin, ChatMixin, EvaluationMixin):
     """Everything about assistants: control plane, files, chat, evaluation, provisioning.
 
     Reached as ``pc.assistants``; do not create it yourself.
