@@ -121,12 +121,7 @@ def answer(query: str, files: Sequence[FileRecord], instructions: str | None, to
         return Answer(
             sentences=(Sentence(NO_ANSWER, None),), snippet_count=len(hits), prompt_tokens=prompt
         )
-    names = []
-    for _, hit in picked:
-        if hit.file.name not in names:
-            names.append(hit.file.name)
-    lead = Sentence(f"According to {' and '.join(names)}:", None)
-    sentences = (lead, *(Sentence(text, hit) for text, hit in picked))
+    sentences = tuple(Sentence(text, hit) for text, hit in picked)
     return Answer(sentences=sentences, snippet_count=len(hits), prompt_tokens=prompt)
 
 

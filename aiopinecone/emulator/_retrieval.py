@@ -193,26 +193,33 @@ def search(query: str, files: Iterable[FileRecord], top_k: int) -> list[Hit]:
 
 
 def best_sentences(query: str, hits: Sequence[Hit], limit: int) -> list[tuple[str, Hit]]:
-    """Up to ``limit`` sentences of the hits sharing the most words with the query.
+    """Up to ``limit`` sentences of the hits that best match the query, in reading order.
 
-    Sentences sharing less than half the best overlap are dropped; the rest keep the order of
-    their hits (best hit first) and of the text.
+    A sentence scores the summed rarity (among the candidate sentences) of the query words it
+    contains, so "express shipping" prefers the sentence about express shipping over one that
+    only shares "shipping". Sentences below two thirds of the best score are dropped.
     """
     query_terms = set(stems(query))
-    candidates: list[tuple[int, int, int, str, Hit]] = []
+    candidates: list[tuple[set[str], int, int, str, Hit]] = []
     seen: set[str] = set()
     for rank, hit in enumerate(hits):
         for position, sentence in enumerate(sentences(hit.chunk.text)):
-            overlap = len(query_terms & set(stems(sentence)))
-            if overlap and sentence not in seen:
+            shared = query_terms & set(stems(sentence))
+            if shared and sentence not in seen:
                 seen.add(sentence)
-                candidates.append((overlap, rank, position, sentence, hit))
+                candidates.append((shared, rank, position, sentence, hit))
     if not candidates:
         return []
-    best = max(c[0] for c in candidates)
-    kept = [c for c in candidates if 2 * c[0] >= best]
-    kept.sort(key=lambda c: (-c[0], c[1], c[2]))
-    chosen = sorted(kept[:limit], key=lambda c: (c[1], c[2]))
+    doc_freq = Counter(term for shared, *_ in candidates for term in shared)
+    total = len(candidates)
+    scored = [
+        (sum(math.log(1 + total / doc_freq[t]) for t in shared), rank, position, sentence, hit)
+        for shared, rank, position, sentence, hit in candidates
+    ]
+    best = max(item[0] for item in scored)
+    kept = [item for item in scored if 3 * item[0] >= 2 * best]
+    kept.sort(key=lambda item: (-item[0], item[1], item[2]))
+    chosen = sorted(kept[:limit], key=lambda item: (item[1], item[2]))
     return [(sentence, hit) for _, _, _, sentence, hit in chosen]
 
 
