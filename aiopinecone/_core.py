@@ -260,6 +260,7 @@ class Core:
                     timeout=client_timeout,
                 )
             except TransportError as exc:
+                self._scrub(exc)
                 error: PineconeError = exc
                 self._record(method, url, op, type(exc).__name__, attempt, began, None)
             else:
@@ -267,6 +268,7 @@ class Core:
                     self._record(method, url, op, status, attempt, began, None)
                     return Response(status, response_headers, body, attempt, ambiguous)
                 api_error = error_from_response(status, response_headers, body)
+                self._scrub(api_error)
                 error = api_error
                 self._record(method, url, op, status, attempt, began, api_error)
             if state is None:
@@ -364,6 +366,7 @@ class Core:
                     timeout=client_timeout,
                 )
             except TransportError as exc:
+                self._scrub(exc)
                 error: PineconeError = exc
                 self._record(method, url, op, type(exc).__name__, attempt, began, None)
             else:
@@ -377,9 +380,11 @@ class Core:
                 try:
                     body = await read_body(response, method, url)
                 except TransportError as exc:
+                    self._scrub(exc)
                     error = exc
                 else:
                     api_error = error_from_response(response.status, response.headers, body)
+                    self._scrub(api_error)
                     error = api_error
                     self._record(method, url, op, response.status, attempt, began, api_error)
                 finally:
@@ -426,14 +431,17 @@ class Core:
             )
 
     def _final(self, error: PineconeError, attempt: int, ambiguous: bool) -> PineconeError:
-        """Annotate the error that ends a call: attempts, ambiguity, API key scrubbed."""
+        """Annotate the error that ends a call with its attempts and ambiguity."""
         if isinstance(error, APIError | TransportError):
             error.attempts = attempt
             error.ambiguous = ambiguous or _was_ambiguous(error)
-            if self._api_key in error.message:
-                error.message = error.message.replace(self._api_key, "<redacted>")
-                error.args = (error.message,)
         return error
+
+    def _scrub(self, error: APIError | TransportError) -> None:
+        """Redact the API key should a server (or a proxy) echo it in an error message."""
+        if self._api_key in error.message:
+            error.message = error.message.replace(self._api_key, "<redacted>")
+            error.args = (error.message,)
 
 
 def _path_of(url: str) -> str:

@@ -98,6 +98,12 @@ class Transport:
             session = self._session = aiohttp.ClientSession(
                 connector=connector, timeout=self._timeout, raise_for_status=False
             )
+            # aiohttp silently re-sends GET/PUT/DELETE once when a connection drops. Retries are
+            # the policy's job: a hidden one breaks attempt counts, RetryPolicy.none() and the
+            # "DELETE meets 404 after a lost response" rule. No public switch exists (aiohttp's
+            # own test client flips the same attribute); a caller's session is left as it is.
+            if hasattr(session, "_retry_connection"):
+                session._retry_connection = False
         elif self._closed:
             raise PineconeError("this AsyncPinecone client is closed")
         return session
