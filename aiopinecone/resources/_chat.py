@@ -208,8 +208,10 @@ def _messages(messages: object, api_version: str) -> list[dict[str, str]]:
             raise ValidationError(
                 f"messages[{i}] must be a Message or a mapping, got {type(message).__name__}"
             )
-        if not isinstance(content, str):
-            raise ValidationError(f"messages[{i}].content must be a string, got {content!r}")
+        if not isinstance(content, str) or not content.strip():
+            raise ValidationError(
+                f"messages[{i}].content must be a non-empty string, got {content!r}"
+            )
         if role not in roles:
             raise ValidationError(
                 f"messages[{i}].role must be one of {', '.join(sorted(roles))}, got {role!r}"
