@@ -367,12 +367,6 @@ async def test_delete_wait_polls_until_gone(version: str, instant_retries: None)
             assert len(polls) >= 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aiohttp re-sends an idempotent request once when a reused connection drops "
-    "(ClientSession._retry_connection), hiding the lost response from the core, which then "
-    "sees a plain 404; _transport must switch that off (reported to issue 3)",
-)
 @pytest.mark.parametrize("version", ALL)
 async def test_retried_delete_that_meets_404_succeeded(
     version: str, emu: Emulator, make_client: ClientFactory, instant_retries: None
