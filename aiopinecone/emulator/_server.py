@@ -178,6 +178,21 @@ class ThreadedEmulator:
         """The emulator's configuration."""
         return self.emulator.config
 
+    @property
+    def faults(self) -> FaultInjector:
+        """The emulator's fault injector."""
+        return self.emulator.faults
+
+    @property
+    def log(self) -> RequestLog:
+        """The emulator's request log."""
+        return self.emulator.log
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The emulator's rate limiter."""
+        return self.emulator.limiter
+
     def start(self) -> None:
         """Start the thread and the server; returns when the socket is bound."""
         if self._thread is not None:

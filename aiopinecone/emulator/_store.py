@@ -7,6 +7,7 @@ its timeline. Every public method takes one re-entrant lock: tests may call them
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
@@ -164,6 +165,8 @@ class Store:
         self._files: dict[str, dict[str, FileRecord]] = {}
         self._operations: dict[str, dict[str, OperationRecord]] = {}
         self._listener: StoreListener | None = None
+        # Earliest pending ``gone_at``: requests skip the purge scan until then.
+        self._next_purge = math.inf
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -184,6 +187,8 @@ class Store:
             yield now
 
     def _purge(self, now: float) -> None:
+        if now < self._next_purge:
+            return
         for name in [n for n, a in self._assistants.items() if a.gone_at and now >= a.gone_at]:
             self._drop_assistant(name)
         for assistant_name, files in self._files.items():
@@ -191,6 +196,14 @@ class Store:
                 del files[fid]
                 if self._listener is not None:
                     self._listener.delete_file(assistant_name, fid)
+        pending = [a.gone_at for a in self._assistants.values() if a.gone_at is not None]
+        pending += [
+            f.gone_at for fs in self._files.values() for f in fs.values() if f.gone_at is not None
+        ]
+        self._next_purge = min(pending, default=math.inf)
+
+    def _expire_at(self, when: float) -> None:
+        self._next_purge = min(self._next_purge, when)
 
     def _drop_assistant(self, name: str) -> None:
         del self._assistants[name]
@@ -216,6 +229,7 @@ class Store:
             for op in operations:
                 if op.assistant_name in self._operations:
                     self._operations[op.assistant_name][op.id] = op
+            self._next_purge = -math.inf  # rescan on next access
 
     def reset(self) -> None:
         """Forget every assistant, file and operation (persisted state too)."""
@@ -297,6 +311,7 @@ class Store:
             record = self.get_assistant(name)
             if record.gone_at is None:
                 record.gone_at = now + self.delete_delay
+                self._expire_at(record.gone_at)
                 record.updated_at = now
                 self._save_assistant(record)
             if now >= record.gone_at:
@@ -388,6 +403,7 @@ class Store:
                     self._listener.delete_file(assistant_name, file_id)
             elif record.gone_at is None:
                 record.gone_at = now + self.delete_delay
+                self._expire_at(record.gone_at)
                 record.updated_on = now
                 self._save_file(record)
             return record, immediate
