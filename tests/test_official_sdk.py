@@ -125,7 +125,21 @@ def test_sync_client_end_to_end(emu: ThreadedEmulator, policy_file: Path) -> Non
         assert 0 < result.scores.alignment <= 1
         assert result.facts[0].entailment in ("entailed", "neutral", "contradicted")
 
+        # Upsert (PUT with a caller-chosen id) and the operations API.
+        upserted = pc.assistants.upload_file(
+            assistant_name=NAME, file_path=str(policy_file), file_id="policy-v2", timeout=30
+        )
+        assert upserted.id == "policy-v2"
+        operations = list(pc.assistants.list_operations(assistant_name=NAME))
+        assert [o.operation_type for o in operations] == ["upload_file", "upsert_file"]
+        assert all(o.status == "Completed" for o in operations)
+        described_op = pc.assistants.describe_operation(
+            assistant_name=NAME, operation_id=operations[1].operation_id
+        )
+        assert described_op.file_id == "policy-v2"
+
         pc.assistants.delete_file(assistant_name=NAME, file_id=uploaded.id, timeout=30)
+        pc.assistants.delete_file(assistant_name=NAME, file_id="policy-v2", timeout=30)
         assert list(pc.assistants.list_files(assistant_name=NAME)) == []
         pc.assistants.delete(name=NAME, timeout=30)
         assert list(pc.assistants.list()) == []
