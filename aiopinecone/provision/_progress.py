@@ -27,6 +27,7 @@ class _Phase:
     done: int = 0
     failed: int = 0
     began: float | None = None
+    ended: float | None = None
 
 
 def _duration(seconds: float) -> str:
@@ -90,6 +91,7 @@ class Progress:
         state.done += n
         if failed:
             state.failed += n
+        state.ended = self._clock() if state.done >= state.total else None
         self._changed = True
 
     def rate_limited(self, n: int = 1) -> None:
@@ -112,7 +114,8 @@ class Progress:
             text = f"{name} {state.done}/{state.total}"
             if state.failed:
                 text += f" ({state.failed} failed)"
-            elapsed = now - (state.began if state.began is not None else self._started)
+            end = state.ended if state.ended is not None else now
+            elapsed = end - (state.began if state.began is not None else self._started)
             remaining = state.total - state.done
             if state.done and elapsed > 0:
                 rate = state.done / elapsed

@@ -50,7 +50,9 @@ class ProvisionReport:
 
     ``cancelled`` is true when the run was cancelled (Ctrl-C, task cancellation) before the end:
     the per-assistant outcomes then say exactly what was and was not done. ``requests`` gives, per
-    operation class, the limiter's counters (started, accepted, 429s, seconds waited).
+    operation class, the limiter's counters (started, accepted, 429s, seconds waited);
+    ``polls`` how many readiness polls (one ``list`` each) and processing polls (one
+    ``list_files`` each) the run made.
     """
 
     assistants: tuple[AssistantReport, ...]
@@ -60,6 +62,7 @@ class ProvisionReport:
     cancelled: bool = False
     dry_run: bool = False
     requests: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, hash=False)
+    polls: Mapping[str, int] = attrs.field(factory=dict, hash=False)
 
     @property
     def ok(self) -> bool:
@@ -99,6 +102,7 @@ class ProvisionReport:
             "seconds": _round(self.seconds),
             "counts": self.counts(),
             "requests": {k: dict(v) for k, v in self.requests.items()},
+            "polls": dict(self.polls),
             "assistants": [
                 {
                     "name": a.name,

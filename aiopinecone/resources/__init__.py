@@ -12,6 +12,7 @@ from ._chat import ChatCompletionStream, ChatMixin, ChatStream
 from ._control import NOT_GIVEN, ControlPlaneMixin, NotGiven
 from ._evaluation import EvaluationMixin
 from ._files import FilesMixin
+from ._provision import ProvisionMixin
 
 if TYPE_CHECKING:
     from .._core import Core
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["NOT_GIVEN", "Assistants", "ChatCompletionStream", "ChatStream", "NotGiven"]
 
 
-class Assistants(ControlPlaneMixin, FilesMixin, ChatMixin, EvaluationMixin):
+class Assistants(ControlPlaneMixin, FilesMixin, ChatMixin, EvaluationMixin, ProvisionMixin):
     """Everything about assistants: control plane, files, chat, evaluation, provisioning.
 
     Reached as ``pc.assistants``; do not create it yourself.
