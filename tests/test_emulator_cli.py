@@ -201,3 +201,17 @@ def test_thread_start_failure_is_reported() -> None:
         with pytest.raises(OSError, match="address already in use"), busy.in_thread():
             pass
         assert first.call(lambda: first.app is not None)
+
+
+def test_quickstart_example_runs() -> None:
+    script = Path(__file__).resolve().parent.parent / "examples" / "quickstart.py"
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "A: Express shipping takes 2 business days" in proc.stdout
+    assert "Deleted the assistant." in proc.stdout
