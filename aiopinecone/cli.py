@@ -1,0 +1,327 @@
+"""The ``aiopinecone`` command: provision fleets, manage assistants and files, chat, emulate.
+
+Exit codes: ``0`` success; ``1`` failure (a provisioning run with failed assistants, or an API
+error); ``2`` bad input (usage, an invalid fleet file, a missing API key: nothing was sent);
+``130`` interrupted (Ctrl-C; a provisioning run still prints and writes its report).
+
+The API key comes from ``--api-key`` or ``PINECONE_API_KEY`` and is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Final, TextIO
+
+import orjson
+
+from ._client import API_KEY_ENV, HOST_ENV, AsyncPinecone
+from ._validation import API_VERSIONS
+from .exceptions import APIError, PineconeError, ValidationError
+from .provision import FleetError, Progress, RateLimits, load_fleet
+
+__all__ = ["main"]
+
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_BAD_INPUT: Final = 2
+EXIT_INTERRUPTED: Final = 130
+
+RATE_PRESETS: Final = ("adaptive", "starter", "standard", "enterprise", "unlimited")
+
+# The embedded emulator of `provision --emulator`: the Standard plan's limits with a "minute"
+# of two seconds, so that a fleet of a few dozen assistants with files runs in seconds while
+# meeting realistic limits (uploads are the bottleneck: 20 per "minute").
+EMULATOR_PLAN: Final = "standard"
+EMULATOR_MINUTE: Final = 2.0
+EMULATOR_READY_DELAY: Final = 0.5
+EMULATOR_PROCESSING_DELAY: Final = 0.3
+
+
+class _Usage(Exception):
+    """Bad command-line input found after parsing (exit code 2)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(
+        prog="aiopinecone",
+        description="Provision and drive Pinecone Assistants (asyncio client).",
+        epilog="Exit codes: 0 success, 1 failure or partial failure, 2 bad input, "
+        "130 interrupted. The API key is read from --api-key or $PINECONE_API_KEY.",
+    )
+    parser.add_argument(
+        "--api-key",
+        help=f"API key (default: ${API_KEY_ENV}; prefer the variable: flags show in ps)",
+    )
+    parser.add_argument("--host", help=f"control-plane origin (default: ${HOST_ENV} or Pinecone)")
+    parser.add_argument(
+        "--api-version", choices=API_VERSIONS, default="2025-10", help="API version (2025-10)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser(
+        "provision",
+        help="create/update assistants and their files from a fleet file",
+        description="Bring the project to the fleet file: plan, then apply. Safe to re-run.",
+    )
+    p.add_argument("fleet", type=Path, help="fleet file (.yaml, .yml or .json)")
+    p.add_argument("--plan", action="store_true", help="only show what would change")
+    p.add_argument(
+        "--prune", action="store_true", help="also delete assistants and files not in the fleet"
+    )
+    p.add_argument("--concurrency", type=int, default=16, metavar="N", help="requests in flight")
+    p.add_argument(
+        "--rate-preset",
+        choices=RATE_PRESETS,
+        default="adaptive",
+        help="client-side rate limits: a plan's, or adaptive (learn from 429s; default)",
+    )
+    p.add_argument("--report", type=Path, metavar="OUT.json", help="write the JSON report here")
+    p.add_argument(
+        "--emulator",
+        action="store_true",
+        help="run against an embedded emulator with time-scaled Standard-plan rate limits",
+    )
+    p.add_argument("--verbose", "-v", action="store_true", help="list unchanged assistants too")
+    p.add_argument("--no-progress", action="store_true", help="no progress display")
+
+    a = commands.add_parser("assistants", help="list, describe or delete assistants")
+    a_cmds = a.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a_list = a_cmds.add_parser("list", help="list assistants")
+    a_list.add_argument("--json", action="store_true", help="JSON output")
+    a_desc = a_cmds.add_parser("describe", help="describe one assistant (JSON)")
+    a_desc.add_argument("name")
+    a_del = a_cmds.add_parser("delete", help="delete one assistant")
+    a_del.add_argument("name")
+    a_del.add_argument("--wait", action="store_true", help="wait until it is gone")
+
+    f = commands.add_parser("files", help="upload, list or delete an assistant's files")
+    f_cmds = f.add_subparsers(dest="action", required=True, metavar="ACTION")
+    f_up = f_cmds.add_parser("upload", help="upload a file")
+    f_up.add_argument("assistant")
+    f_up.add_argument("path", type=Path)
+    f_up.add_argument("--metadata", help="file metadata as a JSON object")
+    f_up.add_argument("--wait", action="store_true", help="wait until it is processed")
+    f_list = f_cmds.add_parser("list", help="list files")
+    f_list.add_argument("assistant")
+    f_list.add_argument("--json", action="store_true", help="JSON output")
+    f_del = f_cmds.add_parser("delete", help="delete a file")
+    f_del.add_argument("assistant")
+    f_del.add_argument("file_id")
+
+    c = commands.add_parser("chat", help="ask an assistant a question (streams the answer)")
+    c.add_argument("name")
+    c.add_argument("question")
+    c.add_argument("--model", help="model name (server default otherwise)")
+
+    e = commands.add_parser(
+        "emulator",
+        help="run the local emulator (same options as python -m aiopinecone.emulator)",
+        add_help=False,
+    )
+    e.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+
+
+def _model_dict(model: Any) -> dict[str, Any]:
+    from ._convert import converter
+
+    data: dict[str, Any] = converter.unstructure(model)
+    return {k: v for k, v in data.items() if v is not None and k != "signed_url"}
+
+
+@asynccontextmanager
+async def _client(args: argparse.Namespace) -> AsyncIterator[AsyncPinecone]:
+    async with AsyncPinecone(
+        api_key=args.api_key, host=args.host, api_version=args.api_version
+    ) as pc:
+        yield pc
+
+
+async def _provision(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.concurrency < 1:
+        raise _Usage(f"--concurrency must be >= 1, got {args.concurrency}")
+    fleet = load_fleet(args.fleet, api_version=args.api_version)
+    window = 60.0
+    if args.emulator:
+        from .emulator import Emulator
+
+        key = secrets.token_urlsafe(16)
+        emulator = Emulator(
+            api_keys=(key,),
+            ready_delay=EMULATOR_READY_DELAY,
+            file_processing_delay=EMULATOR_PROCESSING_DELAY,
+            rate_limits=EMULATOR_PLAN,
+            time_scale=EMULATOR_MINUTE / 60.0,
+        )
+        window = EMULATOR_MINUTE
+        await emulator.start()
+        err.write(
+            f"emulator: {emulator.url} ({EMULATOR_PLAN} plan rate limits, one minute = "
+            f"{EMULATOR_MINUTE:g} s)\n"
+        )
+        args.api_key, args.host = key, emulator.url
+    else:
+        emulator = None
+    try:
+        limits = RateLimits.preset(args.rate_preset, window=window)
+        scale = window / 60.0
+        async with _client(args) as pc:
+            show_progress = not args.no_progress and not args.plan
+            run = pc.assistants.provisioner(
+                fleet,
+                prune=args.prune,
+                concurrency=args.concurrency,
+                rate_preset=limits,
+                progress=Progress(err) if show_progress else False,
+                poll_interval=(max(0.05, 1.0 * scale), max(0.2, 10.0 * scale)),
+            )
+            plan = await run.plan()
+            out.write(plan.render(verbose=args.verbose) + "\n")
+            if args.plan:
+                return EXIT_OK
+            if not plan.has_changes and not plan.by_action("blocked"):
+                out.write("Nothing to do: the project matches the fleet.\n")
+                if args.report is not None:
+                    args.report.write_text(run.report.to_json() + "\n", encoding="utf-8")
+                return EXIT_OK
+            try:
+                report = await run.apply(plan)
+            except asyncio.CancelledError:
+                report = run.report
+                out.write("\n" + report.summary_table() + "\n")
+                if args.report is not None:
+                    args.report.write_text(report.to_json() + "\n", encoding="utf-8")
+                raise
+            out.write("\n" + report.summary_table() + "\n")
+            if args.report is not None:
+                args.report.write_text(report.to_json() + "\n", encoding="utf-8")
+            return EXIT_OK if report.ok else EXIT_FAILED
+    finally:
+        if emulator is not None:
+            await emulator.stop()
+
+
+async def _assistants(args: argparse.Namespace, out: TextIO) -> int:
+    async with _client(args) as pc:
+        if args.action == "list":
+            assistants = await pc.assistants.list()
+            if args.json:
+                out.write(_json([_model_dict(a) for a in assistants]) + "\n")
+                return EXIT_OK
+            rows = [("name", "status", "host")] + [
+                (a.name, a.status, a.host or "") for a in assistants
+            ]
+            widths = [max(len(r[i]) for r in rows) for i in range(3)]
+            for row in rows:
+                out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+                out.write("\n")
+            return EXIT_OK
+        if args.action == "describe":
+            out.write(_json(_model_dict(await pc.assistants.describe(name=args.name))) + "\n")
+            return EXIT_OK
+        await pc.assistants.delete(name=args.name, wait=args.wait)
+        out.write(f"deleted {args.name}\n")
+        return EXIT_OK
+
+
+async def _files(args: argparse.Namespace, out: TextIO) -> int:
+    metadata = None
+    if getattr(args, "metadata", None):
+        try:
+            metadata = orjson.loads(args.metadata)
+        except orjson.JSONDecodeError as exc:
+            raise _Usage(f"--metadata is not valid JSON: {exc}") from None
+        if not isinstance(metadata, dict):
+            raise _Usage("--metadata must be a JSON object")
+    async with _client(args) as pc:
+        if args.action == "upload":
+            uploaded = await pc.assistants.upload_file(
+                assistant_name=args.assistant,
+                file_path=args.path,
+                metadata=metadata,
+                wait=args.wait,
+            )
+            out.write(f"{uploaded.id}  {uploaded.name}  {uploaded.status or ''}\n".rstrip() + "\n")
+            return EXIT_OK
+        if args.action == "list":
+            files = await pc.assistants.list_files(assistant_name=args.assistant)
+            if args.json:
+                out.write(_json([_model_dict(f) for f in files]) + "\n")
+                return EXIT_OK
+            for file in files:
+                out.write(f"{file.id}  {file.name}  {file.status or ''}\n")
+            return EXIT_OK
+        await pc.assistants.delete_file(assistant_name=args.assistant, file_id=args.file_id)
+        out.write(f"deleted {args.file_id}\n")
+        return EXIT_OK
+
+
+async def _chat(args: argparse.Namespace, out: TextIO) -> int:
+    async with _client(args) as pc:
+        options: dict[str, Any] = {"model": args.model} if args.model else {}
+        stream = await pc.assistants.chat(
+            assistant_name=args.name,
+            messages=[{"role": "user", "content": args.question}],
+            stream=True,
+            **options,
+        )
+        async for piece in stream.text():
+            out.write(piece)
+            out.flush()
+        out.write("\n")
+        return EXIT_OK
+
+
+async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.command == "provision":
+        return await _provision(args, out, err)
+    if args.command == "assistants":
+        return await _assistants(args, out)
+    if args.command == "files":
+        return await _files(args, out)
+    return await _chat(args, out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (the console script exits with it)."""
+    out, err = sys.stdout, sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    if args.command == "emulator":
+        from .emulator import main as emulator_main
+
+        return emulator_main(list(args.args))
+    try:
+        return asyncio.run(_run(args, out, err))
+    except KeyboardInterrupt:
+        err.write("interrupted\n")
+        return EXIT_INTERRUPTED
+    except FleetError as exc:
+        err.write(f"{exc}\n")
+        return EXIT_BAD_INPUT
+    except (ValidationError, _Usage) as exc:
+        err.write(f"aiopinecone: error: {exc}\n")
+        return EXIT_BAD_INPUT
+    except APIError as exc:
+        err.write(f"aiopinecone: {type(exc).__name__}: {exc}\n")
+        return EXIT_FAILED
+    except PineconeError as exc:
+        err.write(f"aiopinecone: {type(exc).__name__}: {exc}\n")
+        return EXIT_FAILED
+    except OSError as exc:
+        err.write(f"aiopinecone: error: {exc}\n")
+        return EXIT_FAILED
