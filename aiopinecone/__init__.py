@@ -47,6 +47,16 @@ from .models import (
     OperationStatus,
     Region,
 )
+from .provision import (
+    AssistantSpec,
+    FileSpec,
+    FleetError,
+    Plan,
+    Provisioner,
+    ProvisionReport,
+    RateLimits,
+    load_fleet,
+)
 from .resources import NOT_GIVEN, Assistants, ChatCompletionStream, ChatStream
 
 __all__ = [
@@ -56,6 +66,7 @@ __all__ = [
     "Assistant",
     "AssistantFailedError",
     "AssistantFile",
+    "AssistantSpec",
     "AssistantStatus",
     "Assistants",
     "AsyncPinecone",
@@ -70,15 +81,21 @@ __all__ = [
     "ContextOptions",
     "ContextResponse",
     "FileProcessingError",
+    "FileSpec",
     "FileStatus",
+    "FleetError",
     "Message",
     "NotFoundError",
     "Operation",
     "OperationStatus",
     "PermissionDeniedError",
     "PineconeError",
+    "Plan",
+    "ProvisionReport",
+    "Provisioner",
     "QuotaExceededError",
     "RateLimitError",
+    "RateLimits",
     "Region",
     "RequestStats",
     "ResourceFailedError",
@@ -90,6 +107,7 @@ __all__ = [
     "ValidationError",
     "WaitTimeoutError",
     "__version__",
+    "load_fleet",
     "set_retry_testing",
     "track_requests",
 ]

@@ -6,6 +6,7 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ from aiopinecone.provision import (
 from aiopinecone.provision._files import sha256_file
 
 KEY = "provision-key"
-FAST = {"poll_interval": (0.01, 0.05), "ready_estimate": 0.02}
+FAST: dict[str, Any] = {"poll_interval": (0.01, 0.05), "ready_estimate": 0.02}
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ Files are identified on the server by name plus a content hash in their metadata
 (:data:`HASH_METADATA_KEY`), which makes re-runs idempotent: see ``_files.py``.
 """
 
+from ._apply import Provisioner
 from ._errors import FleetError, FleetProblem
 from ._files import HASH_METADATA_KEY
 from ._fleet import Fleet, load_fleet, parse_fleet
@@ -36,6 +37,7 @@ __all__ = [
     "Plan",
     "Progress",
     "ProvisionReport",
+    "Provisioner",
     "RateLimiter",
     "RateLimits",
     "load_fleet",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..provision._apply import Provisioner
 from ..provision._progress import Progress
@@ -33,12 +33,17 @@ class ProvisionMixin:
         concurrency: int = 16,
         rate_preset: str | RateLimits = "adaptive",
         progress: bool | Progress = False,
-        **options: Any,
+        ready_timeout: float = 600.0,
+        processing_timeout: float = 900.0,
+        poll_interval: tuple[float, float] = (1.0, 10.0),
+        ready_estimate: float | None = None,
+        ready_batch: int = 12,
     ) -> Provisioner:
         """A :class:`~aiopinecone.provision.Provisioner` for ``specs`` (plan, apply, report).
 
         Use it instead of :meth:`provision` to keep a handle on the run: its ``report`` stays
         available (and truthful) when ``apply()`` is cancelled. Options as for :meth:`provision`.
+        Raises :class:`~aiopinecone.provision.FleetError` for invalid specs (nothing is sent).
         """
         display: Progress | None
         if progress is True:
@@ -55,7 +60,11 @@ class ProvisionMixin:
             concurrency=concurrency,
             rate_limits=rate_preset,
             progress=display,
-            **options,
+            ready_timeout=ready_timeout,
+            processing_timeout=processing_timeout,
+            poll_interval=poll_interval,
+            ready_estimate=ready_estimate,
+            ready_batch=ready_batch,
         )
 
     async def plan(
@@ -84,7 +93,11 @@ class ProvisionMixin:
         concurrency: int = 16,
         rate_preset: str | RateLimits = "adaptive",
         progress: bool | Progress = False,
-        **options: Any,
+        ready_timeout: float = 600.0,
+        processing_timeout: float = 900.0,
+        poll_interval: tuple[float, float] = (1.0, 10.0),
+        ready_estimate: float | None = None,
+        ready_batch: int = 12,
     ) -> ProvisionReport:
         """Bring the server to ``specs``: create, update, upload, wait; with ``prune``, delete.
 
@@ -101,9 +114,13 @@ class ProvisionMixin:
           ``"unlimited"``, or a :class:`~aiopinecone.provision.RateLimits`.
         - ``progress``: ``True`` for a live progress line on standard error, or a
           :class:`~aiopinecone.provision.Progress`.
-        - ``options``: ``ready_timeout``, ``processing_timeout`` (seconds per assistant),
-          ``poll_interval`` (``(first, max)`` seconds between processing polls),
-          ``ready_estimate``, ``ready_batch`` (readiness polling; see the provisioning guide).
+        - ``ready_timeout``, ``processing_timeout``: seconds an assistant may take to become
+          Ready, and its files to be processed, before it fails.
+        - ``poll_interval``: ``(first, max)`` seconds between processing polls of one assistant
+          (one ``list_files`` each).
+        - ``ready_estimate``, ``ready_batch``: readiness polling (one ``list`` for every pending
+          assistant) waits until about ``ready_batch`` assistants are expected Ready, guessing
+          their ready delay from ``ready_estimate`` seconds at first, then from what it sees.
 
         Returns the :class:`~aiopinecone.provision.ProvisionReport`; failures of single
         assistants are in it (``report.failed``) rather than raised. Raises
@@ -115,6 +132,10 @@ class ProvisionMixin:
             concurrency=concurrency,
             rate_preset=rate_preset,
             progress=progress,
-            **options,
+            ready_timeout=ready_timeout,
+            processing_timeout=processing_timeout,
+            poll_interval=poll_interval,
+            ready_estimate=ready_estimate,
+            ready_batch=ready_batch,
         )
         return await run.apply()
