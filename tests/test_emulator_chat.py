@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -301,6 +303,22 @@ async def test_pdf_pages_are_cited(emu: Emulator, http: aiohttp.ClientSession) -
     status, body = await post(http, chat_url(emu), {"messages": user("How long is the warranty?")})
     assert status == 200
     assert body["citations"][0]["references"][0]["pages"] == [2]
+
+
+async def test_docx_text_is_indexed(emu: Emulator, http: aiohttp.ClientSession) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "word/document.xml",
+            "<w:document><w:body><w:p><w:r><w:t>Parking is free on Sundays &amp; holidays."
+            "</w:t></w:r></w:p></w:body></w:document>",
+        )
+    emu.store.put_file("helper", name="notes.docx", content=buffer.getvalue())
+    status, body = await post(http, chat_url(emu, "/context"), {"query": "parking sundays"})
+    assert status == 200
+    top = body["snippets"][0]
+    assert top["content"] == "Parking is free on Sundays & holidays."
+    assert (top["reference"]["type"], top["reference"]["pages"]) == ("doc_x", [1])
 
 
 @pytest.mark.parametrize("version", ALL)

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
+import io
 import math
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -87,7 +90,7 @@ def extract_pages(name: str, content: bytes) -> list[str]:
     if kind == "pdf":
         return _pdf_pages(content)
     if kind == "doc_x":
-        return [_printable_runs(content)]
+        return [_docx_text(content)]
     text = content.decode("utf-8", errors="replace")
     if kind == "json":
         with contextlib.suppress(orjson.JSONDecodeError):
@@ -119,6 +122,18 @@ def _pdf_pages(content: bytes) -> list[str]:
             words.append(re.sub(rb"\\(.)", rb"\1", re.sub(rb"[()]", b"", raw)).decode("latin-1"))
         out.append(" ".join(words))
     return out if any(p.strip() for p in out) else [_printable_runs(content)]
+
+
+def _docx_text(content: bytes) -> str:
+    # A .docx is a zip; its text is in word/document.xml, one <w:p> per paragraph.
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            xml = archive.read("word/document.xml").decode("utf-8", errors="replace")
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return _printable_runs(content)
+    paragraphs = re.split(r"</w:p>", xml)
+    texts = [html.unescape(re.sub(r"<[^>]+>", "", p)).strip() for p in paragraphs]
+    return "\n\n".join(t for t in texts if t)
 
 
 def _printable_runs(content: bytes) -> str:
