@@ -13,7 +13,7 @@ colon; ``data`` lines of one event are joined with ``\\n``; an empty line dispat
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 
 import attrs
 
@@ -177,7 +177,7 @@ async def aiter_sse(
     *,
     stop_at_done: bool = False,
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
-) -> AsyncIterator[SSEEvent]:
+) -> AsyncGenerator[SSEEvent, None]:
     """Yield the events of a byte stream; with ``stop_at_done`` end at a ``[DONE]`` event."""
     decoder = SSEDecoder(max_event_bytes=max_event_bytes)
     async for chunk in chunks:

@@ -224,8 +224,12 @@ class UploadBody:
         yield self._tail
 
     async def aclose(self) -> None:
-        """Close the file this body opened and delete its spool file, if any."""
-        await asyncio.to_thread(self._reader.close)
+        """Close the file this body opened and delete its spool file, if any.
+
+        Synchronous inside: it runs in ``finally`` blocks of cancelled uploads, where another
+        cancellation must not be able to interrupt it and leak the file.
+        """
+        self._reader.close()
 
 
 async def prepare_upload(

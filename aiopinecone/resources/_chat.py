@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from contextlib import aclosing
 from types import TracebackType
 from typing import Any, Final, Generic, Literal, Self, TypeVar, overload
 
@@ -578,9 +579,11 @@ class ChatMixin(DataPlaneMixin):
             assistant_name, path, op=op, json=body, retry=retry, read_timeout=seconds
         ) as raw:
             yield _OPENED
+            events = aiter_sse(raw, stop_at_done=True)
             try:
-                async for event in aiter_sse(raw, stop_at_done=True):
-                    if event.data:
-                        yield parse(event)
+                async with aclosing(events):
+                    async for event in events:
+                        if event.data:
+                            yield parse(event)
             except SSEError as exc:
                 raise ResponseParseError(str(exc), path="$") from None
