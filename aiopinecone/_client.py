@@ -150,7 +150,7 @@ class AsyncPinecone:
 
     async def close(self) -> None:
         """Close the connection pool (a session you passed in is left open). Idempotent."""
-        self._core.hosts.clear()
+        self._core.forget_all()
         await self._core.transport.close()
 
     def __repr__(self) -> str:

@@ -7,10 +7,10 @@ JSON keys are ignored (``forbid_extra_keys=False``); enum-like fields are plain 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Final, TypeVar
+from types import NoneType, UnionType
+from typing import Any, Final, TypeVar, Union, get_origin
 
 import cattrs
 import orjson
@@ -24,29 +24,58 @@ T = TypeVar("T")
 
 converter: Final = make_converter(forbid_extra_keys=False, detailed_validation=True)
 
-_LOWER_Z: Final = re.compile(r"z$")
 
-
-def _structure_datetime(value: Any, _: type) -> datetime:
+def _structure_datetime(value: Any, _: Any) -> datetime:
     """RFC 3339 / ISO 8601: ``Z`` or offsets, any number of fractional digits; naive means UTC."""
-    if isinstance(value, datetime):
+    if type(value) is str:
+        parsed = datetime.fromisoformat(value if value[-1:] != "z" else value[:-1] + "Z")
+    elif isinstance(value, datetime):
         parsed = value
-    elif isinstance(value, str):
-        parsed = datetime.fromisoformat(_LOWER_Z.sub("Z", value.strip()))
     else:
         raise TypeError(f"expected an RFC 3339 timestamp string, got {type(value).__name__}")
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _structure_str(value: Any, _: type) -> str:
+def _structure_str(value: Any, _: Any) -> str:
     # cattrs' default calls str() on anything, turning a null or a number into text silently.
-    if isinstance(value, str):
+    if type(value) is str or isinstance(value, str):
         return value
     raise TypeError(f"expected a string, got {type(value).__name__}")
 
 
+def _structure_optional_str(value: Any, _: Any) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    return _structure_str(value, str)
+
+
+def _structure_optional_datetime(value: Any, _: Any) -> datetime | None:
+    return None if value is None else _structure_datetime(value, datetime)
+
+
+def _structure_optional_factory(type_: Any) -> Callable[[Any, Any], Any]:
+    # cattrs' generic Optional hook dispatches on the inner type at every call; resolve it once.
+    inner = next(arg for arg in type_.__args__ if arg is not NoneType)
+    if inner is str:
+        return _structure_optional_str
+    if inner is datetime:
+        return _structure_optional_datetime
+    hook = converter.get_structure_hook(inner)
+
+    def structure_optional(value: Any, _: Any) -> Any:
+        return None if value is None else hook(value, inner)
+
+    return structure_optional
+
+
+def _is_simple_optional(type_: Any) -> bool:
+    args = getattr(type_, "__args__", ())
+    return get_origin(type_) in (Union, UnionType) and len(args) == 2 and NoneType in args
+
+
 converter.register_structure_hook(datetime, _structure_datetime)
 converter.register_structure_hook(str, _structure_str)
+converter.register_structure_hook_factory(_is_simple_optional, _structure_optional_factory)
 
 _hooks: dict[Any, Callable[[Any, Any], Any]] = {}
 

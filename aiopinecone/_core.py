@@ -155,6 +155,7 @@ class Core:
         self.transport: Final = transport
         self.allow_insecure_http: Final = allow_insecure_http
         self.hosts: Final = HostCache(self._resolve_host)
+        self._primed: dict[str, str] = {}
         """Data-plane base URLs per assistant name (single-flight; see ``_hosts.py``)."""
         self._evaluation_origin = evaluation_origin
         self._api_key = api_key
@@ -182,8 +183,25 @@ class Core:
     def remember(self, assistant: Assistant) -> None:
         """Prime the host cache from a create/describe/list result."""
         host = assistant.host
-        if host and self._host_allowed(host):
-            self.hosts.prime(assistant.name, host)
+        name = assistant.name
+        # Hot path (every describe): skip the work when the cache already holds this host.
+        if (
+            host
+            and (self._primed.get(name) != host or self.hosts.peek(name) is None)
+            and self._host_allowed(host)
+        ):
+            self.hosts.prime(name, host)
+            self._primed[name] = host
+
+    def forget_all(self) -> None:
+        """Drop every cached host (client closing)."""
+        self._primed.clear()
+        self.hosts.clear()
+
+    def forget(self, name: str) -> None:
+        """Drop ``name`` from the host cache (deleted, or its host answered 404)."""
+        self._primed.pop(name, None)
+        self.hosts.forget(name)
 
     async def _resolve_host(self, name: str) -> str:
         response = await self.request("GET", self.assistant_url(name), op="describe_assistant")

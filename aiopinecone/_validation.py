@@ -56,6 +56,22 @@ def name_max_length(api_version: str) -> int:
 
 def check_assistant_name(name: object, api_version: str, *, field: str = "name") -> str:
     """1-45 (2025-04) or 1-63 characters, lowercase alphanumerics or '-', alphanumeric ends."""
+    if type(name) is str and (name, api_version) in _valid_names:
+        return name
+    _check_name(name, api_version, field)
+    assert isinstance(name, str)
+    if len(_valid_names) >= _VALID_NAMES_MAX:
+        _valid_names.clear()
+    _valid_names.add((name, api_version))
+    return name
+
+
+_VALID_NAMES_MAX: Final = 4096
+_valid_names: set[tuple[str, str]] = set()
+"""Names already checked (every call of a hot loop checks the same few names)."""
+
+
+def _check_name(name: object, api_version: str, field: str) -> None:
     if not isinstance(name, str):
         raise ValidationError(f"{field} must be a string, got {type(name).__name__}")
     limit = name_max_length(api_version)
@@ -71,7 +87,6 @@ def check_assistant_name(name: object, api_version: str, *, field: str = "name")
             f"{field} {_show(name)} is invalid: use only lowercase letters, digits and '-', "
             "starting and ending with a letter or digit"
         )
-    return name
 
 
 def check_region(region: object) -> str:

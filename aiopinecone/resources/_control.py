@@ -294,9 +294,9 @@ class ControlPlaneMixin:
             )
         except NotFoundError as exc:
             if not exc.ambiguous:
-                core.hosts.forget(name)
+                core.forget(name)
                 raise
-        core.hosts.forget(name)
+        core.forget(name)
         if wait:
             await self._wait_until_gone(name, wait_timeout, retry)
 
@@ -354,7 +354,7 @@ class ControlPlaneMixin:
                     try:
                         last = (await self.describe(name=name, retry=retry)).status
                     except NotFoundError:
-                        self._core.hosts.forget(name)
+                        self._core.forget(name)
                         return
                     await asyncio.sleep(next(delays))
         except TimeoutError:
