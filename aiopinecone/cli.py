@@ -298,13 +298,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        # Known args only: everything after `emulator` belongs to the emulator's own parser.
+        args, extra = parser.parse_known_args(argv)
+        if extra and args.command != "emulator":
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
     if args.command == "emulator":
         from .emulator import main as emulator_main
 
-        return emulator_main(list(args.args))
+        try:
+            return emulator_main([*args.args, *extra])
+        except SystemExit as exc:  # its argparse: --help or a usage error
+            return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
     try:
         return asyncio.run(_run(args, out, err))
     except KeyboardInterrupt:
