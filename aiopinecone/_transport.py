@@ -4,6 +4,10 @@ The session (and its ``TCPConnector``) is created lazily on first use, inside th
 A session given by the caller is used as is and never closed. aiohttp's exceptions are turned
 into :class:`~aiopinecone.TransportError` / :class:`~aiopinecone.TimeoutError` here, with
 ``ambiguous=False`` when the request certainly never reached the server (connect failures).
+
+Redirects are never followed: aiohttp drops only ``Authorization`` when a redirect changes origin,
+so following one would hand the ``Api-Key`` header (and the body) to whatever host the ``Location``
+names, over plain http too. The Assistant API does not redirect; a 3xx is reported as an error.
 """
 
 from __future__ import annotations
@@ -138,7 +142,13 @@ class Transport:
             session = self.session()
         try:
             async with session.request(
-                method, url, headers=headers, params=params, data=data, timeout=timeout
+                method,
+                url,
+                headers=headers,
+                params=params,
+                data=data,
+                timeout=timeout,
+                allow_redirects=False,
             ) as response:
                 body = await response.read()
                 return response.status, response.headers, body
@@ -164,7 +174,13 @@ class Transport:
             session = self.session()
         try:
             return await session.request(
-                method, url, headers=headers, params=params, data=data, timeout=timeout
+                method,
+                url,
+                headers=headers,
+                params=params,
+                data=data,
+                timeout=timeout,
+                allow_redirects=False,
             )
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise transport_error(exc, method, url) from exc
