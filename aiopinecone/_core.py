@@ -11,6 +11,7 @@ See "Core interface" in ``docs/architecture.md``.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -124,9 +125,18 @@ def _was_ambiguous(error: PineconeError) -> bool:
 
 
 def is_loopback(hostname: str) -> bool:
-    """``localhost``, ``127.0.0.0/8`` or ``::1``."""
+    """``localhost``, ``127.0.0.0/8`` or ``::1``.
+
+    Only IP literals and ``localhost`` count: ``127.0.0.1.example.com`` is a DNS name that can
+    point anywhere, so it is not loopback.
+    """
     name = hostname.lower()
-    return name in _LOOPBACK_NAMES or name.startswith("127.")
+    if name in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name.removeprefix("[").removesuffix("]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Core:
