@@ -169,6 +169,7 @@ class Core:
         """Data-plane base URLs per assistant name (single-flight; see ``_hosts.py``)."""
         self._evaluation_origin = evaluation_origin
         self._api_key = api_key
+        self._api_key_bytes = api_key.encode()
         self._headers: Final = build_headers(api_key, api_version, user_agent)
         self._json_headers: Final = {**self._headers, "Content-Type": "application/json"}
 
@@ -295,8 +296,7 @@ class Core:
                 if 200 <= status < 300:
                     self._record(method, url, op, status, attempt, began, None)
                     return Response(status, response_headers, body, attempt, ambiguous)
-                api_error = error_from_response(status, response_headers, body)
-                self._scrub(api_error)
+                api_error = self._api_error(status, response_headers, body)
                 error = api_error
                 self._record(method, url, op, status, attempt, began, api_error)
             if state is None:
@@ -343,6 +343,11 @@ class Core:
         except ResponseParseError as exc:
             exc.status = response.status
             exc.request_id = response.request_id
+            if self._api_key_bytes in response.body:
+                # The message quotes the body, and so do the decoder errors it was raised from.
+                exc.message = exc.message.replace(self._api_key, "<redacted>")
+                exc.args = (exc.message,)
+                raise exc from None
             raise
 
     @asynccontextmanager
@@ -411,8 +416,7 @@ class Core:
                     self._scrub(exc)
                     error = exc
                 else:
-                    api_error = error_from_response(response.status, response.headers, body)
-                    self._scrub(api_error)
+                    api_error = self._api_error(response.status, response.headers, body)
                     error = api_error
                     self._record(method, url, op, response.status, attempt, began, api_error)
                 finally:
@@ -463,6 +467,17 @@ class Core:
         if isinstance(error, APIError | TransportError):
             error.attempts = attempt
             error.ambiguous = ambiguous or _was_ambiguous(error)
+        return error
+
+    def _api_error(self, status: int, headers: Mapping[str, str], body: bytes) -> APIError:
+        """The typed error of an error response, with an echoed API key redacted everywhere
+        (message, ``details``, body excerpts, request id)."""
+        if self._api_key_bytes in body:
+            body = body.replace(self._api_key_bytes, b"<redacted>")
+        error = error_from_response(status, headers, body)
+        self._scrub(error)
+        if error.request_id is not None and self._api_key in error.request_id:
+            error.request_id = error.request_id.replace(self._api_key, "<redacted>")
         return error
 
     def _scrub(self, error: APIError | TransportError) -> None:

@@ -52,7 +52,6 @@ def bug(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.xfail(strict=True, reason=reason)
 
 
-LEAKY_ERRORS = bug("echoed key kept in error details, parse-error excerpts and chained causes")
 MALFORMED_KEY = bug("a key with control characters fails later, in aiohttp, as a bare ValueError")
 DATA_PLANE_MESSAGE = bug("the plain-http data-plane error prints '{name!r}' literally")
 DESCRIBE = "/assistant/assistants/{name}"
@@ -146,7 +145,6 @@ def closed_port() -> int:
 # -- a full run --------------------------------------------------------------------------------
 
 
-@LEAKY_ERRORS
 @pytest.mark.parametrize("version", ["2025-10", "2026-04"])
 async def test_the_key_appears_nowhere_during_a_full_run(
     version: str, logs: _AllRecords, tmp_path: Any
