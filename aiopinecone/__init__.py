@@ -57,10 +57,9 @@ from .provision import (
     RateLimits,
     load_fleet,
 )
-from .resources import NOT_GIVEN, Assistants, ChatCompletionStream, ChatStream
+from .resources import Assistants, ChatCompletionStream, ChatStream
 
 __all__ = [
-    "NOT_GIVEN",
     "APIError",
     "AlignmentResult",
     "Assistant",
