@@ -226,7 +226,7 @@ class Core:
         if not self._host_allowed(assistant.host):
             raise ValidationError(
                 f"refusing to send the API key over plain http to {assistant.host!r} (the data "
-                "plane of assistant {name!r}); pass allow_insecure_http=True to allow it"
+                f"plane of assistant {name!r}); pass allow_insecure_http=True to allow it"
             )
         return assistant.host
 
