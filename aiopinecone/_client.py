@@ -74,7 +74,9 @@ class AsyncPinecone:
             raise ValidationError(
                 f"no API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
             )
-        if key != key.strip() or any(ch in key for ch in "\r\n\0"):
+        # Any whitespace or control character: aiohttp would refuse the header at request time
+        # with a bare ValueError (or send a key the server cannot match).
+        if not key.isprintable() or any(ch.isspace() for ch in key):
             raise ValidationError("the API key contains whitespace or control characters")
         api_version = check_api_version(api_version)
         if retry is not None and not isinstance(retry, RetryPolicy):
