@@ -45,6 +45,7 @@ from aiopinecone.emulator._cli import build_parser, config_from_args
 from aiopinecone.emulator._faults import Fault
 
 KEY = "pcsk_4Lk9_secret-for-leak-hunting_Zq7w"
+DESCRIBE = "/assistant/assistants/{name}"
 
 
 # -- what we scan ------------------------------------------------------------------------------
