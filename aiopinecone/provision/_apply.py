@@ -27,7 +27,6 @@ what never started.
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -39,7 +38,6 @@ from .._core import track_requests
 from .._retry import poll_delays
 from ..exceptions import (
     APIError,
-    AssistantFailedError,
     ConflictError,
     FileProcessingError,
     NotFoundError,
@@ -54,6 +52,7 @@ from ._check import check_specs
 from ._errors import FleetError, FleetProblem
 from ._files import HASH_METADATA_KEY, sha256_file, upload_metadata, user_metadata
 from ._plan import AssistantPlan, FileAction, Plan, make_plan, needs_file_listing, plan_files
+from ._poller import ReadinessPoller
 from ._progress import Progress
 from ._ratelimit import (
     ASSISTANTS_DELETE,
@@ -77,8 +76,6 @@ T = TypeVar("T")
 
 _MAX_RATE_LIMITED: Final = 50
 """429s one request may meet before its assistant fails (the limiter makes this rare)."""
-_MAX_LIST_FAILURES: Final = 5
-"""Consecutive failed readiness polls before every waiting assistant fails with the error."""
 
 
 class BlockedError(PineconeError):
@@ -108,139 +105,6 @@ def _digest_all(specs: Sequence[AssistantSpec]) -> dict[Path, str]:
             if file.path not in out:
                 out[file.path] = sha256_file(file.path)
     return out
-
-
-@attrs.define
-class _Waiter:
-    name: str
-    registered: float
-    deadline: float
-    future: asyncio.Future[Assistant]
-
-
-class _ReadinessPoller:
-    """One task answering "is it Ready?" for every pending assistant with one ``list`` per poll."""
-
-    def __init__(self, run: Provisioner) -> None:
-        self._run = run
-        self._clock = run.clock
-        self._waiters: dict[str, _Waiter] = {}
-        self._changed = asyncio.Event()
-        self.estimate = run.ready_estimate
-        self.polls = 0
-        self._last_poll = -math.inf
-        self._failures = 0
-
-    def watch(self, name: str) -> asyncio.Future[Assistant]:
-        """A future resolved with the assistant once a poll sees it Ready."""
-        now = self._clock()
-        waiter = self._waiters.get(name)
-        if waiter is None:
-            future: asyncio.Future[Assistant] = asyncio.get_running_loop().create_future()
-            waiter = _Waiter(name, now, now + self._run.ready_timeout, future)
-            self._waiters[name] = waiter
-        self._changed.set()
-        return waiter.future
-
-    def forget(self, name: str) -> None:
-        """Stop waiting for ``name`` (its task ended another way)."""
-        waiter = self._waiters.pop(name, None)
-        if waiter is not None and not waiter.future.done():
-            waiter.future.cancel()
-
-    def fail_all(self, error: BaseException) -> None:
-        """End every wait with ``error``."""
-        for waiter in self._waiters.values():
-            if not waiter.future.done():
-                waiter.future.set_exception(error)
-        self._waiters.clear()
-
-    def poke(self) -> None:
-        """Something that changes the schedule happened (a create ended)."""
-        self._changed.set()
-
-    def next_poll_at(self, now: float) -> float | None:
-        """When to poll next (``None``: nothing to wait for)."""
-        if not self._waiters:
-            return None
-        run = self._run
-        expected = sorted(w.registered + self.estimate for w in self._waiters.values())
-        # While creates are still going out, wait for a batch; at the end, poll for the first.
-        k = run.ready_batch if run.creates_pending > 0 else 1
-        k = max(1, min(k, len(expected)))
-        at = min(expected[k - 1], expected[0] + run.max_ready_lag)
-        return max(at, expected[0], self._last_poll + run.min_poll_gap)
-
-    async def run(self) -> None:
-        while True:
-            now = self._clock()
-            at = self.next_poll_at(now)
-            if at is None or at > now:
-                self._changed.clear()
-                timeout = None if at is None else at - now
-                try:
-                    async with asyncio.timeout(timeout):
-                        await self._changed.wait()
-                except TimeoutError:
-                    pass
-                continue
-            await self._poll()
-
-    async def _poll(self) -> None:
-        run = self._run
-        began = self._clock()
-        self._last_poll = began
-        due = {n for n, w in self._waiters.items() if w.registered + self.estimate <= began}
-        try:
-            assistants = await run.list_assistants()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self._failures += 1
-            if self._failures >= _MAX_LIST_FAILURES:
-                self.fail_all(exc)
-                self._failures = 0
-            return
-        self._failures = 0
-        self.polls += 1
-        now = self._clock()
-        resolved: set[str] = set()
-        for assistant in assistants:
-            waiter = self._waiters.get(assistant.name)
-            if waiter is None:
-                continue
-            if assistant.status == AssistantStatus.READY:
-                if not waiter.future.done():
-                    waiter.future.set_result(assistant)
-                resolved.add(assistant.name)
-            elif assistant.status in AssistantStatus.TERMINAL_FAILURES:
-                if not waiter.future.done():
-                    waiter.future.set_exception(
-                        AssistantFailedError(
-                            f"assistant {assistant.name!r} is {assistant.status} and will not "
-                            "become Ready",
-                            name=assistant.name,
-                            status=assistant.status,
-                        )
-                    )
-                resolved.add(assistant.name)
-        for name, waiter in list(self._waiters.items()):
-            if name not in resolved and now >= waiter.deadline and not waiter.future.done():
-                waiter.future.set_exception(
-                    WaitTimeoutError(
-                        f"assistant {name!r} was not Ready after {run.ready_timeout} s",
-                        last_status=None,
-                    )
-                )
-                resolved.add(name)
-        for name in resolved:
-            self._waiters.pop(name, None)
-        # Learn the ready delay: nothing that was due became Ready -> we polled too early.
-        if due:
-            if not due & resolved:
-                self.estimate = min(self.estimate * 1.5, run.max_ready_lag)
-            elif due <= resolved:
-                self.estimate = max(self.estimate * 0.9, run.min_poll_gap)
 
 
 class Provisioner:
@@ -320,7 +184,7 @@ class Provisioner:
         self._plan: Plan | None = None
         self._recorders: dict[str, Recorder] = {}
         self._phases: dict[str, dict[str, int]] = {}
-        self._poller: _ReadinessPoller | None = None
+        self._poller: ReadinessPoller | None = None
         self._processing_polls = 0
         self._started_at = now_utc()
         self._t0: float | None = None
@@ -500,7 +364,7 @@ class Provisioner:
             for a in plan:
                 self._expect_plan(a)
             self.creates_pending = len(plan.by_action("create"))
-            self._poller = _ReadinessPoller(self)
+            self._poller = ReadinessPoller(self)
             poller_task = asyncio.get_running_loop().create_task(self._poller.run())
             poller_task.add_done_callback(self._poller_ended)
             async with asyncio.TaskGroup() as group:
