@@ -301,3 +301,22 @@ async def test_rate_limited_run_stays_under_the_server_limits(docs: list[Path]) 
         assert report.counts()["rate_limited"] == rejected
         assert progress.counts("upload") == (12, 12, 0)
         assert progress.counts("create") == (12, 12, 0)
+
+
+@pytest.mark.parametrize("api_version", ["2025-04", "2026-04"])
+async def test_other_api_versions_converge_too(
+    emu: Emulator, docs: list[Path], api_version: str
+) -> None:
+    specs = fleet(docs, n=3)
+    async with AsyncPinecone(api_key=KEY, host=emu.url, api_version=api_version) as pc:
+        report = await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)
+        assert report.ok, report.summary_table()
+        assert server_state(emu) == expected_state(specs)
+        docs[1].write_text("Step 1. Open the new app.\n")
+        report = await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)
+        assert report.ok, report.summary_table()
+        assert server_state(emu) == expected_state(specs)
+        mark = emu.log.total
+        report = await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)
+        assert report.ok
+        assert writes_since(emu, mark) == []
