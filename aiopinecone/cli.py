@@ -190,11 +190,6 @@ async def _provision(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out.write(plan.render(verbose=args.verbose) + "\n")
             if args.plan:
                 return EXIT_OK
-            if not plan.has_changes and not plan.by_action("blocked"):
-                out.write("Nothing to do: the project matches the fleet.\n")
-                if args.report is not None:
-                    args.report.write_text(run.report.to_json() + "\n", encoding="utf-8")
-                return EXIT_OK
             try:
                 report = await run.apply(plan)
             except asyncio.CancelledError:

@@ -86,9 +86,16 @@ def test_provision_plan_apply_and_rerun(
         "cli-two": 1,
     }
 
-    code, out, _ = run(capsys, "provision", str(fleet_file), *fast(), host=emu.url)
+    mark = emu.log.total
+    code, out, _ = run(
+        capsys, "provision", str(fleet_file), *fast("--report", str(report_path)), host=emu.url
+    )
     assert code == 0
     assert "Nothing to do" in out
+    assert "(no assistant needed any change)" in out
+    assert [e.method for e in emu.log.entries if e.seq > mark] == ["GET"] * 3  # list + 2 files
+    report = orjson.loads(report_path.read_text())
+    assert [a["outcome"] for a in report["assistants"]] == ["ok", "ok"]
 
     code, out, _ = run(capsys, "assistants", "list", host=emu.url)
     assert code == 0
