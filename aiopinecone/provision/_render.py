@@ -75,7 +75,8 @@ def render_plan(plan: Plan, *, verbose: bool = False) -> str:
     ]
     for a in shown:
         lines.append(_assistant_line(a, width))
-        files = a.files if verbose else a.file_changes
+        # A new assistant's files are all uploads: its line already counts them.
+        files = a.files if verbose else (() if a.action == "create" else a.file_changes)
         lines.extend(_file_line(f) for f in files)
     hidden = len(plan.assistants) - len(shown)
     if hidden:
