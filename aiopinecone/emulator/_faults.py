@@ -18,7 +18,15 @@ paths cannot change each other's faults.
 
 Faults act before authentication (like a proxy in front of the API) and never on the admin
 routes under ``/__emulator/``. A dropped connection is closed without a byte of response: a client
-sees ``aiohttp.ServerDisconnectedError`` (or ``ClientOSError`` if it was still sending).
+sees ``aiohttp.ServerDisconnectedError`` (or ``ClientOSError`` if it was still sending). Note
+that aiohttp's client silently resends an idempotent request (GET, PUT, DELETE...) once after
+such a disconnection: one drop is invisible to it, two in a row are not.
+
+``Fault.delay(s)`` waits before performing; if the client gives up meanwhile, aiohttp fails the
+request body, so a request with a body is then not performed (the log says
+``client_disconnected``) while one without (GET, DELETE) is. ``Fault.delay(s, after=True)``
+performs first: the slow answer to a request that did happen. A fault that acts after performing
+on a response already streaming (SSE) can only cut the connection.
 """
 
 from __future__ import annotations
