@@ -281,7 +281,7 @@ async def _from_path(
     name = file_name if file_name is not None else os.path.basename(path)
     content_type = check_file_name(name, multimodal=multimodal, check=check_limits)
     try:
-        handle = await asyncio.to_thread(open, path, "rb", buffering=0)
+        handle = await _open(path)
     except IsADirectoryError:
         raise ValidationError(f"file_path {path!r} is a directory, not a file") from None
     except FileNotFoundError:
@@ -296,6 +296,27 @@ async def _from_path(
             raise _too_big(name, size, limit, multimodal)
     reader = _FileReader(handle, start=0, size=size, owned=True)
     return UploadBody(file_name=name, file_content_type=content_type, reader=reader, fields=fields)
+
+
+async def _open(path: str) -> IO[bytes]:
+    """Open ``path`` in a worker thread; a cancelled caller never leaks the handle.
+
+    The thread cannot be stopped: if the caller is cancelled while it runs, the file it opens
+    is closed as soon as it is open instead of being left to the garbage collector.
+    """
+    opening: asyncio.Future[IO[bytes]] = asyncio.ensure_future(
+        asyncio.to_thread(open, path, "rb", buffering=0)
+    )
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        opening.add_done_callback(_close_opened)
+        raise
+
+
+def _close_opened(opening: asyncio.Future[IO[bytes]]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().close()
 
 
 def _name_of(source: object) -> str | None:
