@@ -320,3 +320,30 @@ async def test_other_api_versions_converge_too(
         report = await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)
         assert report.ok
         assert writes_since(emu, mark) == []
+
+
+@pytest.mark.parametrize(
+    ("api_version", "method", "path"),
+    [
+        # 2026-04: the PUT lands; the describe_file that follows it in the same call gets a 429.
+        ("2026-04", "GET", "/assistant/files/{name}/{file_id}"),
+        # 2025-10: the POST lands, its answer is lost; the list that looks for it gets a 429.
+        ("2025-10", "GET", "/assistant/files/{name}"),
+    ],
+)
+async def test_a_429_after_a_landed_upload_does_not_send_it_again(
+    emu: Emulator, docs: list[Path], api_version: str, method: str, path: str
+) -> None:
+    emu.store.create_assistant("once")
+    if api_version == "2025-10":
+        emu.faults.script("POST", "/assistant/files/once", Fault.perform_then_status(500))
+    emu.faults.script(method, path, Fault.status(429, retry_after=0.05))
+    spec = AssistantSpec(name="once", files=(FileSpec(path=docs[0]),))
+    async with AsyncPinecone(api_key=KEY, host=emu.url, api_version=api_version) as pc:
+        report = await pc.assistants.provision([spec], rate_preset=unlimited(), **FAST)
+    assert report.ok, report.summary_table()
+    assert report["once"].rate_limited == 1
+    assert server_state(emu) == expected_state([spec])
+    writes = [e for e in emu.log.entries if e.method in ("POST", "PUT")]
+    assert len(writes) == 1, writes
+    assert report["once"].files_deleted == 0

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -193,8 +194,20 @@ class Provisioner:
 
     # -- requests ---------------------------------------------------------------------------
 
-    async def _call(self, op_class: str, rec: Recorder | None, fn: Callable[[], Awaitable[T]]) -> T:
-        """One logical request under the limiter and the semaphore; 429s are waited out."""
+    async def _call(
+        self,
+        op_class: str,
+        rec: Recorder | None,
+        fn: Callable[[], Awaitable[T]],
+        *,
+        landed: Callable[[], Awaitable[T | None]] | None = None,
+    ) -> T:
+        """One logical request under the limiter and the semaphore; 429s are waited out.
+
+        ``landed``: for a call that makes several requests (an upload, then a look at what it
+        created), a 429 may come *after* the write went through. Before trying again, ``landed()``
+        looks for the result; if it finds it, that is the call's result and nothing is re-sent.
+        """
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.concurrency)
         limiter = self.limiter
@@ -209,6 +222,10 @@ class Provisioner:
                     self._count(rec, stats.requests, stats.rate_limited)
                     if attempt == _MAX_RATE_LIMITED:
                         raise
+                    if landed is not None:
+                        found = await landed()
+                        if found is not None:
+                            return found
                     continue
                 except APIError:
                     limiter.accepted(permit)
@@ -535,12 +552,27 @@ class Provisioner:
             assert f.sha256 is not None
             meta = upload_metadata(f.spec.metadata, f.sha256)
             path = f.spec.path
+            # Before a repeat, look for the upload (same name, hash and metadata). On 2026-04 an
+            # upload is also an upsert by id: one id for every attempt makes a repeat harmless.
+            file_id = str(uuid.uuid4()) if self._v2026 else None
+
+            async def landed() -> AssistantFile | None:
+                for file in await self._list_files(name, rec):
+                    if file.status != FileStatus.DELETING and _same(file, f):
+                        return file
+                return None
+
             await self._call(
                 FILES_UPLOAD,
                 rec,
                 lambda: ops.upload_file(
-                    assistant_name=name, file_path=path, metadata=meta, retry=self._policy
+                    assistant_name=name,
+                    file_path=path,
+                    metadata=meta,
+                    file_id=file_id,
+                    retry=self._policy,
                 ),
+                landed=landed,
             )
             rec.files_uploaded += 1
             rec.actions.append(f"{'replaced' if f.kind == 'replace' else 'uploaded'} {f.name}")
