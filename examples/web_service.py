@@ -78,7 +78,9 @@ async def _serve(port: int, use_emulator: bool) -> None:
 
             emulator = await stack.enter_async_context(Emulator(api_keys=("demo-key",)))
             await _seed_demo_assistant(emulator.url, "demo-key")
-            app = build_app(lambda: aiopinecone.AsyncPinecone(api_key="demo-key", host=emulator.url))
+            app = build_app(
+                lambda: aiopinecone.AsyncPinecone(api_key="demo-key", host=emulator.url)
+            )
         else:
             app = build_app(aiopinecone.AsyncPinecone)
         runner = web.AppRunner(app)
