@@ -1,0 +1,333 @@
+"""Item 1: client CPU per request and requests per second, against the floor and the official SDK.
+
+Workloads (each at a fixed concurrency, the same worker-pool shape for every implementation):
+
+- ``describe``: N ``GET /assistant/assistants/{name}`` of one existing assistant;
+- ``create_delete``: N creates then the N matching deletes (2N requests).
+
+Implementations:
+
+- ``floor``: a bare aiohttp + orjson loop doing the same HTTP (same headers, one
+  ``ClientSession``, the same connector limit and timeout), decoding the JSON into dicts and
+  building no models: the practical lower bound for any client on aiohttp;
+- ``aiopinecone``: ``AsyncPinecone().assistants`` (validation, retries, typed models);
+- ``pinecone``: the official SDK's ``AsyncPinecone().assistants`` (httpx), if installed.
+
+The emulator runs in another process, so only the client's own CPU is counted. Implementations
+are interleaved round by round; medians are reported with the per-round ratio to the floor.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Mapping
+from typing import Any, Final, Protocol
+
+import aiohttp
+import orjson
+
+from ._harness import (
+    API_KEY,
+    EmulatorProcess,
+    Meter,
+    Runner,
+    Sample,
+    interleave,
+    paired_ratio,
+    run_concurrently,
+    summarize,
+    table,
+)
+
+DESCRIBED: Final = "bench-describe"
+API_VERSION: Final = "2025-10"
+TARGET_RATIO: Final = 1.1
+
+
+class Client(Protocol):
+    """What a measured implementation offers."""
+
+    async def describe(self, name: str) -> object: ...
+    async def create(self, name: str) -> object: ...
+    async def delete(self, name: str) -> object: ...
+    async def aclose(self) -> None: ...
+
+
+def floor_headers(api_key: str = API_KEY, api_version: str = API_VERSION) -> dict[str, str]:
+    """The headers aiopinecone sends (same names, same value lengths)."""
+    return {
+        "Api-Key": api_key,
+        "X-Pinecone-Api-Version": api_version,
+        "User-Agent": f"aiopinecone/0.1.0 aiohttp/{aiohttp.__version__}",
+        "Accept": "application/json",
+    }
+
+
+class FloorClient:
+    """A bare aiohttp + orjson loop: no validation, no retries, no models."""
+
+    def __init__(self, url: str, *, max_connections: int = 100) -> None:
+        self._base = url + "/assistant/assistants"
+        self._headers = floor_headers()
+        self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(
+                limit=max_connections, keepalive_timeout=30.0, ttl_dns_cache=300
+            ),
+            timeout=aiohttp.ClientTimeout(total=120.0, sock_connect=10.0),
+        )
+
+    async def _call(self, method: str, url: str, body: bytes | None = None) -> Any:
+        headers = self._headers if body is None else self._json_headers
+        async with self._session.request(method, url, headers=headers, data=body) as response:
+            raw = await response.read()
+            if response.status >= 300:
+                raise RuntimeError(f"{method} {url}: HTTP {response.status}: {raw[:200]!r}")
+            return orjson.loads(raw) if raw else None
+
+    async def describe(self, name: str) -> object:
+        return await self._call("GET", f"{self._base}/{name}")
+
+    async def create(self, name: str) -> object:
+        return await self._call("POST", self._base, orjson.dumps({"name": name, "region": "us"}))
+
+    async def delete(self, name: str) -> object:
+        return await self._call("DELETE", f"{self._base}/{name}")
+
+    async def aclose(self) -> None:
+        await self._session.close()
+
+
+class AiopineconeClient:
+    """``aiopinecone.AsyncPinecone().assistants`` with its defaults (100 connections)."""
+
+    def __init__(self, url: str, *, max_connections: int = 100) -> None:
+        from aiopinecone import AsyncPinecone
+
+        self._pc = AsyncPinecone(
+            api_key=API_KEY, host=url, api_version=API_VERSION, max_connections=max_connections
+        )
+        self._assistants = self._pc.assistants
+
+    async def describe(self, name: str) -> object:
+        return await self._assistants.describe(name=name)
+
+    async def create(self, name: str) -> object:
+        return await self._assistants.create(name=name)
+
+    async def delete(self, name: str) -> object:
+        await self._assistants.delete(name=name)
+        return None
+
+    async def aclose(self) -> None:
+        await self._pc.close()
+
+
+class OfficialClient:
+    """The official ``pinecone`` SDK's ``AsyncPinecone().assistants`` (no readiness polling)."""
+
+    def __init__(self, url: str, *, max_connections: int = 100) -> None:
+        import pinecone
+
+        self._pc = pinecone.AsyncPinecone(
+            api_key=API_KEY, host=url, connection_pool_maxsize=max_connections
+        )
+        self._assistants = self._pc.assistants
+
+    async def describe(self, name: str) -> object:
+        return await self._assistants.describe(name=name)
+
+    async def create(self, name: str) -> object:
+        return await self._assistants.create(name=name, timeout=-1)
+
+    async def delete(self, name: str) -> object:
+        await self._assistants.delete(name=name, timeout=-1)
+        return None
+
+    async def aclose(self) -> None:
+        await self._pc.close()
+
+
+def official_available() -> bool:
+    """Whether the official SDK (10.x, with ``AsyncPinecone``) can be imported."""
+    try:
+        import pinecone
+    except ImportError:
+        return False
+    return hasattr(pinecone, "AsyncPinecone")
+
+
+FACTORIES: Final[Mapping[str, Callable[..., Client]]] = {
+    "floor": FloorClient,
+    "aiopinecone": AiopineconeClient,
+    "pinecone": OfficialClient,
+}
+
+
+def describe_runner(client: Client, requests: int, concurrency: int) -> Runner:
+    """The ``describe`` workload for one client."""
+
+    async def run(_round: int) -> Sample:
+        gc.collect()
+        with Meter() as meter:
+            await run_concurrently(requests, concurrency, lambda _i: client.describe(DESCRIBED))
+        return meter.sample(requests)
+
+    return run
+
+
+def create_delete_runner(client: Client, tag: str, requests: int, concurrency: int) -> Runner:
+    """The ``create_delete`` workload for one client (fresh names every round)."""
+
+    async def run(round_index: int) -> Sample:
+        names = [f"cd{round_index}-{tag}-{i}" for i in range(requests)]
+        gc.collect()
+        with Meter() as meter:
+            await run_concurrently(requests, concurrency, lambda i: client.create(names[i]))
+            await run_concurrently(requests, concurrency, lambda i: client.delete(names[i]))
+        return meter.sample(2 * requests)
+
+    return run
+
+
+def _with_server_cpu(runner: Runner, emulator: EmulatorProcess) -> Runner:
+    """Also record the emulator's CPU per request (for context: who is the bottleneck)."""
+
+    async def run(round_index: int) -> Sample:
+        before = emulator.cpu_seconds()
+        sample = await runner(round_index)
+        after = emulator.cpu_seconds()
+        if before is not None and after is not None and sample.requests:
+            sample.extra["server_cpu_us"] = (after - before) / sample.requests * 1e6
+        return sample
+
+    return run
+
+
+async def _warm_up(client: Client, tag: str, concurrency: int) -> None:
+    """Open the pool and take the first-call costs (imports, caches) out of the rounds."""
+    await run_concurrently(4 * concurrency, concurrency, lambda _i: client.describe(DESCRIBED))
+    names = [f"warm-{tag}-{i}" for i in range(concurrency)]
+    await run_concurrently(len(names), concurrency, lambda i: client.create(names[i]))
+    await run_concurrently(len(names), concurrency, lambda i: client.delete(names[i]))
+
+
+def _workload_result(
+    samples: Mapping[str, list[Sample]], *, requests: int, concurrency: int
+) -> dict[str, Any]:
+    floor = samples.get("floor", [])
+    impls: dict[str, Any] = {}
+    for name, runs in samples.items():
+        summary = summarize(runs)
+        summary["ratio_to_floor"] = paired_ratio(runs, floor) if name != "floor" else 1.0
+        server = [s.extra["server_cpu_us"] for s in runs if "server_cpu_us" in s.extra]
+        summary["server_cpu_us_per_request"] = (
+            round(sorted(server)[len(server) // 2], 1) if server else None
+        )
+        impls[name] = summary
+    return {"requests": requests, "concurrency": concurrency, "implementations": impls}
+
+
+async def run_client_cost(
+    emulator: EmulatorProcess,
+    *,
+    describe_requests: int = 2000,
+    create_requests: int = 500,
+    concurrency: int = 50,
+    rounds: int = 5,
+    official: bool = True,
+    log: Callable[[str], object] = print,
+) -> dict[str, Any]:
+    """Measure both workloads for every implementation; JSON-ready results."""
+    names = ["floor", "aiopinecone"]
+    if official and official_available():
+        names.append("pinecone")
+    clients: dict[str, Client] = {}
+    try:
+        for name in names:
+            clients[name] = FACTORIES[name](emulator.url)
+        await clients["floor"].create(DESCRIBED)
+        log(f"  warming up {', '.join(names)}")
+        for name, client in clients.items():
+            await _warm_up(client, name[:3], concurrency)
+
+        def clear_log() -> None:
+            emulator.admin("DELETE", "log")
+
+        results: dict[str, Any] = {}
+        for workload in ("describe", "create_delete"):
+            total = describe_requests if workload == "describe" else 2 * create_requests
+            log(f"  {workload}: {total} requests x {rounds} rounds, concurrency {concurrency}")
+            runners = {
+                name: _with_server_cpu(
+                    describe_runner(client, describe_requests, concurrency)
+                    if workload == "describe"
+                    else create_delete_runner(client, name[:3], create_requests, concurrency),
+                    emulator,
+                )
+                for name, client in clients.items()
+            }
+            samples = await interleave(runners, rounds, between=clear_log)
+            results[workload] = _workload_result(samples, requests=total, concurrency=concurrency)
+            for name, summary in results[workload]["implementations"].items():
+                log(
+                    f"    {name:12} {summary['cpu_us_per_request']:8.1f} us/request "
+                    f"{summary['requests_per_second']:8.0f} req/s  x{summary['ratio_to_floor']}"
+                )
+        await clients["floor"].delete(DESCRIBED)
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    results["target_ratio"] = TARGET_RATIO
+    return results
+
+
+def _label(workload: str, result: Mapping[str, Any]) -> str:
+    if workload == "describe":
+        return f"describe ({result['requests']:,} GETs)"
+    return f"create + delete ({result['requests']:,} requests)"
+
+
+def markdown(results: Mapping[str, Any]) -> str:
+    """The item-1 section of RESULTS.md."""
+    rows = []
+    for workload in ("describe", "create_delete"):
+        result = results.get(workload)
+        if not result:
+            continue
+        for name, s in result["implementations"].items():
+            rows.append(
+                [
+                    _label(workload, result),
+                    name,
+                    s["cpu_us_per_request"],
+                    f"{s['cpu_us_min']:.0f}-{s['cpu_us_max']:.0f}",
+                    s["requests_per_second"],
+                    f"{s['ratio_to_floor']:.2f}x" if s["ratio_to_floor"] is not None else None,
+                    s["server_cpu_us_per_request"],
+                ]
+            )
+    concurrency = next(
+        (results[w]["concurrency"] for w in ("describe", "create_delete") if w in results), "?"
+    )
+    return "\n".join(
+        [
+            f"Concurrency {concurrency}; client CPU = user + system time of the client process "
+            "(the emulator runs in another process). Medians over rounds; the ratio is the "
+            "median of per-round ratios to the floor measured in the same round. "
+            f"Target: aiopinecone <= {results.get('target_ratio', TARGET_RATIO)}x the floor.",
+            "",
+            table(
+                [
+                    "workload",
+                    "client",
+                    "client CPU us/request (median)",
+                    "range over rounds",
+                    "requests/s",
+                    "CPU vs floor",
+                    "emulator CPU us/request",
+                ],
+                rows,
+            ),
+        ]
+    )
