@@ -77,6 +77,23 @@ async def until(check: Callable[[], bool], what: str, limit: float = 5.0) -> Non
     raise AssertionError(f"timed out waiting for {what}")
 
 
+async def quiesce(emu: Emulator) -> None:
+    """Wait (bounded) until the emulator has finished what cancelled clients left it doing.
+
+    A cancelled call may still be under way on the server (a slow answer being prepared): it can
+    land after the cancellation, like on the real service. Wait until the request log is still.
+    """
+    still, last = 0, -1
+    for _ in range(500):
+        total = emu.log.total
+        still = still + 1 if total == last else 0
+        if still >= 6:
+            return
+        last = total
+        await asyncio.sleep(0.01)
+    raise AssertionError("the emulator never went quiet")
+
+
 async def cancel_at(rng: random.Random, coro: Awaitable[Any]) -> Any:
     """Run ``coro`` and cancel it after a random number of loop turns and a random short time.
 
@@ -135,19 +152,23 @@ async def test_cancelled_plain_calls_leak_nothing(seed: int) -> None:
             ]
             return rng.choice(ops)()
 
-        outcomes = await asyncio.gather(*(cancel_at(rng, call(i)) for i in range(60)))
-        kinds = check_outcomes(list(outcomes), seed)
-        assert kinds["CancelledError"] >= 10, f"seed {seed}: {kinds}"
-        await until(lambda: in_use(pc) == 0, f"seed {seed}: connections still in use")
-        # A later run converges: every assistant exists with its final instructions.
-        emu.faults.clear()
-        for name in names:
-            if name not in emu.store:
-                await pc.assistants.create(name=name)
-            await pc.assistants.update(name=name, instructions="final")
-        assert {a.name for a in await pc.assistants.list()} == set(names), f"seed {seed}"
-        assert all(emu.store.get_assistant(n).instructions == "final" for n in names)
-        await closed_cleanly(pc, emu, seed)
+        try:
+            outcomes = await asyncio.gather(*(cancel_at(rng, call(i)) for i in range(60)))
+            kinds = check_outcomes(list(outcomes), seed)
+            assert kinds["CancelledError"] >= 10, f"seed {seed}: {kinds}"
+            await until(lambda: in_use(pc) == 0, f"seed {seed}: connections still in use")
+            # A later run converges: every assistant exists with its final instructions.
+            emu.faults.clear()
+            await quiesce(emu)
+            for name in names:
+                if name not in emu.store:
+                    await pc.assistants.create(name=name)
+                await pc.assistants.update(name=name, instructions="final")
+            assert {a.name for a in await pc.assistants.list()} == set(names), f"seed {seed}"
+            assert all(emu.store.get_assistant(n).instructions == "final" for n in names)
+            await closed_cleanly(pc, emu, seed)
+        finally:
+            await pc.close()
 
 
 # -- uploads -------------------------------------------------------------------------------------
@@ -166,33 +187,37 @@ async def test_cancelled_uploads_leave_no_partial_file(
         emu.store.create_assistant("books")
         emu.faults.chaos(seed, {"delay": 0.3}, paths=["/assistant/files/**"], delay=(0.01, 0.05))
         pc = AsyncPinecone(api_key=KEY, host=emu.url, api_version=version, max_connections=4)
-        outcomes = await asyncio.gather(
-            *(
-                cancel_at(
-                    rng,
-                    pc.assistants.upload_file(
-                        assistant_name="books",
-                        file_path=path,
-                        metadata={"n": i},
-                        wait=rng.random() < 0.5,
-                    ),
+        try:
+            outcomes = await asyncio.gather(
+                *(
+                    cancel_at(
+                        rng,
+                        pc.assistants.upload_file(
+                            assistant_name="books",
+                            file_path=path,
+                            metadata={"n": i},
+                            wait=rng.random() < 0.5,
+                        ),
+                    )
+                    for i in range(8)
                 )
-                for i in range(8)
             )
-        )
-        kinds = check_outcomes(list(outcomes), seed)
-        assert kinds["CancelledError"] >= 1, f"seed {seed}: {kinds}"
-        await until(lambda: in_use(pc) == 0, f"seed {seed}: connections still in use")
-        emu.faults.clear()
-        stored = emu.store.list_files("books")
-        assert all(f.content == content for f in stored), f"seed {seed}: a truncated file"
-        assert len(stored) <= 8, f"seed {seed}: {len(stored)} files for 8 uploads"
-        # Each landed upload is whole and usable; a new upload still works.
-        done = await pc.assistants.upload_file(
-            assistant_name="books", file_path=path, metadata={"n": "last"}, wait=True
-        )
-        assert done.is_available, f"seed {seed}"
-        await closed_cleanly(pc, emu, seed)
+            kinds = check_outcomes(list(outcomes), seed)
+            assert kinds["CancelledError"] >= 1, f"seed {seed}: {kinds}"
+            await until(lambda: in_use(pc) == 0, f"seed {seed}: connections still in use")
+            emu.faults.clear()
+            await quiesce(emu)
+            stored = emu.store.list_files("books")
+            assert all(f.content == content for f in stored), f"seed {seed}: a truncated file"
+            assert len(stored) <= 8, f"seed {seed}: {len(stored)} files for 8 uploads"
+            # Each landed upload is whole and usable; a new upload still works.
+            done = await pc.assistants.upload_file(
+                assistant_name="books", file_path=path, metadata={"n": "last"}, wait=True
+            )
+            assert done.is_available, f"seed {seed}"
+            await closed_cleanly(pc, emu, seed)
+        finally:
+            await pc.close()
 
 
 # -- streams -------------------------------------------------------------------------------------
@@ -230,14 +255,17 @@ async def test_cancelled_streams_release_their_connection(seed: int) -> None:
                 await asyncio.sleep(0)
             return count
 
-        outcomes = await asyncio.gather(*(cancel_at(rng, read(i)) for i in range(24)))
-        kinds = check_outcomes(list(outcomes), seed)
-        assert kinds["CancelledError"] >= 1, f"seed {seed}: {kinds}"
-        await until(lambda: in_use(pc) == 0, f"seed {seed}: streams still hold connections")
-        # The pool still works: a whole answer comes through.
-        stream = await pc.assistants.chat(assistant_name="talk", messages=question, stream=True)
-        assert await stream.collect(), f"seed {seed}"
-        await closed_cleanly(pc, emu, seed)
+        try:
+            outcomes = await asyncio.gather(*(cancel_at(rng, read(i)) for i in range(24)))
+            kinds = check_outcomes(list(outcomes), seed)
+            assert kinds["CancelledError"] >= 1, f"seed {seed}: {kinds}"
+            await until(lambda: in_use(pc) == 0, f"seed {seed}: streams still hold connections")
+            # The pool still works: a whole answer comes through.
+            stream = await pc.assistants.chat(assistant_name="talk", messages=question, stream=True)
+            assert await stream.collect(), f"seed {seed}"
+            await closed_cleanly(pc, emu, seed)
+        finally:
+            await pc.close()
 
 
 # -- provisioning --------------------------------------------------------------------------------
@@ -294,33 +322,38 @@ async def test_cancelled_provisioning_resumes_to_the_exact_fleet(seed: int, tmp_
     async with Emulator(api_keys=(KEY,), ready_delay=0.02, file_processing_delay=0.02) as emu:
         emu.faults.chaos(seed, {"delay": 0.3}, delay=(0.002, 0.02))
         pc = AsyncPinecone(api_key=KEY, host=emu.url, retry=RetryPolicy(max_attempts=6))
-        for round_ in range(3):  # cancel at a random point, up to three times in a row
-            run = pc.assistants.provisioner(specs, **fast)
-            task = asyncio.ensure_future(run.apply())
-            cut = rng.randint(1, 120)
-            start = emu.log.total
-            await until(
-                lambda: task.done() or emu.log.total - start >= cut,  # noqa: B023
-                f"seed {seed}: {cut} requests",
-                limit=30,
-            )
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            report = run.report
-            outcomes = Counter(a.outcome for a in report.assistants)
-            assert set(outcomes) <= {"ok", "cancelled", "not_started"}, (
-                f"seed {seed} round {round_}: {outcomes}"
-            )
-            done = {a.name for a in report.assistants if a.outcome == "ok"}
-            have = state_of(emu)
-            want = wanted(specs)
-            assert all(have.get(n) == want[n] for n in done), (
-                f"seed {seed} round {round_}: an assistant reported ok is not as specified"
-            )
-            await until(lambda: in_use(pc) == 0, f"seed {seed}: connections still in use")
-        emu.faults.clear()
-        final = await pc.assistants.provision(specs, **fast)
-        assert final.ok, f"seed {seed}: {final.summary_table()}"
-        assert state_of(emu) == wanted(specs), f"seed {seed}: the fleet did not converge"
-        await closed_cleanly(pc, emu, seed)
+        try:
+            for round_ in range(3):  # cancel at a random point, up to three times in a row
+                run = pc.assistants.provisioner(specs, **fast)
+                task = asyncio.ensure_future(run.apply())
+                cut = rng.randint(1, 120)
+                start = emu.log.total
+                await until(
+                    lambda: task.done() or emu.log.total - start >= cut,  # noqa: B023
+                    f"seed {seed}: {cut} requests",
+                    limit=30,
+                )
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                report = run.report
+                outcomes = Counter(a.outcome for a in report.assistants)
+                assert set(outcomes) <= {"ok", "cancelled", "not_started"}, (
+                    f"seed {seed} round {round_}: {outcomes}"
+                )
+                done = {a.name for a in report.assistants if a.outcome == "ok"}
+                have = state_of(emu)
+                want = wanted(specs)
+                assert all(have.get(n) == want[n] for n in done), (
+                    f"seed {seed} round {round_}: an assistant reported ok is not as specified"
+                )
+                await until(lambda: in_use(pc) == 0, f"seed {seed}: connections still in use")
+                await quiesce(emu)
+            emu.faults.clear()
+            await quiesce(emu)
+            final = await pc.assistants.provision(specs, **fast)
+            assert final.ok, f"seed {seed}: {final.summary_table()}"
+            assert state_of(emu) == wanted(specs), f"seed {seed}: the fleet did not converge"
+            await closed_cleanly(pc, emu, seed)
+        finally:
+            await pc.close()
