@@ -264,7 +264,7 @@ class Core:
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         if json is not None:
-            payload: Any = orjson.dumps(json)
+            payload: Any = _encode_body(json, op)
             send_headers: Mapping[str, str] = self._json_headers
         else:
             payload = None
@@ -375,7 +375,7 @@ class Core:
         policy = self.retry if retry is None else retry
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
-        payload = orjson.dumps(json) if json is not None else None
+        payload = _encode_body(json, op) if json is not None else None
         send_headers: Mapping[str, str] = self._json_headers if json is not None else self._headers
         if headers:
             send_headers = {**send_headers, **headers}
@@ -485,6 +485,16 @@ class Core:
         if self._api_key in error.message:
             error.message = error.message.replace(self._api_key, "<redacted>")
             error.args = (error.message,)
+
+
+def _encode_body(body: Any, op: str) -> bytes:
+    """The JSON request body; what cannot be sent as JSON is the caller's mistake, found here,
+    before any request (text that is not valid Unicode, such as lone surrogates; NaN is
+    refused by the validators that know which field it is in)."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError as exc:
+        raise ValidationError(f"{op}: the request cannot be sent as JSON: {exc}") from None
 
 
 def _path_of(url: str) -> str:

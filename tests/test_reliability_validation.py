@@ -1,0 +1,62 @@
+"""Bad input found by fuzzing, pinned down: a clear ValidationError, and nothing sent.
+
+Each case here was once a bare ``TypeError``/``UnicodeEncodeError``/``AttributeError``, a
+request the server refused, or a silent change of the user's data
+(``tests/test_fuzz_validation.py`` finds such inputs at random; these are the ones it found).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from aiopinecone import AsyncPinecone, ValidationError
+from aiopinecone.emulator import Emulator
+
+KEY = "validation-key"
+SURROGATE = "\ud800"
+
+Call = Callable[[AsyncPinecone], Awaitable[Any]]
+
+
+@pytest.fixture
+async def pair() -> AsyncIterator[tuple[Emulator, AsyncPinecone]]:
+    async with (
+        Emulator(api_keys=(KEY,)) as emu,
+        AsyncPinecone(api_key=KEY, host=emu.url) as pc,
+    ):
+        emu.store.create_assistant("home")
+        await pc.assistants.describe(name="home")  # the data-plane host is known from here on
+        yield emu, pc
+
+
+async def refused_before_sending(pair: tuple[Emulator, AsyncPinecone], call: Call) -> str:
+    emu, pc = pair
+    before = emu.log.total
+    with pytest.raises(ValidationError) as info:
+        await call(pc)
+    assert emu.log.total == before, "a request was sent"
+    return str(info.value)
+
+
+TEXT_WITH_A_SURROGATE: dict[str, Call] = {
+    "chat": lambda pc: pc.assistants.chat(
+        assistant_name="home", messages=[{"role": "user", "content": "hi " + SURROGATE}]
+    ),
+    "chat stream": lambda pc: pc.assistants.chat(
+        assistant_name="home", messages=[{"role": "user", "content": SURROGATE}], stream=True
+    ),
+    "context": lambda pc: pc.assistants.context(assistant_name="home", query=SURROGATE),
+    "evaluate": lambda pc: pc.assistants.evaluate_alignment(
+        question=SURROGATE, answer="a", ground_truth_answer="b"
+    ),
+}
+
+
+@pytest.mark.parametrize("call", TEXT_WITH_A_SURROGATE.values(), ids=TEXT_WITH_A_SURROGATE)
+async def test_text_that_is_not_unicode_is_refused_before_sending(
+    pair: tuple[Emulator, AsyncPinecone], call: Call
+) -> None:
+    assert "JSON" in await refused_before_sending(pair, call)
