@@ -6,6 +6,7 @@ and what is allowed. Values are echoed only in a shortened form.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any, Final
@@ -126,4 +127,22 @@ def check_json_object(
         raise ValidationError(
             f"{field} is {len(encoded)} bytes as JSON; the limit is {max_bytes} bytes"
         )
+    # orjson writes NaN and infinities as null: refuse them rather than change the data. Only
+    # an encoding with a null in it can hide one, so the walk is skipped in the usual case.
+    if b"null" in encoded and _has_non_finite(as_dict):
+        raise ValidationError(f"{field} holds NaN or an infinity, which JSON cannot represent")
     return as_dict
+
+
+def _has_non_finite(value: object) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False

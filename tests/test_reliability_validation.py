@@ -60,3 +60,31 @@ async def test_text_that_is_not_unicode_is_refused_before_sending(
     pair: tuple[Emulator, AsyncPinecone], call: Call
 ) -> None:
     assert "JSON" in await refused_before_sending(pair, call)
+
+
+NOT_JSON_DATA: dict[str, Call] = {
+    "create NaN": lambda pc: pc.assistants.create(name="x", metadata={"v": float("nan")}),
+    "update infinity": lambda pc: pc.assistants.update(
+        name="home", metadata={"deep": [1, {"v": float("-inf")}]}
+    ),
+    "upload NaN": lambda pc: pc.assistants.upload_file(
+        assistant_name="home", file=b"x", file_name="a.txt", metadata={"v": float("inf")}
+    ),
+    "filter NaN": lambda pc: pc.assistants.list_files(
+        assistant_name="home", filter={"score": {"$gt": float("nan")}}
+    ),
+}
+
+
+@pytest.mark.parametrize("call", NOT_JSON_DATA.values(), ids=NOT_JSON_DATA)
+async def test_data_json_cannot_carry_is_refused_not_altered(
+    pair: tuple[Emulator, AsyncPinecone], call: Call
+) -> None:
+    message = await refused_before_sending(pair, call)
+    assert "NaN" in message
+
+
+async def test_nulls_and_finite_floats_still_pass(pair: tuple[Emulator, AsyncPinecone]) -> None:
+    emu, pc = pair
+    await pc.assistants.update(name="home", metadata={"a": None, "b": [1.5, None], "c": 1e308})
+    assert emu.store.get_assistant("home").metadata == {"a": None, "b": [1.5, None], "c": 1e308}
