@@ -101,7 +101,13 @@ def check_instructions(instructions: object, *, max_bytes: int = MAX_FIELD_BYTES
     """A string of at most ``max_bytes`` UTF-8 bytes."""
     if not isinstance(instructions, str):
         raise ValidationError(f"instructions must be a string, got {type(instructions).__name__}")
-    size = len(instructions.encode("utf-8"))
+    try:
+        size = len(instructions.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            f"instructions are not valid Unicode text (character {exc.start} is a lone "
+            "surrogate); they cannot be sent"
+        ) from None
     if size > max_bytes:
         raise ValidationError(f"instructions are {size} bytes; the limit is {max_bytes} bytes")
     return instructions
