@@ -83,11 +83,30 @@ def _extension(name: str) -> str:
 
 
 def check_file_name(name: str, *, multimodal: bool | None = None, check: bool = True) -> str:
-    """Validate the name Pinecone will type the file by; returns the part's content type."""
-    if not name or name.strip() != name or "/" in name or "\\" in name or "\x00" in name:
+    """Validate the name Pinecone will type the file by; returns the part's content type.
+
+    The name travels in the multipart header, where a control character is invalid and a
+    double quote is escaped (as ``%22``): such a name could not be stored as given, so it is
+    refused, like text that is not valid Unicode.
+    """
+    if not isinstance(name, str):
+        raise ValidationError(f"file_name must be a string, got {type(name).__name__}")
+    if (
+        not name
+        or name.strip() != name
+        or "/" in name
+        or "\\" in name
+        or '"' in name
+        or any(ch < " " or ch == "\x7f" for ch in name)
+    ):
         raise ValidationError(
-            f"file_name must be a plain file name such as 'report.pdf', got {name!r}"
+            f"file_name must be a plain file name such as 'report.pdf' (no path, quotes or "
+            f"control characters), got {name!r}"
         )
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(f"file_name {name!r} is not valid Unicode text") from None
     ext = _extension(name)
     if multimodal and check and ext != ".pdf":
         raise ValidationError(f"multimodal=True is for PDF files only, not {name!r}")

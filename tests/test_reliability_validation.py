@@ -90,3 +90,37 @@ async def test_nulls_and_finite_floats_still_pass(pair: tuple[Emulator, AsyncPin
     emu, pc = pair
     await pc.assistants.update(name="home", metadata={"a": None, "b": [1.5, None], "c": 1e308})
     assert emu.store.get_assistant("home").metadata == {"a": None, "b": [1.5, None], "c": 1e308}
+
+
+BAD_FILE_NAMES = ['a"b.md', "a\x1b.txt", "a\x00.txt", "tab\t.md", "new\nline.md", SURROGATE + ".md"]
+
+
+@pytest.mark.parametrize("file_name", BAD_FILE_NAMES)
+async def test_file_names_that_cannot_travel_unchanged_are_refused(
+    pair: tuple[Emulator, AsyncPinecone], file_name: str
+) -> None:
+    await refused_before_sending(
+        pair,
+        lambda pc: pc.assistants.upload_file(assistant_name="home", file=b"x", file_name=file_name),
+    )
+
+
+@pytest.mark.parametrize("file_name", [5, b"a.txt", None])
+async def test_a_file_name_that_is_not_a_string_is_refused(
+    pair: tuple[Emulator, AsyncPinecone], file_name: Any
+) -> None:
+    await refused_before_sending(
+        pair,
+        lambda pc: pc.assistants.upload_file(assistant_name="home", file=b"x", file_name=file_name),
+    )
+
+
+async def test_unusual_but_valid_file_names_are_stored_exactly(
+    pair: tuple[Emulator, AsyncPinecone],
+) -> None:
+    emu, pc = pair
+    for name in ["résumé final.md", "a'b (2).txt", "100% done.md", "line\u2028sep.md"]:
+        uploaded = await pc.assistants.upload_file(
+            assistant_name="home", file=b"content", file_name=name
+        )
+        assert emu.store.get_file("home", uploaded.id).name == name

@@ -165,11 +165,18 @@ async def test_sync_iterable_is_spooled() -> None:
     await body.aclose()
 
 
-async def test_file_name_with_quotes_and_unicode_is_escaped() -> None:
-    body = await prepare_upload(file=b"x", file_name='résumé "final".txt')
+async def test_file_name_with_unicode_is_sent_as_is() -> None:
+    body = await prepare_upload(file=b"x", file_name="résumé final.txt")
     raw = await collect(body)
     await body.aclose()
-    assert 'filename="résumé %22final%22.txt"'.encode() in raw
+    assert 'filename="résumé final.txt"'.encode() in raw
+
+
+def test_file_name_with_a_quote_is_refused() -> None:
+    # It would be escaped to %22 in the header and stored under that name, so the file could
+    # never be found again by the name it was uploaded with (provisioning would never converge).
+    with pytest.raises(ValidationError, match="quotes"):
+        check_file_name('résumé "final".txt')
 
 
 @pytest.mark.parametrize(
