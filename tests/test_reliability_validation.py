@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from aiopinecone import AsyncPinecone, ValidationError
+from aiopinecone import AsyncPinecone, NotFoundError, ValidationError
 from aiopinecone.emulator import Emulator
 
 KEY = "validation-key"
@@ -124,3 +124,27 @@ async def test_unusual_but_valid_file_names_are_stored_exactly(
             assistant_name="home", file=b"content", file_name=name
         )
         assert emu.store.get_file("home", uploaded.id).name == name
+
+
+BAD_IDS = [SURROGATE, "x" * 129, "a\x00b", "a\nb", ".", ".."]
+
+
+@pytest.mark.parametrize("file_id", BAD_IDS)
+async def test_file_ids_that_cannot_be_a_path_segment_are_refused(
+    pair: tuple[Emulator, AsyncPinecone], file_id: str
+) -> None:
+    for call in (
+        lambda pc: pc.assistants.describe_file(assistant_name="home", file_id=file_id),
+        lambda pc: pc.assistants.delete_file(assistant_name="home", file_id=file_id),
+    ):
+        await refused_before_sending(pair, call)
+
+
+@pytest.mark.parametrize("file_id", ["../x", "a/b", "%2F", "...", "x" * 128, "é"])
+async def test_odd_file_ids_travel_as_one_path_segment(
+    pair: tuple[Emulator, AsyncPinecone], file_id: str
+) -> None:
+    _, pc = pair
+    with pytest.raises(NotFoundError) as info:
+        await pc.assistants.describe_file(assistant_name="home", file_id=file_id)
+    assert f"File with id {file_id} not found" in info.value.message  # the server got it whole

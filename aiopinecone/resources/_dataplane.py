@@ -34,11 +34,27 @@ FIRST_POLL: Final = 1.0
 MAX_POLL: Final = 10.0
 
 
+_MAX_ID_LENGTH: Final = 128
+"""The longest id Pinecone lets anyone choose (upsert's file_id); its own ids are UUIDs."""
+
+
 def quote_id(value: object, field: str) -> str:
     """A non-empty string id, percent-encoded for use as one path segment."""
     if not isinstance(value, str) or not value:
         raise ValidationError(f"{field} must be a non-empty string, got {value!r}")
-    return quote(value, safe="")
+    if (
+        len(value) > _MAX_ID_LENGTH
+        or value in (".", "..")  # URL normalization would turn them into other paths
+        or any(ch < " " or ch == "\x7f" for ch in value)
+    ):
+        raise ValidationError(
+            f"{field} must be at most {_MAX_ID_LENGTH} printable characters (not '.' or '..'), "
+            f"got {value[:40]!r}" + ("..." if len(value) > 40 else "")
+        )
+    try:
+        return quote(value, safe="")
+    except UnicodeEncodeError:
+        raise ValidationError(f"{field} {value!r} is not valid Unicode text") from None
 
 
 def check_wait_timeout(timeout: object) -> None:
