@@ -7,7 +7,8 @@ import re
 from typing import Any
 
 import orjson
-from aiohttp import BodyPartReader, web
+from aiohttp import BadContentDispositionHeader, BadContentDispositionParam, BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ._errors import ApiError, invalid, not_found
 from ._filter import parse_filter_param
@@ -31,6 +32,11 @@ _MAX_METADATA_BYTES = 16 * 1024
 _READ_SIZE = 64 * 1024
 _OPERATION_TYPES = ("upload_file", "upsert_file", "update_file_metadata", "delete_file")
 _OPERATION_STATUSES = ("Processing", "Completed", "Failed")
+
+
+def _one_line(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] + ("..." if len(text) > 200 else "")
 
 
 def _too_large(limit: int) -> ApiError:
@@ -108,8 +114,18 @@ async def _read_upload(
                         "query parameter 'metadata', not as a multipart field."
                     )
                 metadata = _parse_metadata(data, "multipart field 'metadata'")
-    except (ValueError, AssertionError, RuntimeError) as exc:
-        raise invalid(f"Malformed multipart body: {exc}") from None
+    except (
+        ValueError,
+        AssertionError,
+        RuntimeError,
+        # A part header aiohttp's parser refuses (a NUL, a control byte):
+        HttpProcessingError,
+        # A malformed Content-Disposition is only a warning to aiohttp, but an exception where
+        # warnings are errors (pytest's filterwarnings = error): it is bad input either way.
+        BadContentDispositionHeader,
+        BadContentDispositionParam,
+    ) as exc:
+        raise invalid(f"Malformed multipart body: {_one_line(exc)}") from None
     if name is None or content is None:
         raise invalid("Missing file: send it as a multipart part named 'file'.")
     if not name.lower().endswith(SUPPORTED_EXTENSIONS):
