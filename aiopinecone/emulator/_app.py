@@ -18,9 +18,11 @@ ADMIN_PREFIX = "/__emulator/"
 
 def _key_ok(given: str, accepted: Iterable[str]) -> bool:
     # Compare every key in constant time so the emulator is no worse an example than a server.
+    # aiohttp decodes header bytes that are not UTF-8 as surrogate escapes: encode them back.
+    raw = given.encode("utf-8", "surrogateescape")
     matched = False
     for key in accepted:
-        matched |= hmac.compare_digest(given.encode(), key.encode())
+        matched |= hmac.compare_digest(raw, key.encode())
     return matched
 
 
