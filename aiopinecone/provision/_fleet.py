@@ -34,6 +34,7 @@ import attrs
 import orjson
 import yaml
 
+from .._validation import MAX_FIELD_BYTES
 from ._check import check_specs
 from ._errors import FleetError, FleetProblem
 from ._specs import AssistantSpec, FileSpec
@@ -285,7 +286,18 @@ class _Builder:
                 return True, None
             file = self.base_dir / value
             try:
-                return True, file.read_text(encoding="utf-8")
+                # One byte past the limit is enough to know it is too big: never read a huge
+                # file (or /dev/zero) whole.
+                with file.open("rb") as handle:
+                    raw = handle.read(MAX_FIELD_BYTES + 1)
+                if len(raw) > MAX_FIELD_BYTES:
+                    self.doc.problem(
+                        where,
+                        f"instructions file {file} is larger than {MAX_FIELD_BYTES} bytes, "
+                        "the limit for instructions",
+                    )
+                    return True, None
+                return True, raw.decode("utf-8")
             except FileNotFoundError:
                 self.doc.problem(where, f"instructions file not found: {file}")
             except (OSError, UnicodeDecodeError) as exc:
