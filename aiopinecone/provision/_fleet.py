@@ -49,6 +49,9 @@ _ASSISTANT_KEYS = ("name", *_DEFAULT_KEYS)
 _FILE_KEYS = ("path", "metadata")
 _GLOB_CHARS = frozenset("*?[")
 _MAX_DEPTH = 64
+_MAX_NODES = 250_000
+"""Every alias is expanded (each copy has its own path and line marks): a few lines of nested
+aliases can stand for billions of values. Far above any real fleet (10,000 assistants)."""
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 Path_ = tuple[str | int, ...]
@@ -86,6 +89,8 @@ class _Doc:
         self.marks: dict[Path_, tuple[int, int]] = {}
         self.key_marks: dict[Path_, tuple[int, int]] = {}
         self.problems: list[FleetProblem] = []
+        self.nodes = 0
+        """YAML nodes walked so far (aliases count every time they are expanded)."""
 
     def problem(self, path: Path_, message: str, *, at_key: bool = False) -> None:
         """Record a problem at ``path``: its value's position, or its key's (``at_key``)."""
@@ -108,7 +113,14 @@ class _Doc:
         )
 
 
+class _TooManyNodes(Exception):
+    pass
+
+
 def _walk_yaml(loader: Any, node: yaml.Node, path: Path_, doc: _Doc, depth: int = 0) -> Any:
+    doc.nodes += 1
+    if doc.nodes > _MAX_NODES:
+        raise _TooManyNodes
     doc.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if depth > _MAX_DEPTH:
         doc.problem(path, "nested too deeply")
@@ -176,6 +188,15 @@ def _parse_yaml(text: str, doc: _Doc) -> Any:
             return None
         try:
             return _walk_yaml(loader, node, (), doc)
+        except _TooManyNodes:
+            doc.problems.append(
+                FleetProblem(
+                    message=f"the document expands to more than {_MAX_NODES} values: are YAML "
+                    "aliases (*name) repeating large parts of it?",
+                    file=doc.source,
+                )
+            )
+            return None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             doc.problems.append(
