@@ -365,3 +365,10 @@ def test_random_path_segments_get_envelopes(
             assert not emu.log.filter(outcome="error")
 
     asyncio.run(go())
+
+
+@pytest.mark.parametrize("file_id", ["{x}", "%7B", "}", "a{b}c"])
+async def test_any_file_id_text_reaches_the_files_routes(emu: Emulator, file_id: str) -> None:
+    status, body = await send(emu, "GET", "/assistant/files/target/" + file_id)
+    check_envelope(status, body, file_id)
+    assert "File with id" in orjson.loads(body)["error"]["message"], body

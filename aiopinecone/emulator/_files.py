@@ -342,7 +342,8 @@ async def signed_download(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     """Register the file and operation routes."""
     files = "/assistant/files/{assistant_name}"
-    one = files + "/{assistant_file_id}"
+    # Ids are any text of one segment: aiohttp's default segment pattern excludes '{' and '}'.
+    one = files + "/{assistant_file_id:[^/]+}"
     app.router.add_get(files, list_files, allow_head=False)
     app.router.add_post(files, upload_file)
     app.router.add_get(one, describe_file, allow_head=False)
@@ -350,7 +351,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_delete(one, delete_file)
     ops = "/assistant/operations/{assistant_name}"
     app.router.add_get(ops, list_operations, allow_head=False)
-    app.router.add_get(ops + "/{operation_id}", describe_operation, allow_head=False)
+    app.router.add_get(ops + "/{operation_id:[^/]+}", describe_operation, allow_head=False)
     app.router.add_get(
         SIGNED_URL_PREFIX + "/{assistant_name}/{assistant_file_id}",
         signed_download,
