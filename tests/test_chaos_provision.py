@@ -248,17 +248,9 @@ ONE_FILE = "/assistant/files/{name}/{file_id}"
     ("version", "script"),
     [
         # 2026-04: the PUT lands, the describe_file that follows it meets a 429 whose
-        # Retry-After the provisioner waits out itself; it then calls upload_file again, which
-        # picks a new file id: a second copy, deleted later as a duplicate.
-        pytest.param(
-            "2026-04",
-            [("GET", ONE_FILE, "429")],
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="provisioning re-calls upload_file (new file id) after a 429 that "
-                "followed a landed upload",
-            ),
-        ),
+        # Retry-After the provisioner waits out itself; it used to call upload_file again with
+        # a new file id (a second copy, deleted later as a duplicate).
+        ("2026-04", [("GET", ONE_FILE, "429")]),
         # <= 2025-10: the POST lands but its answer is lost (500); the list that checks for it
         # meets a 429 with Retry-After.
         ("2025-10", [("POST", FILES_OF, "500_after"), ("GET", FILES_OF, "429")]),
