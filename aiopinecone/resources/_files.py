@@ -280,7 +280,9 @@ class FilesMixin(OperationsMixin):
                 isinstance(error, TransportError) and error.ambiguous
             ):
                 ambiguous = True
-                found = await self._find_upload(assistant_name, body.file_name, metadata, started)
+                found = await self._find_upload(
+                    assistant_name, body.file_name, metadata, started, retry=retry
+                )
                 if found is not None:
                     return found
                 idempotent = True  # it did not land: re-sending cannot duplicate it
@@ -296,9 +298,11 @@ class FilesMixin(OperationsMixin):
         file_name: str,
         metadata: Mapping[str, Any] | None,
         started: datetime,
+        *,
+        retry: RetryPolicy | None,
     ) -> AssistantFile | None:
-        """The file an ambiguous upload attempt created, if it did."""
-        files = await self.list_files(assistant_name=assistant_name)
+        """The file an ambiguous upload attempt created, if it did (under the caller's policy)."""
+        files = await self.list_files(assistant_name=assistant_name, retry=retry)
         wanted = dict(metadata) if metadata else None
         since = started - _CLOCK_SKEW
         candidates = [
