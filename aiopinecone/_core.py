@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
+import traceback
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -478,6 +479,27 @@ class Core:
         self._scrub(error)
         if error.request_id is not None and self._api_key in error.request_id:
             error.request_id = error.request_id.replace(self._api_key, "<redacted>")
+        return error
+
+    def redact(self, error: PineconeError) -> PineconeError:
+        """Remove an echoed API key from an error raised outside :meth:`request` (stream
+        events): message, ``details``, request id and a cause chain that quotes it."""
+        key = self._api_key
+        message = getattr(error, "message", None)
+        if isinstance(message, str) and key in message:
+            redacted = message.replace(key, "<redacted>")
+            error.message = redacted  # type: ignore[attr-defined]
+            error.args = (redacted,)
+        if isinstance(error, APIError):
+            if error.details and key in repr(error.details):
+                raw = orjson.dumps(error.details).replace(self._api_key_bytes, b"<redacted>")
+                error.details = orjson.loads(raw)
+            if error.request_id is not None and key in error.request_id:
+                error.request_id = error.request_id.replace(key, "<redacted>")
+        cause = error.__cause__ or error.__context__
+        if cause is not None and key in "".join(traceback.format_exception(cause)):
+            error.__cause__ = None
+            error.__suppress_context__ = True
         return error
 
     def _scrub(self, error: APIError | TransportError) -> None:

@@ -206,7 +206,7 @@ async def test_the_key_appears_nowhere_during_a_full_run(
             TransportError,
             pc.assistants.describe(name="leaky", retry=RetryPolicy.none()),
         )
-        emu.faults.script("GET", DESCRIBE, [Fault.delay(1.0)])
+        emu.faults.script("GET", DESCRIBE, [Fault.delay(0.3)])
         await expect(
             seen,
             "timeout",
@@ -341,6 +341,10 @@ class Sink:
         await self._runner.cleanup()
 
     @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
     def saw_key(self) -> bool:
         return any(KEY in str(h) for h in self.headers)
 
@@ -467,3 +471,36 @@ def _listening_sockets(emu: Emulator) -> list[socket.socket]:
         server = getattr(site, "_server", None)
         out.extend(getattr(server, "sockets", ()) or ())
     return out
+
+
+STREAM_EVENTS = {
+    "error event": b'data: {"error": {"code": "X", "message": "key %s", "details": {"k": "%s"}}, '
+    b'"status": 500}\n\n',
+    "not json": b"data: {not json %s\n\n",
+    "bad chunk": b'data: {"type": "content_chunk", "delta": {"content": 5}, "id": "%s"}\n\n',
+}
+
+
+@pytest.mark.parametrize("event", STREAM_EVENTS.values(), ids=STREAM_EVENTS)
+async def test_stream_events_that_echo_the_key_are_redacted(event: bytes) -> None:
+    payload = event.replace(b"%s", KEY.encode())
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        if request.method == "GET":
+            return web.json_response({"name": "a", "status": "Ready", "host": sink.url})
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(payload)
+        await response.write_eof()
+        return response
+
+    seen = Seen()
+    async with Sink(handler) as sink, AsyncPinecone(api_key=KEY, host=sink.url) as pc:
+        stream = await pc.assistants.chat(
+            assistant_name="a", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        with pytest.raises(PineconeError) as info:
+            await stream.collect()
+    seen.error("stream", info.value)
+    assert not seen.leaks(KEY), "\n".join(seen.leaks(KEY))

@@ -22,7 +22,7 @@ from .._protocol import error_from_response
 from .._retry import RetryPolicy
 from .._sse import SSEError, SSEEvent, aiter_sse
 from .._validation import check_json_object
-from ..exceptions import ResponseParseError, ValidationError
+from ..exceptions import PineconeError, ResponseParseError, ValidationError
 from ..models.chat import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -586,4 +586,9 @@ class ChatMixin(DataPlaneMixin):
                         if event.data:
                             yield parse(event)
             except SSEError as exc:
-                raise ResponseParseError(str(exc), path="$") from None
+                raise self._core.redact(ResponseParseError(str(exc), path="$")) from None
+            except PineconeError as exc:
+                # Errors built from event data (an error event, a bad chunk) may quote a key
+                # the server echoed: redact them like Core does for error responses.
+                self._core.redact(exc)
+                raise
