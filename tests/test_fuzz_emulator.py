@@ -168,6 +168,10 @@ BAD_MULTIPART = {
     "no end": (part(FILE_HEADER, b"hello"), MULTIPART),
     "nul in header": (part(FILE_HEADER.replace(b"a.txt", b"a\x00.txt"), b"x") + END, MULTIPART),
     "control in header": (part(FILE_HEADER.replace(b"a.txt", b"a\x1b.txt"), b"x") + END, MULTIPART),
+    "bad utf-8 in header": (
+        part(FILE_HEADER.replace(b'filename="a.txt"', b'filename="  \x80'), b"") + END,
+        MULTIPART,
+    ),
     "no filename": (part(b'Content-Disposition: form-data; name="file"', b"x") + END, MULTIPART),
     "no file part": (part(b'Content-Disposition: form-data; name="other"', b"x") + END, MULTIPART),
     "two files": (part(FILE_HEADER, b"x") + part(FILE_HEADER, b"y") + END, MULTIPART),

@@ -66,7 +66,14 @@ def envelope_bytes(
     error: dict[str, Any] = {"code": code, "message": message}
     if details:
         error["details"] = dict(details)
-    return orjson.dumps({"error": error, "status": status})
+    try:
+        return orjson.dumps({"error": error, "status": status})
+    except orjson.JSONEncodeError:
+        # A message quoting the client's input may hold bytes that were not UTF-8 (aiohttp
+        # decodes them as surrogate escapes): show them escaped rather than fail to answer.
+        error["message"] = message.encode("utf-8", "backslashreplace").decode("utf-8")
+        error.pop("details", None)
+        return orjson.dumps({"error": error, "status": status})
 
 
 def error_response(
