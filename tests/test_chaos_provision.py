@@ -190,6 +190,8 @@ async def test_a_fleet_provisioned_under_chaos_matches_exactly(seed: int, tmp_pa
         assert {"status", "perform_then_status", "drop_before", "drop_after", "delay"} <= kinds, (
             f"{where}: the seed did not exercise every kind of fault: {sorted(kinds)}"
         )
+        statuses = {e.fault.rsplit(":", 1)[1] for e in entries if e.fault and ":status:" in e.fault}
+        assert {"429", "500", "502", "503"} <= statuses, f"{where}: {sorted(statuses)}"
         assert not emulator_failures(entries), where
         lies = report_lies(report, emu.store, fleet)
         assert not lies, f"{where}: the report is not true:\n" + "\n".join(lies[:20])
