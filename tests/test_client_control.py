@@ -241,7 +241,7 @@ async def test_list_is_one_request_before_2026_04(emulator: Emulator) -> None:
     assert gets[0].query == {}
 
 
-async def test_list_stops_on_a_repeated_token(client: AsyncPinecone, emulator: Emulator) -> None:
+async def test_list_stops_on_a_repeated_token(emulator: Emulator) -> None:
     body = b'{"assistants": [], "pagination": {"next": "same"}}'
     emulator.faults.script(
         "GET",
@@ -249,9 +249,25 @@ async def test_list_stops_on_a_repeated_token(client: AsyncPinecone, emulator: E
         [Fault.perform_then_status(200, body=body, content_type="application/json")],
         repeat=True,
     )
-    with pytest.raises(ResponseParseError, match="repeated"):
-        await client.assistants.list()
+    async with AsyncPinecone(api_key=API_KEY, host=emulator.url, api_version="2026-04") as pc:
+        with pytest.raises(ResponseParseError, match="repeated"):
+            await pc.assistants.list()
     assert emulator.log.count(method="GET") == 2
+
+
+async def test_list_ignores_a_stray_token_before_2026_04(
+    client: AsyncPinecone, emulator: Emulator
+) -> None:
+    """2025-10 lists are not paginated: a token in the answer is not followed."""
+    body = b'{"assistants": [], "pagination": {"next": "stray"}}'
+    emulator.faults.script(
+        "GET",
+        "/assistant/assistants",
+        [Fault.perform_then_status(200, body=body, content_type="application/json")],
+        repeat=True,
+    )
+    assert await client.assistants.list() == []
+    assert emulator.log.count(method="GET") == 1
 
 
 @pytest.mark.parametrize("page_size", [0, 101, -1, True, "10"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import aiohttp
@@ -21,11 +21,11 @@ from ..exceptions import (
     AssistantFailedError,
     ConflictError,
     NotFoundError,
-    ResponseParseError,
     ValidationError,
     WaitTimeoutError,
 )
 from ..models.assistants import Assistant, AssistantList, AssistantStatus
+from ._pages import PAGE_SIZE, all_pages
 
 if TYPE_CHECKING:
     from .._core import Core
@@ -34,8 +34,6 @@ __all__ = ["NOT_GIVEN", "ControlPlaneMixin", "NotGiven"]
 
 Timeout = float | aiohttp.ClientTimeout | None
 
-_PAGE_SIZE: Final = "100"
-_MAX_PAGES: Final = 10_000
 _FIRST_POLL: Final = 1.0
 _MAX_POLL: Final = 10.0
 
@@ -193,30 +191,17 @@ class ControlPlaneMixin:
     ) -> list[Assistant]:
         """Every assistant of the project, following all pages (2026-04) with 100 per page."""
         paginated = self._core.api_version >= "2026-04"
-        page = await self.list_page(
-            page_size=int(_PAGE_SIZE) if paginated else None, retry=retry, timeout=timeout
-        )
-        result = list(page.assistants)
-        seen: set[str] = set()
-        for _ in range(_MAX_PAGES):
-            token = page.pagination.next if page.pagination is not None else None
-            if not token:
-                return result
-            if token in seen:
-                raise ResponseParseError(
-                    f"the server repeated pagination token {token[:40]!r} while listing "
-                    "assistants; stopping instead of looping",
-                    path="$.pagination.next",
-                )
-            seen.add(token)
-            page = await self.list_page(
-                page_size=int(_PAGE_SIZE), pagination_token=token, retry=retry, timeout=timeout
+
+        def fetch(token: str | None) -> Awaitable[AssistantList]:
+            return self.list_page(
+                page_size=PAGE_SIZE if paginated else None,
+                pagination_token=token,
+                retry=retry,
+                timeout=timeout,
             )
-            result.extend(page.assistants)
-        raise ResponseParseError(
-            f"listing assistants did not end after {_MAX_PAGES} pages",
-            path="$.pagination.next",
-        )
+
+        pages = await all_pages(fetch, what="assistants", follow=paginated)
+        return [assistant for page in pages for assistant in page.assistants]
 
     async def update(
         self,

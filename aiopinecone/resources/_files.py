@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import string
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
@@ -34,7 +34,6 @@ from ..exceptions import (
     FileProcessingError,
     NotFoundError,
     PineconeError,
-    ResponseParseError,
     ServerError,
     TransportError,
     ValidationError,
@@ -53,14 +52,13 @@ from ._dataplane import (
     report,
 )
 from ._operations import OperationsMixin
+from ._pages import PAGE_SIZE, all_pages
 
 if TYPE_CHECKING:
     import os
 
 __all__ = ["FilesMixin"]
 
-_PAGE_SIZE: Final = 100
-_MAX_PAGES: Final = 10_000
 _FILE_ID_CHARS: Final = frozenset(string.ascii_letters + string.digits + "-_")
 _CLOCK_SKEW: Final = timedelta(minutes=5)
 _NO_RETRY: Final = RetryPolicy.none()
@@ -397,38 +395,19 @@ class FilesMixin(OperationsMixin):
     ) -> list[AssistantFile]:
         """Every file of the assistant matching ``filter`` (all pages on 2026-04)."""
         paginated = self._core.api_version >= "2026-04"
-        page = await self.list_files_page(
-            assistant_name=assistant_name,
-            filter=filter,
-            page_size=_PAGE_SIZE if paginated else None,
-            retry=retry,
-            timeout=timeout,
-        )
-        files = list(page.files)
-        seen: set[str] = set()
-        for _ in range(_MAX_PAGES):
-            token = page.pagination.next if page.pagination is not None else None
-            if not token:
-                return files
-            if token in seen:
-                raise ResponseParseError(
-                    f"the server repeated pagination token {token[:40]!r} while listing files; "
-                    "stopping instead of looping",
-                    path="$.pagination.next",
-                )
-            seen.add(token)
-            page = await self.list_files_page(
+
+        def fetch(token: str | None) -> Awaitable[FileList]:
+            return self.list_files_page(
                 assistant_name=assistant_name,
                 filter=filter,
-                page_size=_PAGE_SIZE,
+                page_size=PAGE_SIZE if paginated else None,
                 pagination_token=token,
                 retry=retry,
                 timeout=timeout,
             )
-            files.extend(page.files)
-        raise ResponseParseError(
-            f"listing files did not end after {_MAX_PAGES} pages", path="$.pagination.next"
-        )
+
+        pages = await all_pages(fetch, what="files", follow=paginated)
+        return [file for page in pages for file in page.files]
 
     async def delete_file(
         self,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from typing import Final
 
 from .._retry import RetryPolicy, poll_delays
-from ..exceptions import FileProcessingError, ResponseParseError, ValidationError, WaitTimeoutError
+from ..exceptions import FileProcessingError, ValidationError, WaitTimeoutError
 from ..models.operations import Operation, OperationList, OperationStatus, OperationType
 from ._dataplane import (
     FIRST_POLL,
@@ -20,11 +21,10 @@ from ._dataplane import (
     quote_id,
     report,
 )
+from ._pages import PAGE_SIZE, all_pages
 
 __all__ = ["OperationsMixin"]
 
-_PAGE_SIZE: Final = 100
-_MAX_PAGES: Final = 10_000
 _TYPES: Final = (
     OperationType.UPLOAD_FILE,
     OperationType.UPSERT_FILE,
@@ -121,40 +121,20 @@ class OperationsMixin(DataPlaneMixin):
         timeout: Timeout = None,
     ) -> list[Operation]:
         """Every operation of the assistant matching the filters, following all pages."""
-        page = await self.list_operations_page(
-            assistant_name=assistant_name,
-            operation_type=operation_type,
-            status=status,
-            page_size=_PAGE_SIZE,
-            retry=retry,
-            timeout=timeout,
-        )
-        result = list(page.operations)
-        seen: set[str] = set()
-        for _ in range(_MAX_PAGES):
-            token = page.pagination.next if page.pagination is not None else None
-            if not token:
-                return result
-            if token in seen:
-                raise ResponseParseError(
-                    f"the server repeated pagination token {token[:40]!r} while listing "
-                    "operations; stopping instead of looping",
-                    path="$.pagination.next",
-                )
-            seen.add(token)
-            page = await self.list_operations_page(
+
+        def fetch(token: str | None) -> Awaitable[OperationList]:
+            return self.list_operations_page(
                 assistant_name=assistant_name,
                 operation_type=operation_type,
                 status=status,
-                page_size=_PAGE_SIZE,
+                page_size=PAGE_SIZE,
                 pagination_token=token,
                 retry=retry,
                 timeout=timeout,
             )
-            result.extend(page.operations)
-        raise ResponseParseError(
-            f"listing operations did not end after {_MAX_PAGES} pages", path="$.pagination.next"
-        )
+
+        pages = await all_pages(fetch, what="operations")
+        return [operation for page in pages for operation in page.operations]
 
     async def wait_for_operation(
         self,
