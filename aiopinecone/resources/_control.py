@@ -25,7 +25,7 @@ from ..exceptions import (
     WaitTimeoutError,
 )
 from ..models.assistants import Assistant, AssistantList, AssistantStatus
-from ._pages import PAGE_SIZE, all_pages
+from ._pages import PAGE_SIZE, all_pages, page_params
 
 if TYPE_CHECKING:
     from .._core import Core
@@ -162,17 +162,7 @@ class ControlPlaneMixin:
         ``page_size`` is 1-100; the next page's token is ``result.pagination.next``.
         """
         core = self._core
-        params: dict[str, str] = {}
-        if page_size is not None:
-            if isinstance(page_size, bool) or not isinstance(page_size, int):
-                raise ValidationError(f"page_size must be an integer, got {page_size!r}")
-            if not 1 <= page_size <= 100:
-                raise ValidationError(f"page_size must be between 1 and 100, got {page_size}")
-            params["limit"] = str(page_size)
-        if pagination_token is not None:
-            if not isinstance(pagination_token, str) or not pagination_token:
-                raise ValidationError("pagination_token must be a non-empty string")
-            params["pagination_token"] = pagination_token
+        params = page_params(page_size, pagination_token)
         response = await core.request(
             "GET",
             core.assistants_url,

@@ -52,7 +52,7 @@ from ._dataplane import (
     report,
 )
 from ._operations import OperationsMixin
-from ._pages import PAGE_SIZE, all_pages
+from ._pages import PAGE_SIZE, all_pages, page_params
 
 if TYPE_CHECKING:
     import os
@@ -364,16 +364,7 @@ class FilesMixin(OperationsMixin):
         if page_size is not None or pagination_token is not None:
             if self._core.api_version < "2026-04":
                 raise ValidationError("paginated file lists need api_version 2026-04")
-            if page_size is not None:
-                if isinstance(page_size, bool) or not isinstance(page_size, int):
-                    raise ValidationError(f"page_size must be an integer, got {page_size!r}")
-                if not 1 <= page_size <= 100:
-                    raise ValidationError(f"page_size must be between 1 and 100, got {page_size}")
-                params["limit"] = str(page_size)
-            if pagination_token is not None:
-                if not isinstance(pagination_token, str) or not pagination_token:
-                    raise ValidationError("pagination_token must be a non-empty string")
-                params["pagination_token"] = pagination_token
+            params.update(page_params(page_size, pagination_token))
         response = await self._dp_request(
             assistant_name,
             "GET",

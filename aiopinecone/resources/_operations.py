@@ -21,7 +21,7 @@ from ._dataplane import (
     quote_id,
     report,
 )
-from ._pages import PAGE_SIZE, all_pages
+from ._pages import PAGE_SIZE, all_pages, page_params
 
 __all__ = ["OperationsMixin"]
 
@@ -77,7 +77,7 @@ class OperationsMixin(DataPlaneMixin):
         """
         self._require_operations()
         self._check_name(assistant_name)
-        params: dict[str, str] = {}
+        params = page_params(page_size, pagination_token)
         if operation_type is not None:
             if operation_type not in _TYPES:
                 raise ValidationError(
@@ -90,16 +90,6 @@ class OperationsMixin(DataPlaneMixin):
                     f"status must be one of {', '.join(_STATUSES)}, got {status!r}"
                 )
             params["status"] = status
-        if page_size is not None:
-            if isinstance(page_size, bool) or not isinstance(page_size, int):
-                raise ValidationError(f"page_size must be an integer, got {page_size!r}")
-            if not 1 <= page_size <= 100:
-                raise ValidationError(f"page_size must be between 1 and 100, got {page_size}")
-            params["limit"] = str(page_size)
-        if pagination_token is not None:
-            if not isinstance(pagination_token, str) or not pagination_token:
-                raise ValidationError("pagination_token must be a non-empty string")
-            params["pagination_token"] = pagination_token
         response = await self._dp_request(
             assistant_name,
             "GET",

@@ -5,15 +5,31 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Final, Protocol, TypeVar
 
-from ..exceptions import ResponseParseError
+from ..exceptions import ResponseParseError, ValidationError
 from ..models.assistants import Pagination
 
-__all__ = ["PAGE_SIZE", "all_pages"]
+__all__ = ["PAGE_SIZE", "all_pages", "page_params"]
 
 PAGE_SIZE: Final = 100
 """Items per page requested when following pages (the API's maximum)."""
 
 _MAX_PAGES: Final = 10_000
+
+
+def page_params(page_size: int | None, pagination_token: str | None) -> dict[str, str]:
+    """The query parameters of one page request, checked (``limit`` 1-100, a non-empty token)."""
+    params: dict[str, str] = {}
+    if page_size is not None:
+        if isinstance(page_size, bool) or not isinstance(page_size, int):
+            raise ValidationError(f"page_size must be an integer, got {page_size!r}")
+        if not 1 <= page_size <= 100:
+            raise ValidationError(f"page_size must be between 1 and 100, got {page_size}")
+        params["limit"] = str(page_size)
+    if pagination_token is not None:
+        if not isinstance(pagination_token, str) or not pagination_token:
+            raise ValidationError("pagination_token must be a non-empty string")
+        params["pagination_token"] = pagination_token
+    return params
 
 
 class _Page(Protocol):
