@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from types import NoneType, UnionType
+from types import MemberDescriptorType, NoneType, UnionType
 from typing import Any, Final, TypeVar, Union, get_origin
 
+import attrs
 import cattrs
 import orjson
 from cattrs.preconf.orjson import make_converter
@@ -76,6 +77,148 @@ def _is_simple_optional(type_: Any) -> bool:
 converter.register_structure_hook(datetime, _structure_datetime)
 converter.register_structure_hook(str, _structure_str)
 converter.register_structure_hook_factory(_is_simple_optional, _structure_optional_factory)
+
+
+# -- the fast path for flat models ----------------------------------------------------------------
+#
+# cattrs' generated hook calls one hook per field and builds the object through the attrs
+# ``__init__`` with keyword arguments: for the small models most calls return, that costs more
+# client CPU than the rest of the request path. For a slotted attrs class whose fields have no
+# validators or converters, ``_fast_structure_hook`` generates (once per class) a function that
+# checks ``str`` fields and parses timestamps inline, resolves every other field's hook once
+# (``None`` passes through for ``X | None``, as ``_structure_optional_factory`` does) and fills
+# the slots directly, which is what that ``__init__`` does. Anything unexpected (not a dict, a missing key, a wrong type, an
+# error in a field hook) falls back to cattrs' detailed hook for the whole object, so results and
+# error messages are cattrs' own.
+
+_MISSING: Final = object()
+
+
+class _Mismatch(Exception):
+    """A value the fast path does not take as is; the detailed hook decides."""
+
+
+_generating: set[Any] = set()
+
+
+def _fast_structure_hook(cls: Any) -> Callable[[Any, Any], Any]:
+    slow = converter.gen_structure_attrs_fromdict(cls)
+    if cls in _generating:  # a model that contains itself: leave the recursion to cattrs
+        return slow
+    _generating.add(cls)
+    try:
+        fast = _generate_fast_hook(cls, slow)
+    except (NameError, TypeError):  # unresolvable annotations: cattrs knows best
+        return slow
+    finally:
+        _generating.discard(cls)
+    return slow if fast is None else fast
+
+
+def _generate_fast_hook(
+    cls: Any, slow: Callable[[Any, Any], Any]
+) -> Callable[[Any, Any], Any] | None:
+    if (
+        getattr(cls, "__attrs_pre_init__", None) is not None
+        or getattr(cls, "__attrs_post_init__", None) is not None
+        or "__attrs_cached_hash__" in getattr(cls, "__slots__", ())
+    ):
+        return None
+    attrs.resolve_types(cls)
+    namespace: dict[str, Any] = {
+        "_cl": cls,
+        "_new": object.__new__,
+        "_slow": slow,
+        "_MISSING": _MISSING,
+        "_Mismatch": _Mismatch,
+        "_fromiso": datetime.fromisoformat,
+        "_UTC": UTC,
+    }
+    body: list[str] = []
+    sets: list[str] = []
+    for index, field in enumerate(attrs.fields(cls)):
+        slot = getattr(cls, field.name, None)
+        if (
+            not field.init
+            or field.converter is not None
+            or field.validator is not None
+            or field.type is None
+            or not isinstance(slot, MemberDescriptorType)
+        ):
+            return None
+        v = f"v{index}"
+        namespace[f"_s{index}"] = slot.__set__
+        sets.append(f"    _s{index}(self, {v})")
+        optional = _is_simple_optional(field.type)
+        inner = (
+            next(a for a in field.type.__args__ if a is not NoneType) if optional else field.type
+        )
+        # `convert`: statements that check or structure `v`, which holds the wire value.
+        if inner is str:
+            test = f"type({v}) is not str"
+            convert = [f"if {v} is not None and {test}:" if optional else f"if {test}:"]
+            convert.append("    raise _Mismatch")
+        elif inner is datetime and converter.get_structure_hook(datetime) is _structure_datetime:
+            # _structure_datetime's common case inline; a lowercase "z" makes fromisoformat raise,
+            # and the detailed hook then does it the long way.
+            namespace[f"_h{index}"] = _structure_datetime
+            convert = [
+                f"if type({v}) is str:",
+                f"    {v} = _fromiso({v})",
+                f"    if {v}.tzinfo is None:",
+                f"        {v} = {v}.replace(tzinfo=_UTC)",
+                *([f"elif {v} is not None:"] if optional else ["else:"]),
+                f"    {v} = _h{index}({v}, None)",
+            ]
+        else:
+            namespace[f"_h{index}"] = converter.get_structure_hook(inner)
+            namespace[f"_t{index}"] = inner
+            convert = [f"{v} = _h{index}({v}, _t{index})"]
+            if optional:
+                convert = [f"if {v} is not None:", "    " + convert[0]]
+        default = field.default
+        if default is attrs.NOTHING:
+            lines = [f"{v} = o[{field.name!r}]", *convert]
+        elif default is None and optional:
+            lines = [f"{v} = o.get({field.name!r})", *convert]
+        else:
+            if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+                if default.takes_self:
+                    return None
+                namespace[f"_d{index}"] = default.factory
+                fill = f"_d{index}()"
+            else:
+                namespace[f"_d{index}"] = default
+                fill = f"_d{index}"
+            lines = [
+                f"{v} = o.get({field.name!r}, _MISSING)",
+                f"if {v} is _MISSING:",
+                f"    {v} = {fill}",
+                "else:",
+                *("    " + line for line in convert),
+            ]
+        body += ["        " + line for line in lines]
+    name = f"fast_structure_{cls.__name__}"
+    source = "\n".join(
+        [
+            f"def {name}(o, _=None):",
+            "    if type(o) is not dict:",
+            "        return _slow(o, _cl)",
+            "    try:",
+            *(body or ["        pass"]),
+            "    except Exception:",
+            "        return _slow(o, _cl)",
+            "    self = _new(_cl)",
+            *sets,
+            "    return self",
+        ]
+    )
+    exec(compile(source, f"<aiopinecone fast structure {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
+    hook: Callable[[Any, Any], Any] = namespace[name]
+    return hook
+
+
+converter.register_structure_hook_factory(attrs.has, _fast_structure_hook)
 
 _hooks: dict[Any, Callable[[Any, Any], Any]] = {}
 
