@@ -88,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run against an embedded emulator with time-scaled Standard-plan rate limits",
     )
+    p.add_argument(
+        "--emulator-state",
+        type=Path,
+        metavar="PATH",
+        help="with --emulator: keep the emulator's assistants and files in this sqlite file, so "
+        "a second run starts from what the first one left",
+    )
     p.add_argument("--verbose", "-v", action="store_true", help="list unchanged assistants too")
     p.add_argument("--no-progress", action="store_true", help="no progress display")
 
@@ -151,6 +158,8 @@ async def _client(args: argparse.Namespace) -> AsyncIterator[AsyncPinecone]:
 async def _provision(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.concurrency < 1:
         raise _Usage(f"--concurrency must be >= 1, got {args.concurrency}")
+    if args.emulator_state is not None and not args.emulator:
+        raise _Usage("--emulator-state needs --emulator")
     fleet = load_fleet(args.fleet, api_version=args.api_version)
     window = 60.0
     if args.emulator:
@@ -163,6 +172,7 @@ async def _provision(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             file_processing_delay=EMULATOR_PROCESSING_DELAY,
             rate_limits=EMULATOR_PLAN,
             time_scale=EMULATOR_MINUTE / 60.0,
+            state_path=args.emulator_state,
         )
         window = EMULATOR_MINUTE
         await emulator.start()

@@ -106,6 +106,26 @@ def test_provision_plan_apply_and_rerun(
     assert orjson.loads(out)["metadata"] == {"owner": "cli"}
 
 
+def test_embedded_emulator_keeps_state_between_runs(
+    capsys: pytest.CaptureFixture[str], fleet_file: Path, tmp_path: Path
+) -> None:
+    """``--emulator --emulator-state PATH``: the second run finds the fleet in place."""
+    state = tmp_path / "emulator.sqlite3"
+    argv = ("provision", str(fleet_file), "--emulator", "--emulator-state", str(state))
+    code, out, _ = run(capsys, *argv, *fast())
+    assert code == 0, out
+    assert "ok: 2 assistants — 2 ok, 0 failed" in out
+    assert state.exists()
+
+    code, out, _ = run(capsys, *argv, *fast())
+    assert code == 0, out
+    assert "Nothing to do" in out
+
+    code, out, err = run(capsys, "provision", str(fleet_file), "--emulator-state", str(state))
+    assert code == 2
+    assert "--emulator-state needs --emulator" in out + err
+
+
 def test_partial_failure_exits_1(
     capsys: pytest.CaptureFixture[str], emu: ThreadedEmulator, fleet_file: Path
 ) -> None:
