@@ -56,6 +56,7 @@ _log: Final = logging.getLogger("aiopinecone")
 _DEBUG: Final = logging.DEBUG
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 _LOOPBACK_NAMES: Final = frozenset({"localhost", "::1", "[::1]"})
+_MAX_LOOPBACK_HOSTS: Final = 64
 
 
 class Response:
@@ -168,6 +169,7 @@ class Core:
         self.hosts: Final = HostCache(self._resolve_host)
         self._primed: dict[str, str] = {}
         """Data-plane base URLs per assistant name (single-flight; see ``_hosts.py``)."""
+        self._loopback_hosts: set[str] = set()
         self._evaluation_origin = evaluation_origin
         self._api_key = api_key
         self._api_key_bytes = api_key.encode()
@@ -234,9 +236,16 @@ class Core:
     def _host_allowed(self, host: str) -> bool:
         if self.allow_insecure_http or not host.lower().startswith("http://"):
             return True
+        if host in self._loopback_hosts:
+            return True
         hostname = host[7:].partition("/")[0].rpartition("@")[2]
         hostname = hostname.rsplit(":", 1)[0] if not hostname.endswith("]") else hostname
-        return is_loopback(hostname)
+        allowed = is_loopback(hostname)
+        # Every assistant of an emulator shares one http host: parse its address once, not on
+        # every create (ipaddress costs as much as the rest of remember()).
+        if allowed and len(self._loopback_hosts) < _MAX_LOOPBACK_HOSTS:
+            self._loopback_hosts.add(host)
+        return allowed
 
     # -- requests ---------------------------------------------------------------------------
 
