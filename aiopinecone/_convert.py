@@ -87,9 +87,9 @@ converter.register_structure_hook_factory(_is_simple_optional, _structure_option
 # validators or converters, ``_fast_structure_hook`` generates (once per class) a function that
 # checks ``str`` fields and parses timestamps inline, resolves every other field's hook once
 # (``None`` passes through for ``X | None``, as ``_structure_optional_factory`` does) and fills
-# the slots directly, which is what that ``__init__`` does. Anything unexpected (not a dict, a missing key, a wrong type, an
-# error in a field hook) falls back to cattrs' detailed hook for the whole object, so results and
-# error messages are cattrs' own.
+# the slots directly, which is what that ``__init__`` does. Anything unexpected (not a dict, a
+# missing key, a wrong type, an error in a field hook) falls back to cattrs' detailed hook for the
+# whole object, so results and error messages are cattrs' own.
 
 _MISSING: Final = object()
 
@@ -248,12 +248,18 @@ def parse(body: bytes, cls: type[T], *, status: int = 200, request_id: str | Non
             status=status,
             request_id=request_id,
         ) from exc
+    # structure() inlined: this runs for every response a model is made from.
+    hook = _hooks.get(cls)
+    if hook is None:
+        hook = _hooks[cls] = converter.get_structure_hook(cls)
     try:
-        return structure(data, cls)
-    except ResponseParseError as exc:
-        exc.status = status
-        exc.request_id = request_id
-        raise
+        result: T = hook(data, cls)
+    except Exception as exc:  # cattrs raises ClassValidationError, TypeError, ValueError, ...
+        error = _parse_error(exc, cls)
+        error.status = status
+        error.request_id = request_id
+        raise error from exc
+    return result
 
 
 def unstructure(obj: Any) -> Any:
