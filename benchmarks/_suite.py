@@ -310,14 +310,28 @@ def _upload_section(results: Mapping[str, Any]) -> list[str]:
 def _scale_section(results: Mapping[str, Any]) -> list[str]:
     lines = [scale.markdown(results), ""]
     ours = [r for r in results["rows"] if r["implementation"] == "aiopinecone"]
+    floor = [r for r in results["rows"] if r["implementation"] == "floor"]
+    no_gc = [r for r in results["rows"] if r["implementation"].endswith("(gc off)")]
     if len(ours) >= 2:
         low, high = ours[0], ours[-1]
         growth = high["cpu_us_per_request"] / low["cpu_us_per_request"]
+        text = (
+            f"aiopinecone's CPU per request at {high['concurrency']:,} concurrent requests is "
+            f"{growth:.2f}x its value at {low['concurrency']:,}"
+        )
+        if len(floor) >= 2:
+            floor_growth = floor[-1]["cpu_us_per_request"] / floor[0]["cpu_us_per_request"]
+            text += f" (bare aiohttp: {floor_growth:.2f}x)"
+        if no_gc:
+            off = no_gc[-1]["cpu_us_per_request"]
+            text += f"; with the garbage collector off it is {off / low['cpu_us_per_request']:.2f}x"
+            if off <= 1.15 * low["cpu_us_per_request"] and growth > 1.15:
+                text += (
+                    ", so the growth is the cyclic GC walking the objects of every pending request"
+                )
         lines.append(
-            f"aiopinecone CPU per request at {high['concurrency']:,} concurrent requests is "
-            f"{growth:.2f}x its value at {low['concurrency']:,}; memory grows by about "
-            f"{high['rss_growth_kib_per_concurrent_request']} KiB per pending request (a task, "
-            "its coroutines and its place in the pool's queue)."
+            text + f". Memory grows by about {high['rss_growth_kib_per_concurrent_request']} KiB "
+            "per pending request (its task, coroutines and aiohttp request object)."
         )
     return lines
 

@@ -26,7 +26,7 @@ IMPLEMENTATIONS: Final = ("floor", "aiopinecone")
 
 
 async def _measure(
-    url: str, implementation: str, concurrency: int, requests: int, pool: int
+    url: str, implementation: str, concurrency: int, requests: int, pool: int, collect: bool
 ) -> dict[str, Any]:
     client = FACTORIES[implementation](url, max_connections=pool)
     try:
@@ -41,15 +41,21 @@ async def _measure(
                 await client.describe(DESCRIBED)
 
         gc.collect()
+        if not collect:
+            gc.disable()
+        collections = sum(s["collections"] for s in gc.get_stats())
         with peak_growth() as memory, Meter() as meter:
             await asyncio.gather(*(task(i) for i in range(concurrency)))
         sample = meter.sample(requests)
+        collections = sum(s["collections"] for s in gc.get_stats()) - collections
     finally:
+        gc.enable()
         await client.aclose()
     growth = memory["growth"]
     return {
-        "implementation": implementation,
+        "implementation": implementation + ("" if collect else " (gc off)"),
         "concurrency": concurrency,
+        "gc_collections": collections,
         "requests": requests,
         "cpu_us_per_request": round(sample.cpu_us_per_request, 1),
         "requests_per_second": round(sample.requests_per_second, 1),
@@ -62,10 +68,19 @@ async def _measure(
 
 
 def measure_level(
-    url: str, implementation: str, concurrency: int, requests: int, pool: int
+    url: str,
+    implementation: str,
+    concurrency: int,
+    requests: int,
+    pool: int,
+    collect: bool = True,
 ) -> dict[str, Any]:
-    """One (implementation, level) measurement; meant to run in a fresh child process."""
-    return asyncio.run(_measure(url, implementation, concurrency, requests, pool))
+    """One (implementation, level) measurement; meant to run in a fresh child process.
+
+    ``collect=False`` switches the cyclic garbage collector off for the measured part: the
+    difference is what collecting over every pending request's objects costs.
+    """
+    return asyncio.run(_measure(url, implementation, concurrency, requests, pool, collect))
 
 
 async def _ensure_described(url: str) -> None:
@@ -100,21 +115,27 @@ def run_scale(
         },
     )
     rows: list[dict[str, Any]] = []
+    runs = [(c, i, True) for c in levels for i in implementations]
+    runs.append((max(levels), implementations[-1], False))  # the top level without the GC
     try:
-        for concurrency in levels:
-            requests = max(min_requests, concurrency)
-            for implementation in implementations:
-                emulator.admin("DELETE", "log")
-                row = in_child(
-                    measure_level, emulator.url, implementation, concurrency, requests, pool
-                )
-                log(
-                    f"    {implementation:12} {concurrency:>6} concurrent: "
-                    f"{row['cpu_us_per_request']:7.1f} us/request, "
-                    f"{row['requests_per_second']:7.0f} req/s, "
-                    f"peak RSS +{row['peak_rss_growth_mib']} MiB"
-                )
-                rows.append(row)
+        for concurrency, implementation, collect in runs:
+            emulator.admin("DELETE", "log")
+            row = in_child(
+                measure_level,
+                emulator.url,
+                implementation,
+                concurrency,
+                max(min_requests, concurrency),
+                pool,
+                collect,
+            )
+            log(
+                f"    {row['implementation']:22} {concurrency:>6} concurrent: "
+                f"{row['cpu_us_per_request']:7.1f} us/request, "
+                f"{row['requests_per_second']:7.0f} req/s, "
+                f"peak RSS +{row['peak_rss_growth_mib']} MiB"
+            )
+            rows.append(row)
     finally:
         emulator.admin("DELETE", "faults")
     return {"pool": pool, "server_delay_s": delay, "levels": list(levels), "rows": rows}
@@ -131,6 +152,7 @@ def markdown(results: Mapping[str, Any]) -> str:
             r["requests_per_second"],
             r["peak_rss_growth_mib"],
             r["rss_growth_kib_per_concurrent_request"],
+            r.get("gc_collections"),
         ]
         for r in results["rows"]
     ]
@@ -138,7 +160,9 @@ def markdown(results: Mapping[str, Any]) -> str:
         [
             f"Pool of {results['pool']} connections; the emulator holds each answer "
             f"{results['server_delay_s'] * 1000:.0f} ms, so every level keeps the pool busy and "
-            "the rest of the requests queued inside the client. Each row runs in a fresh process.",
+            "the rest of the requests queued inside the client. Each row runs in a fresh process; "
+            "the last one repeats the top level with Python's cyclic garbage collector switched "
+            "off, to show what collecting over every pending request's objects costs.",
             "",
             table(
                 [
@@ -149,6 +173,7 @@ def markdown(results: Mapping[str, Any]) -> str:
                     "requests/s",
                     "peak RSS growth (MiB)",
                     "KiB per concurrent request",
+                    "GC collections",
                 ],
                 rows,
             ),

@@ -66,6 +66,7 @@ def test_quick_suite_measures_every_part_and_writes_the_report(
         ("aiopinecone", 10),
         ("floor", 50),
         ("aiopinecone", 50),
+        ("aiopinecone (gc off)", 50),
     ]
     assert all(r["requests"] == 100 for r in rows)
 
