@@ -308,21 +308,29 @@ async def interleave(
     rounds: int,
     *,
     between: Callable[[], object] | None = None,
+    limits: Mapping[str, int] | None = None,
 ) -> dict[str, list[Sample]]:
     """Run every implementation once per round, rotating the order from round to round.
 
     Rotation spreads slow drifts of a shared machine (other processes, CPU frequency) over all
     implementations instead of charging them to whichever always ran last. ``between`` runs
-    before every single run (e.g. an emulator reset).
+    before every single run (e.g. an emulator reset). ``limits`` caps the number of rounds of
+    some implementations (a slow one takes part in the first N rounds only). Each sample records
+    its round in ``extra["round"]``, which :func:`paired_ratio` pairs on.
     """
     names = list(runners)
+    caps = limits or {}
     samples: dict[str, list[Sample]] = {name: [] for name in names}
     for round_index in range(rounds):
         shift = round_index % len(names)
         for name in names[shift:] + names[:shift]:
+            if round_index >= caps.get(name, rounds):
+                continue
             if between is not None:
                 between()
-            samples[name].append(await runners[name](round_index))
+            sample = await runners[name](round_index)
+            sample.extra["round"] = round_index
+            samples[name].append(sample)
     return samples
 
 
@@ -350,11 +358,12 @@ def summarize(samples: Sequence[Sample]) -> dict[str, Any]:
 
 def paired_ratio(samples: Sequence[Sample], floor: Sequence[Sample]) -> float | None:
     """Median over rounds of (CPU per request / the floor's in the same round)."""
-    ratios = [
-        s.cpu_us_per_request / f.cpu_us_per_request
-        for s, f in zip(samples, floor, strict=False)
-        if f.cpu_us_per_request > 0
-    ]
+    by_round = {f.extra.get("round", i): f for i, f in enumerate(floor)}
+    ratios = []
+    for i, sample in enumerate(samples):
+        other = by_round.get(sample.extra.get("round", i))
+        if other is not None and other.cpu_us_per_request > 0:
+            ratios.append(sample.cpu_us_per_request / other.cpu_us_per_request)
     return round(median(ratios), 3) if ratios else None
 
 

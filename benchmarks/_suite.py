@@ -35,7 +35,8 @@ class Options:
     """Sizes of one run (the defaults are the full suite)."""
 
     parts: tuple[str, ...] = PARTS
-    rounds: int = 5
+    rounds: int = 15
+    official_rounds: int = 3
     concurrency: int = 50
     describe_requests: int = 2000
     create_requests: int = 500
@@ -56,6 +57,7 @@ class Options:
 
 QUICK: Final = {
     "rounds": 2,
+    "official_rounds": 1,
     "concurrency": 10,
     "describe_requests": 100,
     "create_requests": 30,
@@ -84,6 +86,7 @@ def _cost(options: Options, log: Callable[[str], object]) -> dict[str, Any]:
                 create_requests=options.create_requests,
                 concurrency=options.concurrency,
                 rounds=options.rounds,
+                official_rounds=options.official_rounds,
                 official=options.official,
                 log=log,
             )
@@ -411,6 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only this part (repeatable; default: all)",
     )
     parser.add_argument("--rounds", type=int, help=f"interleaved rounds ({defaults.rounds})")
+    parser.add_argument(
+        "--official-rounds",
+        type=int,
+        help=f"rounds the slow official SDK takes part in ({defaults.official_rounds})",
+    )
     parser.add_argument("--concurrency", type=int, help=f"({defaults.concurrency})")
     parser.add_argument("--describe-requests", type=int, help=f"({defaults.describe_requests})")
     parser.add_argument("--create-requests", type=int, help=f"({defaults.create_requests})")
@@ -434,6 +442,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
     values: dict[str, Any] = dict(QUICK) if args.quick else {}
     for name in (
         "rounds",
+        "official_rounds",
         "concurrency",
         "describe_requests",
         "create_requests",
