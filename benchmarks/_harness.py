@@ -23,6 +23,7 @@ import json
 import multiprocessing
 import os
 import platform
+import random
 import selectors
 import signal
 import statistics
@@ -356,15 +357,35 @@ def summarize(samples: Sequence[Sample]) -> dict[str, Any]:
     }
 
 
-def paired_ratio(samples: Sequence[Sample], floor: Sequence[Sample]) -> float | None:
-    """Median over rounds of (CPU per request / the floor's in the same round)."""
+def _paired_ratios(samples: Sequence[Sample], floor: Sequence[Sample]) -> list[float]:
     by_round = {f.extra.get("round", i): f for i, f in enumerate(floor)}
     ratios = []
     for i, sample in enumerate(samples):
         other = by_round.get(sample.extra.get("round", i))
         if other is not None and other.cpu_us_per_request > 0:
             ratios.append(sample.cpu_us_per_request / other.cpu_us_per_request)
+    return ratios
+
+
+def paired_ratio(samples: Sequence[Sample], floor: Sequence[Sample]) -> float | None:
+    """Median over rounds of (CPU per request / the floor's in the same round)."""
+    ratios = _paired_ratios(samples, floor)
     return round(median(ratios), 3) if ratios else None
+
+
+def ratio_interval(
+    samples: Sequence[Sample], floor: Sequence[Sample], *, confidence: float = 0.95
+) -> tuple[float, float] | None:
+    """A bootstrap confidence interval of :func:`paired_ratio` (fixed seed: reproducible)."""
+    ratios = _paired_ratios(samples, floor)
+    if len(ratios) < 5:
+        return None
+    rng = random.Random(0)
+    medians = sorted(median(rng.choices(ratios, k=len(ratios))) for _ in range(2000))
+    tail = (1.0 - confidence) / 2.0
+    low = medians[int(tail * len(medians))]
+    high = medians[min(len(medians) - 1, int((1.0 - tail) * len(medians)))]
+    return round(low, 3), round(high, 3)
 
 
 # -- the report -------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ class Options:
     """Sizes of one run (the defaults are the full suite)."""
 
     parts: tuple[str, ...] = PARTS
-    rounds: int = 15
+    rounds: int = 40
     official_rounds: int = 3
     concurrency: int = 50
     describe_requests: int = 2000

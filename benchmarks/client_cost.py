@@ -34,6 +34,7 @@ from ._harness import (
     Sample,
     interleave,
     paired_ratio,
+    ratio_interval,
     run_concurrently,
     summarize,
     table,
@@ -220,6 +221,8 @@ def _workload_result(
     for name, runs in samples.items():
         summary = summarize(runs)
         summary["ratio_to_floor"] = paired_ratio(runs, floor) if name != "floor" else 1.0
+        interval = ratio_interval(runs, floor) if name != "floor" else None
+        summary["ratio_95ci"] = list(interval) if interval is not None else None
         server = [s.extra["server_cpu_us"] for s in runs if "server_cpu_us" in s.extra]
         summary["server_cpu_us_per_request"] = (
             round(sorted(server)[len(server) // 2], 1) if server else None
@@ -228,68 +231,117 @@ def _workload_result(
     return {"requests": requests, "concurrency": concurrency, "implementations": impls}
 
 
+WORKLOADS: Final = ("describe", "create_delete")
+
+
+async def _phase(
+    emulator: EmulatorProcess,
+    clients: Mapping[str, Client],
+    *,
+    rounds: int,
+    describe_requests: int,
+    create_requests: int,
+    concurrency: int,
+    log: Callable[[str], object],
+) -> dict[str, dict[str, list[Sample]]]:
+    """Both workloads, the given clients interleaved round by round."""
+    log(f"  warming up {', '.join(clients)}")
+    for name, client in clients.items():
+        await _warm_up(client, name[:3], concurrency)
+
+    def clear_log() -> None:
+        emulator.admin("DELETE", "log")
+
+    out: dict[str, dict[str, list[Sample]]] = {}
+    for workload in WORKLOADS:
+        total = describe_requests if workload == "describe" else 2 * create_requests
+        log(f"  {workload}: {total} requests x {rounds} rounds, {' vs '.join(clients)}")
+        runners = {
+            name: _with_server_cpu(
+                describe_runner(client, describe_requests, concurrency)
+                if workload == "describe"
+                else create_delete_runner(client, name[:3], create_requests, concurrency),
+                emulator,
+            )
+            for name, client in clients.items()
+        }
+        out[workload] = await interleave(runners, rounds, between=clear_log)
+    return out
+
+
 async def run_client_cost(
     emulator: EmulatorProcess,
     *,
     describe_requests: int = 2000,
     create_requests: int = 500,
     concurrency: int = 50,
-    rounds: int = 15,
+    rounds: int = 40,
     official_rounds: int = 3,
     official: bool = True,
     log: Callable[[str], object] = print,
 ) -> dict[str, Any]:
     """Measure both workloads for every implementation; JSON-ready results.
 
-    The official SDK is two orders of magnitude slower, so it takes part in the first
-    ``official_rounds`` rounds only; the floor and aiopinecone run all ``rounds``.
+    Two phases, so that a client never runs beside another one it is not compared with: the
+    floor against aiopinecone for ``rounds`` rounds, then (a fresh floor client) against the
+    official SDK, which is two orders of magnitude slower, for ``official_rounds`` rounds. Each
+    ratio pairs rounds of the same phase.
     """
-    names = ["floor", "aiopinecone"]
-    if official and official_available():
-        names.append("pinecone")
-    clients: dict[str, Client] = {}
+    phases: list[dict[str, dict[str, list[Sample]]]] = []
+    setup = FloorClient(emulator.url)
     try:
-        for name in names:
-            clients[name] = FACTORIES[name](emulator.url)
-        await clients["floor"].create(DESCRIBED)
-        log(f"  warming up {', '.join(names)}")
-        for name, client in clients.items():
-            await _warm_up(client, name[:3], concurrency)
-
-        def clear_log() -> None:
-            emulator.admin("DELETE", "log")
-
-        results: dict[str, Any] = {}
-        for workload in ("describe", "create_delete"):
-            total = describe_requests if workload == "describe" else 2 * create_requests
-            log(
-                f"  {workload}: {total} requests x {rounds} rounds "
-                f"({official_rounds} for pinecone), concurrency {concurrency}"
-            )
-            runners = {
-                name: _with_server_cpu(
-                    describe_runner(client, describe_requests, concurrency)
-                    if workload == "describe"
-                    else create_delete_runner(client, name[:3], create_requests, concurrency),
-                    emulator,
+        await setup.create(DESCRIBED)
+        pairs = [("floor", "aiopinecone")]
+        if official and official_available() and official_rounds > 0:
+            pairs.append(("floor", "pinecone"))
+        for index, pair in enumerate(pairs):
+            clients: dict[str, Client] = {}
+            try:
+                for name in pair:
+                    clients[name] = FACTORIES[name](emulator.url)
+                phases.append(
+                    await _phase(
+                        emulator,
+                        clients,
+                        rounds=rounds if index == 0 else official_rounds,
+                        describe_requests=describe_requests,
+                        create_requests=create_requests,
+                        concurrency=concurrency,
+                        log=log,
+                    )
                 )
-                for name, client in clients.items()
-            }
-            samples = await interleave(
-                runners, rounds, between=clear_log, limits={"pinecone": official_rounds}
-            )
-            results[workload] = _workload_result(samples, requests=total, concurrency=concurrency)
-            for name, summary in results[workload]["implementations"].items():
-                log(
-                    f"    {name:12} {summary['cpu_us_per_request']:8.1f} us/request "
-                    f"{summary['requests_per_second']:8.0f} req/s  x{summary['ratio_to_floor']}"
-                )
-        await clients["floor"].delete(DESCRIBED)
+            finally:
+                for client in clients.values():
+                    await client.aclose()
+        await setup.delete(DESCRIBED)
     finally:
-        for client in clients.values():
-            await client.aclose()
+        await setup.aclose()
+
+    results: dict[str, Any] = {}
+    for workload in WORKLOADS:
+        total = describe_requests if workload == "describe" else 2 * create_requests
+        main = _workload_result(phases[0][workload], requests=total, concurrency=concurrency)
+        for extra in phases[1:]:
+            more = _workload_result(extra[workload], requests=total, concurrency=concurrency)
+            main["implementations"]["pinecone"] = more["implementations"]["pinecone"]
+        results[workload] = main
+        for name, summary in main["implementations"].items():
+            log(
+                f"    {workload:14} {name:12} {summary['cpu_us_per_request']:8.1f} us/request "
+                f"{summary['requests_per_second']:8.0f} req/s  x{summary['ratio_to_floor']}"
+            )
     results["target_ratio"] = TARGET_RATIO
     return results
+
+
+def _ratio_cell(summary: Mapping[str, Any]) -> str | None:
+    ratio = summary["ratio_to_floor"]
+    if ratio is None:
+        return None
+    interval = summary.get("ratio_95ci")
+    if not interval:
+        return f"{ratio:.2f}x"
+    return f"{ratio:.2f}x ({interval[0]:.2f}-{interval[1]:.2f})"
 
 
 def _label(workload: str, result: Mapping[str, Any]) -> str:
@@ -314,7 +366,7 @@ def markdown(results: Mapping[str, Any]) -> str:
                     s["cpu_us_per_request"],
                     f"{s['cpu_us_min']:.0f}-{s['cpu_us_max']:.0f}",
                     s["requests_per_second"],
-                    f"{s['ratio_to_floor']:.2f}x" if s["ratio_to_floor"] is not None else None,
+                    _ratio_cell(s),
                     s["server_cpu_us_per_request"],
                 ]
             )
@@ -325,7 +377,8 @@ def markdown(results: Mapping[str, Any]) -> str:
         [
             f"Concurrency {concurrency}; client CPU = user + system time of the client process "
             "(the emulator runs in another process). Medians over rounds; the ratio is the "
-            "median of per-round ratios to the floor measured in the same round. "
+            "median of per-round ratios to the floor measured in the same round, with its 95% "
+            "bootstrap interval. "
             f"Target: aiopinecone <= {results.get('target_ratio', TARGET_RATIO)}x the floor.",
             "",
             table(
@@ -336,7 +389,7 @@ def markdown(results: Mapping[str, Any]) -> str:
                     "client CPU us/request (median)",
                     "range over rounds",
                     "requests/s",
-                    "CPU vs floor",
+                    "CPU vs floor (95% interval)",
                     "emulator CPU us/request",
                 ],
                 rows,
