@@ -22,11 +22,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from . import client_cost, scale, stream_memory
+from . import client_cost, instructions, scale, stream_memory
 from ._harness import EmulatorProcess, in_child, load_average, machine_info, table, write_json
 
 HERE: Final = Path(__file__).resolve().parent
 PARTS: Final = ("cost", "fleet", "upload", "stream", "scale")
+OPT_IN: Final = ("instructions",)
+"""Parts run only when asked for with ``--only`` (slow, or needing extra tools)."""
+ALL_PARTS: Final = ("cost", "instructions", "fleet", "upload", "stream", "scale")
 MIB: Final = 1024 * 1024
 
 
@@ -90,6 +93,16 @@ def _cost(options: Options, log: Callable[[str], object]) -> dict[str, Any]:
                 official=options.official,
                 log=log,
             )
+        )
+
+
+def _instructions(options: Options, log: Callable[[str], object]) -> dict[str, Any]:
+    with EmulatorProcess() as emulator:
+        return instructions.run_instructions(
+            emulator,
+            requests=100 if options.quick else 1000,
+            concurrency=options.concurrency,
+            log=log,
         )
 
 
@@ -160,6 +173,7 @@ def _fleet(options: Options, log: Callable[[str], object]) -> dict[str, Any]:
 
 RUNNERS: Final[Mapping[str, Callable[[Options, Callable[[str], object]], dict[str, Any]]]] = {
     "cost": _cost,
+    "instructions": _instructions,
     "fleet": _fleet,
     "upload": _upload,
     "stream": _stream,
@@ -172,6 +186,8 @@ def title(part: str, results: Mapping[str, Any]) -> str:
     data = results.get(part, {})
     if part == "cost":
         return "1. Client cost per request"
+    if part == "instructions":
+        return "1b. Client cost per request in instructions (valgrind)"
     if part == "fleet":
         size = data.get("parameters", {}).get("assistants", "N")
         return f"2. Fleet provisioning ({size} assistants)"
@@ -187,7 +203,7 @@ def run_suite(options: Options, log: Callable[[str], object] = print) -> dict[st
     """Run the selected parts; JSON-ready results with the machine and the options."""
     started = time.perf_counter()
     results: dict[str, Any] = {"machine": machine_info(), "options": asdict(options)}
-    for part in PARTS:
+    for part in ALL_PARTS:
         if part not in options.parts:
             continue
         log(f"{part} ...")
@@ -341,6 +357,7 @@ def _scale_section(results: Mapping[str, Any]) -> list[str]:
 
 SECTIONS: Final[Mapping[str, Callable[[Mapping[str, Any]], list[str]]]] = {
     "cost": _cost_section,
+    "instructions": lambda r: [instructions.markdown(r)],
     "fleet": _fleet_section,
     "upload": _upload_section,
     "stream": lambda r: [stream_memory.markdown(r)],
@@ -377,7 +394,7 @@ def render(results: Mapping[str, Any], command: str) -> str:
             "",
             "**Quick run**: sizes far too small for any number or verdict below to mean anything.",
         ]
-    for part in PARTS:
+    for part in ALL_PARTS:
         if part in results:
             lines += ["", f"## {title(part, results)}", "", *SECTIONS[part](results[part])]
     lines.append("")
@@ -410,8 +427,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--only",
         action="append",
-        choices=PARTS,
-        help="run only this part (repeatable; default: all)",
+        choices=ALL_PARTS,
+        help="run only this part (repeatable; default: all but the opt-in 'instructions')",
+    )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions per request under valgrind (a few minutes)",
     )
     parser.add_argument("--rounds", type=int, help=f"interleaved rounds ({defaults.rounds})")
     parser.add_argument(
@@ -457,6 +479,8 @@ def options_from_args(args: argparse.Namespace) -> Options:
             values[name] = value
     if args.only:
         values["parts"] = tuple(dict.fromkeys(args.only))
+    if args.instructions:
+        values["parts"] = (*values.get("parts", PARTS), *OPT_IN)
     values["official"] = not args.no_official
     values["quick"] = args.quick
     return Options(**values)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import _suite
+from benchmarks import _suite, instructions
 from benchmarks._harness import (
     EmulatorProcess,
     Runner,
@@ -122,3 +122,20 @@ def test_emulator_process_serves_admin_and_stops() -> None:
         assert emulator.admin("GET", "health")["status"] == "ok"
         pid = emulator.pid
     assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+
+
+def test_options_quick_then_explicit_values_and_opt_in_parts() -> None:
+    parser = _suite.build_parser()
+    options = _suite.options_from_args(
+        parser.parse_args(["--quick", "--rounds", "3", "--scale-levels", "5,20", "--instructions"])
+    )
+    assert options.rounds == 3
+    assert options.describe_requests == _suite.QUICK["describe_requests"]
+    assert options.scale_levels == (5, 20)
+    assert options.parts == (*_suite.PARTS, "instructions")
+    only = _suite.options_from_args(parser.parse_args(["--only", "scale", "--only", "scale"]))
+    assert only.parts == ("scale",)
+    assert only.rounds == _suite.Options().rounds
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--scale-levels", "0,10"])
+    assert "not measured" in instructions.markdown({"available": False})
