@@ -44,14 +44,14 @@ class HostCache:
     turns it into a base URL with :func:`data_plane_url`.
     """
 
-    __slots__ = ("_generation", "_inflight", "_resolve", "_urls")
+    __slots__ = ("_inflight", "_resolve", "_urls")
 
     def __init__(self, resolve: Callable[[str], Awaitable[str]]) -> None:
         self._resolve = resolve
         self._urls: dict[str, str] = {}
+        # The one resolve under way per name; forget() unregisters it, so that a resolve which
+        # started before a forget() does not store its (stale) URL when it ends.
         self._inflight: dict[str, asyncio.Task[str]] = {}
-        # Bumped by forget(): a resolve that started before it must not store a stale URL.
-        self._generation: dict[str, int] = {}
 
     def peek(self, name: str) -> str | None:
         """The cached base URL for ``name``, without resolving."""
@@ -66,7 +66,6 @@ class HostCache:
         """Drop ``name`` (deleted assistant, or its host answered 404)."""
         self._urls.pop(name, None)
         self._inflight.pop(name, None)
-        self._generation[name] = self._generation.get(name, 0) + 1
 
     def clear(self) -> None:
         """Drop every entry and cancel resolves nobody needs any more (client closing)."""
@@ -83,19 +82,20 @@ class HostCache:
             return url
         task = self._inflight.get(name)
         if task is None:
-            task = asyncio.ensure_future(self._run(name, self._generation.get(name, 0)))
+            task = asyncio.ensure_future(self._run(name))
             self._inflight[name] = task
             task.add_done_callback(self._done)
         # shield: a cancelled waiter leaves the shared resolve running for the others.
         return await asyncio.shield(task)
 
-    async def _run(self, name: str, generation: int) -> str:
+    async def _run(self, name: str) -> str:
         try:
             url = data_plane_url(await self._resolve(name))
         finally:
-            if self._inflight.get(name) is asyncio.current_task():
+            current = self._inflight.get(name) is asyncio.current_task()
+            if current:
                 del self._inflight[name]
-        if self._generation.get(name, 0) == generation:
+        if current:
             self._urls[name] = url
         return url
 

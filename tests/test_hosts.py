@@ -127,6 +127,32 @@ async def test_forget_during_resolve_does_not_store_stale_url() -> None:
     assert resolver.calls == ["a", "a"]
 
 
+async def test_a_resolve_started_before_forget_and_get_again_stores_nothing() -> None:
+    """forget() then a new get() while the first resolve runs: only the new one is stored."""
+    resolver = Resolver()
+    cache = HostCache(resolver)
+    first = asyncio.ensure_future(cache.get("a"))
+    await asyncio.sleep(0)
+    cache.forget("a")
+    second = asyncio.ensure_future(cache.get("a"))
+    await asyncio.sleep(0)
+    resolver.gate.set()
+    await asyncio.gather(first, second)
+    assert resolver.calls == ["a", "a"]
+    assert cache.peek("a") == "https://a.example/assistant"
+
+
+async def test_forgotten_names_leave_nothing_behind() -> None:
+    resolver = Resolver()
+    resolver.gate.set()
+    cache = HostCache(resolver)
+    for i in range(1000):
+        cache.prime(f"n{i}", "http://127.0.0.1:1")
+        cache.forget(f"n{i}")
+    assert all(not getattr(cache, slot) for slot in ("_urls", "_inflight"))
+    assert set(HostCache.__slots__) == {"_inflight", "_resolve", "_urls"}
+
+
 async def test_separate_names_resolve_separately() -> None:
     resolver = Resolver()
     resolver.gate.set()
