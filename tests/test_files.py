@@ -471,3 +471,15 @@ async def test_large_upload_streams_in_chunks(
     [record] = stored(emu)
     assert (record.id, record.content) == (f.id, data)
     assert f.size == len(data)
+
+
+@pytest.mark.parametrize(
+    ("percent_done", "percent"),
+    [(0.0, 0.0), (0.25, 25.0), (1.0, 100.0), (90.0, 90.0), (100.0, 100.0), (250.0, 100.0)],
+)
+def test_percent_done_is_read_as_a_fraction_or_a_percentage(
+    percent_done: float, percent: float
+) -> None:
+    from aiopinecone.resources._files import _as_percent
+
+    assert _as_percent(percent_done) == percent

@@ -66,6 +66,16 @@ _UPLOAD_MIN_RATE: Final = 100 * 1024
 """Bytes per second an upload is assumed to reach at worst, for its default total timeout."""
 
 
+def _as_percent(percent_done: float) -> float:
+    """``percent_done`` as a percentage for progress callbacks.
+
+    The specs call it a percentage (their example says 90) while live answers have been seen
+    reporting a fraction (1.0 when done): values up to 1 are read as a fraction.
+    """
+    value = percent_done * 100.0 if percent_done <= 1.0 else percent_done
+    return min(100.0, max(0.0, value))
+
+
 def _check_file_id(file_id: object) -> str:
     if (
         not isinstance(file_id, str)
@@ -490,8 +500,7 @@ class FilesMixin(OperationsMixin):
                             reason=reason,
                         )
                     if found.percent_done is not None:
-                        # <= 2025-10 report a fraction in [0, 1]; the callback gets percent.
-                        await report(progress, min(100.0, found.percent_done * 100.0))
+                        await report(progress, _as_percent(found.percent_done))
                     await asyncio.sleep(next(delays))
         except TimeoutError:
             if budget.expired():
