@@ -153,7 +153,6 @@ async def test_name_length_per_version(
     [
         {},
         {"name": 5},
-        {"name": "Upper"},
         {"name": "-lead"},
         {"name": "trail-"},
         {"name": "sp ace"},
