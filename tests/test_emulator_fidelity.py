@@ -349,7 +349,8 @@ async def test_multimodal_pdf_images(emu: Emulator, http: aiohttp.ClientSession)
     assert (status, snippet["type"], snippet["reference"]["pages"]) == (200, "multimodal", [2])
     text, image = snippet["content"]
     assert "two years" in text["text"]
-    assert image["type"] == "image" and image["caption"]
+    assert image["type"] == "image"
+    assert image["caption"]
     assert (image["image"]["type"], image["image"]["mime_type"]) == ("base64", "image/png")
     assert base64.b64decode(image["image"]["data"]).startswith(b"\x89PNG\r\n\x1a\n")
 
@@ -412,12 +413,14 @@ async def test_deletes_take_time_by_default(emu: Emulator, http: aiohttp.ClientS
     status, _ = await call(http, emu, "DELETE", f"/assistant/files/{NAME}/{record.id}")
     assert status == 200
     history = await poll_status(http, emu, f"/assistant/files/{NAME}/{record.id}", "Deleting")
-    assert history[0] == "Deleting" and history[-1] == 404
+    assert history[0] == "Deleting"
+    assert history[-1] == 404
 
     status, _ = await call(http, emu, "DELETE", f"/assistant/assistants/{NAME}")
     assert status == 200
     history = await poll_status(http, emu, f"/assistant/assistants/{NAME}", "Terminating")
-    assert history[0] == "Terminating" and history[-1] == 404
+    assert history[0] == "Terminating"
+    assert history[-1] == 404
 
 
 async def test_client_delete_waits(emu: Emulator) -> None:

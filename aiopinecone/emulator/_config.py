@@ -72,8 +72,9 @@ class EmulatorConfig:
     """How an :class:`Emulator` behaves.
 
     Every delay is in real seconds; deletes take ``delete_delay`` (default
-    :data:`DEFAULT_DELETE_DELAY`, one second), everything else is immediate by default. ``api_keys`` is the set of accepted ``Api-Key`` values; an empty
-    tuple accepts any non-empty key. ``rate_limits`` is a preset name (``starter``, ``standard``,
+    :data:`DEFAULT_DELETE_DELAY`, one second), everything else is immediate by default.
+    ``api_keys`` is the set of accepted ``Api-Key`` values; an empty tuple accepts any non-empty
+    key. ``rate_limits`` is a preset name (``starter``, ``standard``,
     ``enterprise``, ``unlimited``) or a mapping of operation class to requests per minute;
     ``time_scale`` scales the length of that minute (``0.05`` makes a "minute" last three seconds).
     ``state_path`` is a sqlite file that keeps assistants and files across restarts
