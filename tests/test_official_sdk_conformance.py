@@ -236,6 +236,9 @@ async def test_async_sdk_every_call(emu: ThreadedEmulator, files: dict[str, Path
         updated = await a.update(name=NAME, metadata={"v": 2})
         assert updated.metadata == {"v": 2}
 
+        # One data-plane call first: concurrent first calls would each build a data-plane
+        # client in the SDK (no single flight) and leak all but one of them.
+        assert [f async for f in a.list_files(assistant_name=NAME)] == []
         policy, manual = await asyncio.gather(
             a.upload_file(
                 assistant_name=NAME,
@@ -278,6 +281,11 @@ async def test_async_sdk_every_call(emu: ThreadedEmulator, files: dict[str, Path
         chunks = await a.chat_completions(assistant_name=NAME, messages=RETURNS_Q, stream=True)
         text = "".join([c.choices[0].delta.content or "" async for c in chunks if c.choices])
         assert text == completion.choices[0].message.content
+
+        with pytest.raises(ApiError, match="Invalid model 'gpt-99'"):
+            await a.chat_completions(assistant_name=NAME, messages=RETURNS_Q, model="gpt-99")
+        with pytest.raises(ApiError, match="Invalid temperature"):
+            await a.chat(assistant_name=NAME, messages=WARRANTY_Q, temperature=3.0)
 
         context = await a.context(assistant_name=NAME, query="descale kettle citric")
         check_pdf_context(context.snippets)
