@@ -14,12 +14,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from .._upload import check_file_name, max_file_size
 from ..exceptions import ValidationError
 
 __all__ = [
     "HASH_METADATA_KEY",
+    "as_sent",
     "check_local_file",
+    "is_same_file",
     "sha256_file",
     "upload_metadata",
     "user_metadata",
@@ -68,3 +72,28 @@ def upload_metadata(metadata: Mapping[str, Any] | None, sha256: str) -> dict[str
 def user_metadata(metadata: Mapping[str, Any] | None) -> dict[str, Any]:
     """A server file's metadata without the content hash (what a spec's metadata must equal)."""
     return {k: v for k, v in (metadata or {}).items() if k != HASH_METADATA_KEY}
+
+
+def as_sent(metadata: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``metadata`` as the server will hold it once sent as JSON (a tuple comes back a list).
+
+    Comparisons with what the server lists go through this, so that a value JSON writes
+    differently (a tuple, a date) does not look like a change on every run.
+    """
+    value = dict(metadata or {})
+    try:
+        decoded: dict[str, Any] = orjson.loads(orjson.dumps(value))
+    except TypeError:
+        return value  # not JSON at all: the spec checks refuse it before anything is sent
+    return decoded
+
+
+def is_same_file(
+    server_metadata: Mapping[str, Any] | None, spec_metadata: Mapping[str, Any] | None, sha256: str
+) -> bool:
+    """The file identity rule: does a server file of the spec's name carry this content and
+    exactly the spec's metadata (besides the hash)?"""
+    metadata = server_metadata or {}
+    return metadata.get(HASH_METADATA_KEY) == sha256 and user_metadata(metadata) == as_sent(
+        spec_metadata
+    )
