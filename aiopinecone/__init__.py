@@ -1,16 +1,10 @@
 """aiopinecone: an asyncio client for the Pinecone Assistant API."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("aiopinecone")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed
-    __version__ = "0.0.0"
-
 from ._client import AsyncPinecone
 from ._core import RequestStats, track_requests
 from ._retry import RetryPolicy
 from ._retry import set_testing as set_retry_testing
+from ._version import __version__
 from .exceptions import (
     APIError,
     AssistantFailedError,

@@ -13,6 +13,7 @@ from ._core import Core, is_loopback
 from ._retry import RetryPolicy
 from ._transport import Transport, to_client_timeout
 from ._validation import check_api_version
+from ._version import __version__
 from .exceptions import ValidationError
 from .resources import Assistants
 
@@ -24,8 +25,6 @@ HOST_ENV: Final = "PINECONE_CONTROLLER_HOST"
 
 
 def _user_agent() -> str:
-    from . import __version__
-
     return f"aiopinecone/{__version__} aiohttp/{aiohttp.__version__}"
 
 

@@ -1,10 +1,11 @@
 """How local knowledge files are identified on the server, so that re-runs are idempotent.
 
-The rule: a file on the server *is* a spec's file when it has the same name (the local file's
-base name) and its metadata carries the local content's SHA-256 under :data:`HASH_METADATA_KEY`
-and otherwise equals the spec's metadata. Such a file is kept; any other file of that name is a
-stale version and is replaced (the new one is uploaded first, then the old one deleted). Files
-whose name no spec lists are left alone unless provisioning prunes.
+The rule (:func:`is_same_file`, its one home): a file on the server *is* a spec's file when it
+has the same name (the local file's base name) and its metadata carries the local content's
+SHA-256 under :data:`HASH_METADATA_KEY` and otherwise equals the spec's metadata. Such a file is
+kept; any other file of that name is a stale version and is replaced (the new one is uploaded
+first, then the old one deleted). Files whose name no spec lists are left alone unless
+provisioning prunes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import orjson
 
 from .._upload import check_file_name, max_file_size
 from ..exceptions import ValidationError
+from ._specs import FileSpec
 
 __all__ = [
     "HASH_METADATA_KEY",
@@ -89,11 +91,13 @@ def as_sent(metadata: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def is_same_file(
-    server_metadata: Mapping[str, Any] | None, spec_metadata: Mapping[str, Any] | None, sha256: str
+    name: str, metadata: Mapping[str, Any] | None, spec: FileSpec, sha256: str
 ) -> bool:
-    """The file identity rule: does a server file of the spec's name carry this content and
-    exactly the spec's metadata (besides the hash)?"""
-    metadata = server_metadata or {}
-    return metadata.get(HASH_METADATA_KEY) == sha256 and user_metadata(metadata) == as_sent(
-        spec_metadata
+    """The file identity rule: is a server file (``name``, ``metadata``) the spec's file, whose
+    local content hashes to ``sha256``?"""
+    server = metadata or {}
+    return (
+        name == spec.name
+        and server.get(HASH_METADATA_KEY) == sha256
+        and user_metadata(server) == as_sent(spec.metadata)
     )

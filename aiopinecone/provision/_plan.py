@@ -242,7 +242,7 @@ def plan_files(
         matching = [
             f
             for f in present
-            if f.status != "ProcessingFailed" and is_same_file(f.metadata, spec.metadata, sha)
+            if f.status != "ProcessingFailed" and is_same_file(f.name, f.metadata, spec, sha)
         ]
         if not present:
             actions.append(FileAction(kind="upload", name=spec.name, spec=spec, sha256=sha))
