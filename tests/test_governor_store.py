@@ -59,9 +59,11 @@ async def test_counted_entries_leave_the_window_at_settle_time_plus_window(
     await store.settle(a, counted=True)  # stamped 1001
     clock.now += 2
     await store.settle(b, counted=True)  # stamped 1003
+    assert await store.usage("w", 10) == 2
     wait = await store.take("w", cost=1, limit=2, window=10)
     assert wait == pytest.approx(8.0)  # a leaves at 1011, now 1003
     clock.now += 8
+    assert await store.usage("w", 10) == 1  # a left; open grants are not usage
     assert isinstance(await store.take("w", cost=1, limit=2, window=10), Grant)
     # Two units must leave for a cost of 2: b's stamp decides (1013 - 1011).
     wait = await store.take("w", cost=2, limit=2, window=10)

@@ -101,6 +101,11 @@ class BudgetStore(Protocol):
         """``blocked_until(key) = max(blocked_until(key), now + seconds)`` (a ``Retry-After``)."""
         ...
 
+    async def usage(self, key: str, window: float) -> float:
+        """Units logged (settled as counted) for ``key`` with ``stamp + window > now``; open
+        grants are not included. Read-only; called on a 429 (what the server accepted)."""
+        ...
+
     async def load_state(self, key: str) -> Mapping[str, float] | None:
         """The controller state last saved for ``key`` (None if never saved)."""
         ...
@@ -213,14 +218,18 @@ class MemoryStore:
         book = self._books.get(key)
         return 0.0 if book is None else max(0.0, book.blocked_until - self._clock())
 
-    def used(self, key: str, window: float) -> tuple[float, float]:
-        """(logged, in flight) units of ``key`` in the window ending now (for reports/tests)."""
+    def usage_now(self, key: str, window: float) -> float:
+        """:meth:`usage` as a plain call."""
         book = self._books.get(key)
         if book is None:
-            return 0.0, 0.0
+            return 0.0
         now = self._clock()
-        logged = sum(c for stamp, c in book.log if stamp + window > now)
-        return logged, book.in_flight
+        return sum(c for stamp, c in book.log if stamp + window > now)
+
+    def in_flight(self, key: str) -> float:
+        """Units of ``key``'s open grants."""
+        book = self._books.get(key)
+        return 0.0 if book is None else book.in_flight
 
     async def take(self, key: str, *, cost: float, limit: float, window: float) -> Grant | float:
         """See :meth:`BudgetStore.take`."""
@@ -233,6 +242,10 @@ class MemoryStore:
     async def block(self, key: str, seconds: float) -> None:
         """See :meth:`BudgetStore.block`."""
         self.block_now(key, seconds)
+
+    async def usage(self, key: str, window: float) -> float:
+        """See :meth:`BudgetStore.usage`."""
+        return self.usage_now(key, window)
 
     async def load_state(self, key: str) -> Mapping[str, float] | None:
         """See :meth:`BudgetStore.load_state`."""
