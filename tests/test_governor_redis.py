@@ -62,6 +62,8 @@ async def test_counted_entries_leave_a_window_after_their_settle(stores: StoreFa
     wait = await a.take("w", cost=1, limit=2, window=60)
     assert isinstance(wait, float)
     assert 59 < wait <= 60  # the first entry leaves one window after its settle
+    assert await b.usage("w", 60) == 2  # what every process had accepted
+    assert await b.usage("nothing", 60) == 0
     # A short window: once it has passed, there is room again.
     g = await a.take("s", cost=1, limit=1, window=0.2)
     assert isinstance(g, Grant)
@@ -70,6 +72,7 @@ async def test_counted_entries_leave_a_window_after_their_settle(stores: StoreFa
     assert isinstance(wait, float)
     assert 0 < wait <= 0.2
     await asyncio.sleep(wait)
+    assert await a.usage("s", 0.2) == 0
     assert isinstance(await b.take("s", cost=1, limit=1, window=0.2), Grant)
 
 
@@ -164,6 +167,7 @@ async def test_redis_dying_and_coming_back(
         grants = [await b.take("w", cost=1, limit=2, window=60) for _ in range(3)]
         assert [isinstance(g, Grant) for g in grants] == [True, True, False]
         await b.block("w", 0.01)
+        assert await b.usage("w", 60) == 0
         await b.save_state("w", {"limit": 2.0})
         assert await b.load_state("w") == {"limit": 2.0}
         await a.settle(held, counted=True)  # queued for when Redis is back

@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from .._redisconn import REDIS_URL_ENV, connect, describe_url
-from ._redis_lua import BLOCK, SETTLE, TAKE
+from ._redis_lua import BLOCK, SETTLE, TAKE, USAGE
 from ._store import GRANT_TTL, ON_SETTLE, Grant, MemoryStore
 
 if TYPE_CHECKING:
@@ -83,6 +83,7 @@ class RedisStore:
         self._take = self._redis.register_script(TAKE)
         self._settle = self._redis.register_script(SETTLE)
         self._block = self._redis.register_script(BLOCK)
+        self._usage = self._redis.register_script(USAGE)
         self._down = False
         self._probe: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
@@ -240,6 +241,17 @@ class RedisStore:
             await self._block(keys=self._keys(key), args=[repr(float(seconds)), self._keep_ms()])
         except Exception as exc:
             self._failed(exc, "sharing a Retry-After")
+
+    async def usage(self, key: str, window: float) -> float:
+        """See :meth:`BudgetStore.usage`: what every process had accepted in the window."""
+        if not self._down:
+            try:
+                reply = await self._usage(keys=self._keys(key), args=[repr(float(window))])
+            except Exception as exc:
+                self._failed(exc, "reading the window")
+            else:
+                return float(reply.decode() if isinstance(reply, bytes) else reply)
+        return self.local.usage_now(key, window)
 
     def _state_key(self, key: str) -> str:
         return f"aiopinecone:rate:{{{self.namespace}:{key}}}:state"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["BLOCK", "SETTLE", "TAKE"]
+__all__ = ["BLOCK", "SETTLE", "TAKE", "USAGE"]
 
 _COMMON: Final = """
 local log, open, meta = KEYS[1], KEYS[2], KEYS[3]
@@ -137,3 +137,17 @@ return 1
 """
 )
 """ARGV: seconds, keep (ms)."""
+
+USAGE: Final = (
+    _COMMON
+    + """
+local window = tonumber(ARGV[1])
+local total = 0
+local entries = redis.call('ZRANGEBYSCORE', log, '(' .. string.format('%.6f', now - window), '+inf')
+for i = 1, #entries do
+    total = total + cost_of(entries[i])
+end
+return tostring(total)
+"""
+)
+"""ARGV: window. Returns the units logged with ``stamp + window > now`` (read-only)."""
