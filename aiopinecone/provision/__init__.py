@@ -61,7 +61,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name == "Progress":
         warnings.warn(
-            "aiopinecone.provision.Progress is deprecated: use ProgressDisplay (Progress also "
+            "aiopinecone.provision.Progress is deprecated; use ProgressDisplay (Progress also "
             "names the upload progress callback type)",
             DeprecationWarning,
             stacklevel=2,
