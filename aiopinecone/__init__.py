@@ -1,6 +1,7 @@
 """aiopinecone: an asyncio client for the Pinecone Assistant API."""
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 try:
     __version__ = version("aiopinecone")
@@ -23,14 +24,15 @@ from .exceptions import (
     PineconeError,
     QuotaExceededError,
     RateLimitError,
+    RequestTimeoutError,
     ResourceFailedError,
     ResponseParseError,
     ServerError,
-    TimeoutError,
     TransportError,
     ValidationError,
     WaitTimeoutError,
 )
+from .exceptions import deprecated_alias as _deprecated_alias
 from .models import (
     AlignmentResult,
     Assistant,
@@ -97,11 +99,11 @@ __all__ = [
     "RateLimits",
     "Region",
     "RequestStats",
+    "RequestTimeoutError",
     "ResourceFailedError",
     "ResponseParseError",
     "RetryPolicy",
     "ServerError",
-    "TimeoutError",
     "TransportError",
     "ValidationError",
     "WaitTimeoutError",
@@ -110,3 +112,15 @@ __all__ = [
     "set_retry_testing",
     "track_requests",
 ]
+
+
+if TYPE_CHECKING:  # the deprecated alias, as type checkers see it; at runtime, __getattr__
+    TimeoutError = RequestTimeoutError
+
+
+def __getattr__(name: str) -> object:
+    """Deprecated names (``TimeoutError``: use :class:`RequestTimeoutError`)."""
+    cls = _deprecated_alias(__name__, name)
+    if cls is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return cls

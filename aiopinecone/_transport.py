@@ -2,7 +2,7 @@
 
 The session (and its ``TCPConnector``) is created lazily on first use, inside the running loop.
 A session given by the caller is used as is and never closed. aiohttp's exceptions are turned
-into :class:`~aiopinecone.TransportError` / :class:`~aiopinecone.TimeoutError` here, with
+into :class:`~aiopinecone.TransportError` / :class:`~aiopinecone.RequestTimeoutError` here, with
 ``ambiguous=False`` when the request certainly never reached the server (connect failures).
 
 Redirects are never followed: aiohttp drops only ``Authorization`` when a redirect changes origin,
@@ -19,8 +19,7 @@ from typing import Any, Final
 import aiohttp
 from multidict import CIMultiDictProxy
 
-from .exceptions import PineconeError, TransportError, ValidationError
-from .exceptions import TimeoutError as RequestTimeoutError
+from .exceptions import PineconeError, RequestTimeoutError, TransportError, ValidationError
 
 __all__ = ["ByteStream", "Transport"]
 
@@ -231,8 +230,8 @@ class ByteStream:
 
     ``async for chunk in stream`` yields ``bytes``; transport failures and read timeouts in the
     middle of the body raise :class:`~aiopinecone.TransportError` /
-    :class:`~aiopinecone.TimeoutError`. The connection is released by ``Core.stream``'s context
-    manager, whether the body was read to the end or not.
+    :class:`~aiopinecone.RequestTimeoutError`. The connection is released by ``Core.stream``'s
+    context manager, whether the body was read to the end or not.
     """
 
     __slots__ = ("_method", "_response", "_url", "headers", "request_id", "status")
