@@ -42,7 +42,7 @@ from aiopinecone import (
 )
 from aiopinecone.emulator import Emulator, EmulatorConfig
 from aiopinecone.emulator._cli import build_parser, config_from_args
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 KEY = "pcsk_4Lk9_secret-for-leak-hunting_Zq7w"
 DESCRIBE = "/assistant/assistants/{name}"

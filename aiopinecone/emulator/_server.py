@@ -14,13 +14,13 @@ from aiohttp import web
 
 from ._app import create_app
 from ._config import EmulatorConfig
-from ._faults import FaultInjector
 from ._parts import Parts, build_parts
 from ._persistence import SqlitePersistence
 from ._ratelimit import RateLimiter
 from ._requestlog import RequestLog
 from ._state import EmulatorState
 from ._store import Store
+from .faults import FaultInjector
 
 T = TypeVar("T")
 
