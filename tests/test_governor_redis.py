@@ -45,6 +45,9 @@ async def test_open_grants_of_every_process_count(stores: StoreFactory) -> None:
     assert isinstance(third, Grant)
     # Three open grants, two processes: only a settle can make room.
     assert await b.take("w", cost=1, limit=3, window=60) == ON_SETTLE
+    probe = await b.take("w", cost=1, limit=float("inf"), window=60)  # a probe past the budget
+    assert isinstance(probe, Grant)
+    await b.settle(probe, counted=False)
     await a.settle(third, counted=False)  # a 429: the slot comes back for everybody
     assert isinstance(await b.take("w", cost=1, limit=3, window=60), Grant)
     # Another class, another budget.

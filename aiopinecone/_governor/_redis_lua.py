@@ -78,7 +78,7 @@ if used + cost <= limit or used <= 0 then
     redis.call('ZADD', open, now, member)
     redis.call('HINCRBYFLOAT', meta, 'inflight', cost)
     keep(keep_ms)
-    return {1, member}
+    return {1, member, tostring(used + cost)}
 end
 -- The smallest wait after which enough units have left the window.
 local need = used + cost - limit
@@ -98,8 +98,8 @@ end
 return {0, 'inf'}
 """
 )
-"""ARGV: cost, limit, window, grant ttl (s), keep (ms). Returns ``{1, grant id}`` or
-``{0, wait seconds or "inf"}``."""
+"""ARGV: cost, limit, window, grant ttl (s), keep (ms). Returns ``{1, grant id, used}`` (used:
+the units counted with this grant) or ``{0, wait seconds or "inf"}``."""
 
 SETTLE: Final = (
     _COMMON

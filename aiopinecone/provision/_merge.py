@@ -26,7 +26,7 @@ import orjson
 
 from ..exceptions import ValidationError
 
-__all__ = ["ReportMergeError", "load_report", "merge_reports"]
+__all__ = ["ReportMergeError", "dumps", "load_report", "merge_files", "merge_reports", "summary"]
 
 _LEVEL_KEYS = frozenset({"limit", "learnt", "rate", "window", "learnt_limit", "limit_rpm"})
 """Per-class values that describe the shared budget rather than count work: max, not sum."""
@@ -180,3 +180,30 @@ def merge_files(paths: Sequence[str | os.PathLike[str]]) -> dict[str, Any]:
 def dumps(report: Mapping[str, Any]) -> str:
     """A merged report as indented JSON (the format ``provision --report`` writes)."""
     return orjson.dumps(report, option=orjson.OPT_INDENT_2).decode()
+
+
+def summary(report: Mapping[str, Any]) -> str:
+    """One paragraph about a merged report: shards, outcomes, requests, 429s, wall time."""
+    counts = report.get("counts") or {}
+    shards = report.get("shards") or []
+    indexes = [str(s["index"]) for s in shards if s.get("index") is not None]
+    of = next((s.get("count") for s in shards if s.get("count") is not None), None)
+    what = f"{len(shards)} reports"
+    if indexes and of is not None:
+        what += f" (shards {', '.join(indexes)} of {of})"
+    status = "cancelled" if report.get("cancelled") else ("ok" if report.get("ok") else "not ok")
+    lines = [
+        f"{status}: {what}: {len(report.get('assistants') or [])} assistants — "
+        f"{counts.get('ok', 0)} ok, {counts.get('failed', 0)} failed, "
+        f"{counts.get('cancelled', 0)} cancelled, {counts.get('not_started', 0)} not started; "
+        f"{counts.get('requests', 0)} requests, {counts.get('rate_limited', 0)} rate-limited; "
+        f"{float(report.get('seconds') or 0.0):.1f} s wall"
+    ]
+    missing = report.get("missing_shards") or []
+    if missing:
+        lines.append(f"missing shards: {', '.join(str(i) for i in missing)} (no report given)")
+    failed = [a["name"] for a in report.get("assistants") or [] if a.get("outcome") == "failed"]
+    if failed:
+        more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
+        lines.append(f"failed: {', '.join(failed[:10])}{more}")
+    return "\n".join(lines)
