@@ -29,7 +29,7 @@ class Admission(Protocol):
         ``op``: the operation name (``"describe_assistant"``, ``"chat"``, ...); ``cost``: the
         weight the caller gave the call (``1.0`` unless told otherwise); ``deadline``: a
         ``time.monotonic()`` value by which the permit must be granted (from the call's total
-        timeout), or ``None``. May raise :class:`aiopinecone.TimeoutError` when the deadline
+        timeout), or ``None``. May raise :class:`aiopinecone.RequestTimeoutError` when the deadline
         cannot be met.
         """
         ...

@@ -2,7 +2,7 @@
 
 The session (and its ``TCPConnector``) is created lazily on first use, inside the running loop.
 A session given by the caller is used as is and never closed. aiohttp's exceptions are turned
-into :class:`~aiopinecone.TransportError` / :class:`~aiopinecone.TimeoutError` here, with
+into :class:`~aiopinecone.TransportError` / :class:`~aiopinecone.RequestTimeoutError` here, with
 ``ambiguous=False`` when the request certainly never reached the server (connect failures).
 
 Redirects are never followed: aiohttp drops only ``Authorization`` when a redirect changes origin,
@@ -21,8 +21,7 @@ import aiohttp
 
 from ._protocol import request_id_from
 from ._validation import check_seconds
-from .exceptions import PineconeError, TransportError
-from .exceptions import TimeoutError as RequestTimeoutError
+from .exceptions import PineconeError, RequestTimeoutError, TransportError
 
 __all__ = ["Response", "Transport"]
 
@@ -206,7 +205,7 @@ class Response:
     network delivers them and an async context manager: leaving it, or :meth:`aclose`, releases
     the connection (closed if the body was not read to the end). Transport failures and read
     timeouts in the middle of the body raise :class:`~aiopinecone.TransportError` /
-    :class:`~aiopinecone.TimeoutError`.
+    :class:`~aiopinecone.RequestTimeoutError`.
     """
 
     __slots__ = (

@@ -32,10 +32,10 @@ from aiopinecone import (
     NotFoundError,
     PineconeError,
     RateLimitError,
+    RequestTimeoutError,
     ResponseParseError,
     RetryPolicy,
     ServerError,
-    TimeoutError,
     TransportError,
     ValidationError,
     set_retry_testing,
@@ -210,7 +210,7 @@ async def test_the_key_appears_nowhere_during_a_full_run(
         await expect(
             seen,
             "timeout",
-            TimeoutError,
+            RequestTimeoutError,
             pc.assistants.describe(name="leaky", retry=RetryPolicy.none(), timeout=0.05),
         )
         await expect(seen, "404", NotFoundError, pc.assistants.describe(name="nobody"))

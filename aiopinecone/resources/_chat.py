@@ -101,7 +101,7 @@ class ChatMixin(Resource):
         Returns a :class:`~aiopinecone.models.ChatResponse`, or with ``stream=True`` an open
         :class:`ChatStream` (use it as ``async with``, or iterate it to the end). A stream has
         no total timeout; ``read_timeout`` seconds of silence (default: the client's stream read
-        timeout) end it with :class:`~aiopinecone.TimeoutError`. ``timeout`` is the total
+        timeout) end it with :class:`~aiopinecone.RequestTimeoutError`. ``timeout`` is the total
         timeout of a non-streamed call.
         """
         core = self._core
