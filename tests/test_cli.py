@@ -14,7 +14,7 @@ import pytest
 
 from aiopinecone.cli import main
 from aiopinecone.emulator import Emulator, ThreadedEmulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 KEY = "cli-secret-key-123"
 REPO = Path(__file__).resolve().parent.parent

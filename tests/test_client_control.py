@@ -20,7 +20,7 @@ from aiopinecone import (
     WaitTimeoutError,
 )
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 API_KEY = "test-key"  # accepted by the conftest emulator
 

@@ -24,7 +24,7 @@ from aiopinecone import (
     TransportError,
 )
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 API_KEY = "test-key"  # accepted by the conftest emulator
 NO_RETRY = RetryPolicy.none()

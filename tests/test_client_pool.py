@@ -10,7 +10,7 @@ import pytest
 
 from aiopinecone import AsyncPinecone
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 API_KEY = "test-key"  # accepted by the conftest emulator
 ONE = "/assistant/assistants/{name}"

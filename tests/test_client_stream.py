@@ -8,7 +8,7 @@ import pytest
 
 from aiopinecone import AsyncPinecone, NotFoundError, RetryPolicy, ServerError
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 CHAT = "/assistant/chat/{name}"
 BODY = {"messages": [{"role": "user", "content": "hello"}], "stream": True}

@@ -21,7 +21,7 @@ from aiopinecone import (
     ValidationError,
 )
 from aiopinecone.emulator import FAIL_MARKER, Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 from aiopinecone.models.files import AssistantFile, FileStatus
 
 KEY = "test-key"

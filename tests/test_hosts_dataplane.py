@@ -10,7 +10,7 @@ import pytest
 
 from aiopinecone import AsyncPinecone, NotFoundError, RetryPolicy, ServerError
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 KEY = "test-key"
 DESCRIBE = "/assistant/assistants/docs"

@@ -12,7 +12,7 @@ import pytest
 
 from aiopinecone import AsyncPinecone
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 from aiopinecone.provision import (
     HASH_METADATA_KEY,
     AssistantSpec,

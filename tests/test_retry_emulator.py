@@ -22,7 +22,7 @@ from aiopinecone import (
     track_requests,
 )
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 pytestmark = pytest.mark.usefixtures("instant_retries")
 

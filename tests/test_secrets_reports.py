@@ -23,7 +23,7 @@ import pytest
 from aiopinecone import AsyncPinecone, PineconeError, set_retry_testing
 from aiopinecone.cli import main
 from aiopinecone.emulator import Emulator, ThreadedEmulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 from aiopinecone.provision import AssistantSpec, FileSpec, Progress
 
 KEY = "pcsk_7Rw2_report-secret_Yz81"

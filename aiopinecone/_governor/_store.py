@@ -56,11 +56,14 @@ expired."""
 
 @attrs.frozen(slots=True)
 class Grant:
-    """One open grant: ``key`` (the class), ``id`` (unique in the store), ``cost`` (units)."""
+    """One open grant: ``key`` (the class), ``id`` (unique in the store), ``cost`` (units);
+    ``used``: the units counted right after the take (log + open grants, this one included),
+    which tells the controller whether the budget was the bottleneck."""
 
     key: str
     id: int | str
     cost: float
+    used: float = 0.0
 
 
 @runtime_checkable
@@ -82,7 +85,7 @@ class BudgetStore(Protocol):
         3. ``used`` = sum of the costs of the remaining log entries and of the open grants;
         4. if ``used + cost <= limit``, or ``used == 0`` (a single request larger than the whole
            limit must still pass when nothing else counts, else it would wait forever): record
-           an open grant stamped ``now`` and return it;
+           an open grant stamped ``now`` and return it (``Grant.used = used + cost``);
         5. else return the smallest ``w > 0`` such that once the entries with
            ``stamp + window <= now + w`` are gone, ``used + cost <= limit`` (open grants still
            counted); :data:`ON_SETTLE` (``math.inf``) when no such ``w`` exists.
@@ -167,7 +170,7 @@ class MemoryStore:
             grant_id = next(self._ids)
             book.open[grant_id] = (now, cost)
             book.in_flight += cost
-            return Grant(key, grant_id, cost)
+            return Grant(key, grant_id, cost, used + cost)
         need = used + cost - limit  # units that must leave the window
         freed = 0.0
         for stamp, entry_cost in log:
