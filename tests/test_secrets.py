@@ -458,19 +458,9 @@ async def test_the_emulator_binds_loopback_by_default() -> None:
     async with Emulator() as emu:
         assert emu.url.startswith("http://127.0.0.1:")
         assert emu.app is not None
-        runner_addresses = [s.getsockname() for s in _listening_sockets(emu)]
+        runner_addresses = emu.addresses
     assert runner_addresses
     assert all(address[0] == "127.0.0.1" for address in runner_addresses)
-
-
-def _listening_sockets(emu: Emulator) -> list[socket.socket]:
-    runner = emu._runner
-    assert runner is not None
-    out: list[socket.socket] = []
-    for site in runner.sites:
-        server = getattr(site, "_server", None)
-        out.extend(getattr(server, "sockets", ()) or ())
-    return out
 
 
 STREAM_EVENTS = {

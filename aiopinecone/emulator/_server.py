@@ -75,6 +75,17 @@ class Emulator:
         return self._parts.limiter
 
     @property
+    def addresses(self) -> list[Any]:
+        """The socket addresses the emulator listens on (empty when stopped)."""
+        return list(self._runner.addresses) if self._runner is not None else []
+
+    @property
+    def open_connections(self) -> int:
+        """How many client connections the emulator holds open now (0 when stopped)."""
+        server = self._runner.server if self._runner is not None else None
+        return len(server.connections) if server is not None else 0
+
+    @property
     def app(self) -> web.Application | None:
         """The running aiohttp application (None when stopped)."""
         return self._runner.app if self._runner is not None else None
