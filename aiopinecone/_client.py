@@ -14,6 +14,7 @@ from ._retry import RetryPolicy
 from ._router import Router, is_loopback
 from ._transport import Transport, to_client_timeout
 from ._validation import check_api_version
+from ._version import __version__
 from .exceptions import ValidationError
 from .resources import Assistants
 
@@ -25,8 +26,6 @@ HOST_ENV: Final = "PINECONE_CONTROLLER_HOST"
 
 
 def _user_agent() -> str:
-    from . import __version__
-
     return f"aiopinecone/{__version__} aiohttp/{aiohttp.__version__}"
 
 

@@ -23,7 +23,7 @@ import orjson
 from ._client import API_KEY_ENV, HOST_ENV, AsyncPinecone
 from ._validation import API_VERSIONS
 from .exceptions import APIError, PineconeError, ValidationError
-from .provision import FleetError, Progress, RateLimits, load_fleet
+from .provision import FleetError, ProgressDisplay, RateLimits, load_fleet
 
 __all__ = ["main"]
 
@@ -193,7 +193,7 @@ async def _provision(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 prune=args.prune,
                 concurrency=args.concurrency,
                 rate_preset=limits,
-                progress=Progress(err) if show_progress else False,
+                progress=ProgressDisplay(err) if show_progress else False,
                 poll_interval=(max(0.05, 1.0 * scale), max(0.2, 10.0 * scale)),
             )
             plan = await run.plan()

@@ -35,13 +35,14 @@ def test_quick_cold_start_measures_every_client_and_keeps_hand_recorded_results(
     assert imports["aiopinecone"]["modules"] > imports["aiohttp"]["modules"]
 
     first = cold["first_response"]
-    assert set(first) == {"aiopinecone", "aiopinecone (baseline)", "pinecone"}
+    assert set(first) == {"floor", "aiopinecone", "aiopinecone (baseline)", "pinecone"}
     for summary in first.values():
         assert summary["rounds"] == 1
         parts = ("interpreter", "import", "build_client", "describe")
         assert all(summary[part] >= 0 for part in parts)
         assert summary["first_response"] >= summary["describe"] > 0
     assert first["pinecone"]["vs_official"] == 1.0
+    assert first["floor"]["vs_floor"] == 1.0
 
     report = (tmp_path / "RESULTS.md").read_text()
     assert "## 1c. Cold start" in report

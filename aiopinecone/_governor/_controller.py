@@ -8,22 +8,32 @@ bucket of capacity b refilled at r per second is safely (b, b / r).
 
 How it learns (adaptive mode; a fixed budget never changes):
 
-- **Slow start** (TCP): from the start guess, every accepted request that found the budget full
-  raises the limit by its cost, so the limit doubles per round trip while the server accepts.
-- **A real limit** shows as *consecutive* 429s (the requests in flight past the limit all come
-  back refused): slow start ends and the limit becomes what the server accepted in the window
-  (``usage``), never below ``BETA`` x the limit. An **isolated** 429 (the next answer is an
-  accepted one: noise, a neighbour's burst) only slows the class down by ``GENTLE`` (one cut per
-  epoch of ``window / 4``), and slow start goes on.
-- **Probes** (AWS adaptive retry's measured, growing rate): once out of slow start, a class kept
-  waiting by its own window sends one request past it every ``probe_gap`` seconds. An accepted
-  probe proves the server refills faster than modelled: the rate grows by ``gain`` (which
-  doubles on every consecutive accepted probe: multiplicative discovery) while the burst stays,
-  so the window shortens; a refused probe doubles ``probe_gap`` (at most a window) and resets
-  ``gain``. A per-second bucket is thus found from a per-minute start in a few round trips.
-- A ``Retry-After`` blocks the whole class (the governor tells the store); without one, the class
-  is blocked for a short, growing pause (from one slot up to a window). Nothing here ever blocks
-  a class longer than the server asked, or than one window without a hint.
+- **Slow start** (TCP): from the start guess, the limit grows by ``GROWTH`` once every grant of
+  the previous step was accepted: a round trip per step, so a limit 50x the guess is found in
+  about twenty round trips, and the overshoot past a real limit is at most one step. A class
+  with no known limit (``inf``) runs freely until throttled (AWS adaptive mode).
+- **A real limit or noise?** A 429 is a limit when the server asks for a wait longer than a few
+  round trips, when three come back in a row, or when requests sent *after* the first 429 are
+  refused again. Otherwise it is noise (a stray 429, a neighbour's burst): the request is
+  retried, the class is not paused, and out of slow start the rate slows by ``GENTLE`` (once
+  per round trip). The requests already in flight when a limit is hit say nothing new.
+- **At the first real limit** slow start ends: the burst becomes what the server accepted in
+  the window (``usage``, never below ``BETA`` x the limit) and, given a ``Retry-After``, the
+  window becomes the time from the burst's first request to the end of that wait: a
+  per-minute server gives its minute, a per-second bucket about a second, whatever window the
+  client was told.
+- **The rate is measured** (AWS adaptive retry mode measures the send rate): a class kept
+  waiting by its own window sends one request past it (a *probe*) now and then. Each probe's
+  answer sets the window to ``limit / rate`` with the rate the server sustained since the last
+  cut, once that estimate held over one window of its own (a per-minute server with room left
+  in its minute accepts a few probes quickly, then refuses them until the minute turns). A
+  refused probe doubles the gap before the next one (at most ``window / 4``); one whose
+  ``Retry-After`` matches the window's own wait confirms the model: no probe before the next
+  window.
+- Later real limits cut the rate by ``BETA`` (the burst stays), one cut per round trip.
+- A ``Retry-After`` blocks the whole class (the governor tells the store); without one, repeated
+  429s pause the class one slot, doubling per consecutive 429, at most one window. Nothing here
+  ever blocks a class longer than the server asked, or than one window without a hint.
 """
 
 from __future__ import annotations
@@ -32,35 +42,41 @@ import math
 from collections.abc import Mapping
 from typing import Final
 
-__all__ = ["BETA", "GENTLE", "Controller"]
+__all__ = ["BETA", "GENTLE", "GROWTH", "Controller"]
 
+GROWTH: Final = 0.2
+"""Slow start: growth of the limit per round trip (the most it can overshoot a real limit)."""
 BETA: Final = 0.7
 """Multiplicative decrease on a real limit (TCP CUBIC's and AWS adaptive mode's beta)."""
-GROWTH: Final = 0.2
-"""Slow start: growth of the limit per round trip (its overshoot at the limit, at most)."""
 GENTLE: Final = 0.9
 """Decrease on an isolated 429."""
-FIRST_GAIN: Final = 0.25
-MAX_GAIN: Final = 0.5
 MIN_LIMIT: Final = 1.0
+MIN_WINDOW: Final = 1e-3
 
 
 class Controller:
     """The budget of one operation class and how it reacts to answers.
 
-    ``limit``/``window`` is the start (a preset, the told limit, or the start guess); ``adaptive``
+    ``limit``/``window`` is the start (a preset, the told limit, or the start guess; ``inf``
+    for a class with no known limit, which then runs freely until throttled); ``adaptive``
     says whether answers change it. Call :meth:`accepted`, :meth:`rate_limited` or
     :meth:`unknown` once per request that ended (``probe`` when the grant was a probe).
     """
 
     __slots__ = (
+        "_burst_from",
         "_cut_end",
+        "_episode_at",
+        "_episode_bad",
         "_epoch_end",
-        "_grow_at",
+        "_measure_from",
+        "_measured",
         "_probe_gap",
+        "_step_at",
+        "_step_need",
+        "_step_ok",
         "adaptive",
         "base_window",
-        "gain",
         "limit",
         "probe_at",
         "probe_in_flight",
@@ -76,19 +92,31 @@ class Controller:
         self.base_window = float(window)
         self.adaptive = adaptive
         self.slow_start = adaptive
-        self.gain = FIRST_GAIN
         self.refused_streak = 0
         self.probe_in_flight = False
-        self._probe_gap = self.window / max(self.limit, 1.0)
         self.probe_at = 0.0
         self.srtt = 0.0
-        self._grow_at = 0.0
+        self._probe_gap = self._slot()
+        self._step_at = -math.inf
+        self._step_need = min(self.limit, 1.0)
+        self._step_ok = 0.0
+        self._measure_from = 0.0
+        self._measured = 0.0
         self._epoch_end = self._cut_end = -math.inf
+        self._episode_at, self._episode_bad = math.inf, 0.0
+        self._burst_from = math.inf
 
     @property
     def rate(self) -> float:
         """Units per second the budget sustains."""
         return self.limit / self.window
+
+    def _slot(self) -> float:
+        return self.window / self.limit if math.isfinite(self.limit) else max(self.srtt, 0.01)
+
+    def _epoch(self) -> float:
+        # One cut per round trip; bounded by the window for a class with no round trip yet.
+        return min(max(2.0 * self.srtt, MIN_WINDOW), self.window / 4.0)
 
     # -- probing ----------------------------------------------------------------------------
 
@@ -119,33 +147,70 @@ class Controller:
     # -- answers ----------------------------------------------------------------------------
 
     def accepted(
-        self, now: float, *, cost: float, saturated: bool, probe: bool, rtt: float = 0.0
+        self,
+        now: float,
+        *,
+        cost: float,
+        saturated: bool,
+        probe: bool,
+        taken_at: float | None = None,
     ) -> None:
-        """The server counted the request. ``saturated``: the budget is the bottleneck (tasks
-        wait for it, or the grant took its last units); ``rtt``: seconds from grant to answer."""
+        """The server counted the request, granted at ``taken_at``. ``saturated``: the budget
+        is the bottleneck (tasks wait for it, or the grant took its last units)."""
         self.refused_streak = 0
         if not self.adaptive:
             return
-        self.srtt = rtt if self.srtt == 0.0 else self.srtt + (rtt - self.srtt) / 8.0
+        if taken_at is None or taken_at >= self._episode_at:
+            self._episode_at = math.inf  # sent after the 429 and accepted: it was noise
+        if taken_at is not None:
+            rtt = now - taken_at
+            self.srtt = rtt if self.srtt == 0.0 else self.srtt + (rtt - self.srtt) / 8.0
+        if self.slow_start:
+            if self._burst_from == math.inf and taken_at is not None:
+                self._burst_from = taken_at
+            # A step is over when every grant taken since it began was accepted.
+            if saturated and (taken_at is None or taken_at >= self._step_at - 1e-9):
+                self._step_ok += cost
+                if self._step_ok >= self._step_need and math.isfinite(self.limit):
+                    step = max(self.limit * GROWTH, cost)
+                    self.limit += step
+                    # The step's last grant may not fit whole (a fraction of a request).
+                    self._step_at, self._step_need, self._step_ok = now, step - cost, 0.0
+            return
+        self._measured += cost
         if probe:
             self.probe_in_flight = False
-            # The server refills faster than the window says: raise the rate, keep the burst.
-            self.window = max(self.window / (1.0 + self.gain), 1e-3)
-            self.gain = min(self.gain * 2.0, MAX_GAIN)
-            self._probe_gap = self.window / self.limit
+            self._measure(now)
+            self._probe_gap = self._slot()
             self.probe_at = now
-            self._cut_end = self._epoch_end = now  # new facts: the next 429 may cut again
+            self._cut_end = now  # new facts: the next 429s may cut again
+
+    def _measure(self, now: float) -> None:
+        """Set the window from the rate the server sustained since the last cut (the burst
+        stays), once that rate held over one whole window of its own: a per-minute server
+        with room left in its minute accepts a few probes quickly, then refuses them until
+        the minute turns, so its estimate never holds that long."""
+        elapsed = now - self._measure_from
+        if self._measured <= 1.0 or elapsed <= 2.0 * self.srtt:
             return
-        if self.slow_start and saturated and now >= self._grow_at:
-            # The budget was the bottleneck and the server took it: grow by GROWTH per round
-            # trip (an accepted answer of the last round opens the next one).
-            self.limit = max(self.limit * (1.0 + GROWTH), self.limit + cost)
-            self._grow_at = now + self.srtt
+        window = self.limit * elapsed / self._measured
+        if elapsed >= window:
+            self.window = max(MIN_WINDOW, min(self.base_window, window))
 
     def rate_limited(
-        self, now: float, *, usage: float, retry_after: float | None, probe: bool
+        self,
+        now: float,
+        *,
+        usage: float,
+        retry_after: float | None,
+        probe: bool,
+        expected: float | None = None,
+        taken_at: float | None = None,
+        cost: float = 1.0,
     ) -> float:
-        """The server answered 429. ``usage``: units the store logged in the current window.
+        """The server answered 429 to a grant taken at ``taken_at``. ``usage``: units the store
+        logged in the current window; ``expected`` (a probe): the seconds the window would
+        still have kept it waiting.
 
         Returns the seconds to block the whole class (the server's ``Retry-After`` if given).
         """
@@ -153,46 +218,80 @@ class Controller:
         streak = self.refused_streak
         if probe:
             self.probe_in_flight = False
-            self.gain = FIRST_GAIN
-            self._probe_gap = min(self._probe_gap * 2.0, self.window / 8.0)
+            self._measure(now)
+            self._probe_gap = min(self._probe_gap * 2.0, self.window / 4.0)
             self.probe_at = now + self._probe_gap
+            if retry_after is not None and expected is not None and retry_after >= expected / 2:
+                # The server's wait matches the window's: the model holds; probe again only
+                # after the next window.
+                self.probe_at = now + retry_after + self.window
         elif self.adaptive:
-            if streak >= 2 and now >= self._cut_end:
-                if self.slow_start:
-                    # The first real limit: the burst is what the server accepted in the
-                    # window, but cut at most by BETA.
-                    self.slow_start = False
-                    cut = self.limit * BETA if math.isfinite(self.limit) else 0.0
-                    self.limit = max(MIN_LIMIT, usage, cut)
-                else:
-                    # Past the sustained rate: slow the rate by BETA, keep the burst.
-                    self.window = min(self.window / BETA, self.base_window)
-                self._cut_end = self._epoch_end = now + self._epoch()
-                self._probe_gap = self.window / self.limit
-                self.probe_at = now + self._probe_gap
-                self.gain = FIRST_GAIN
-            elif streak == 1 and now >= self._epoch_end:
-                # An isolated 429 (noise, a neighbour): slow down moderately.
-                if self.slow_start and math.isfinite(self.limit):
-                    self.limit = max(MIN_LIMIT, usage, self.limit * GENTLE)
-                else:
-                    self.window = min(self.window / GENTLE, self.base_window)
+            if self._is_real(now, retry_after, taken_at, cost):
+                if now >= self._cut_end:
+                    self._real_limit(now, usage, retry_after)
+            elif not self.slow_start and now >= self._epoch_end:
+                # An isolated 429 (noise, a neighbour): slow down moderately. (In slow start
+                # the refused grant simply does not count towards the next step.)
+                self.window = min(self.window / GENTLE, self.base_window)
                 self._epoch_end = now + self._epoch()
         if retry_after is not None and math.isfinite(retry_after) and retry_after >= 0:
             return retry_after
-        # No hint: a pause from one slot, doubling per consecutive 429, at most one window.
-        slot = self.window / self.limit if math.isfinite(self.limit) else max(self.srtt, 0.01)
-        return min(self.window, slot * 2.0 ** (streak - 1))
+        if streak == 1:
+            return 0.0  # no hint and alone: the request's own retry backoff is enough
+        return min(self.window, self._slot() * 2.0 ** (streak - 2))
+
+    def _is_real(
+        self, now: float, retry_after: float | None, taken_at: float | None, cost: float
+    ) -> bool:
+        """Whether a 429 shows a real limit rather than noise.
+
+        Real: the server asks for a wait longer than a few round trips, or requests sent
+        *after* the first 429 of this episode are refused again (twice, with none of them
+        accepted). Noise refuses one here and there and the next requests pass, and the
+        requests already in flight when a limit is hit say nothing new.
+        """
+        if retry_after is not None and retry_after > max(4.0 * self.srtt, MIN_WINDOW):
+            self._episode_at = math.inf
+            return True
+        if self.refused_streak >= 3:
+            # Three refusals in a row with no acceptance between: a limit (noise at 5% does
+            # that once in 8000 answers).
+            self._episode_at = math.inf
+            return True
+        if taken_at is None or self._episode_at == math.inf or taken_at < self._episode_at:
+            if self._episode_at == math.inf:
+                self._episode_at, self._episode_bad = now, 0.0
+            return False
+        self._episode_bad += cost
+        if self._episode_bad >= 2.0 * cost:
+            self._episode_at = math.inf
+            return True
+        return False
+
+    def _real_limit(self, now: float, usage: float, retry_after: float | None) -> None:
+        if self.slow_start:
+            # The first real limit: the burst is what the server accepted in the window.
+            self.slow_start = False
+            cut = self.limit * BETA if math.isfinite(self.limit) else 0.0
+            self.limit = max(MIN_LIMIT, usage, cut)
+            if retry_after is not None and self._burst_from < now:
+                # The server frees room `retry_after` from now; its window began with the
+                # burst: a per-minute server gives its minute, a per-second bucket about a
+                # second, whatever window the client was told.
+                seen = retry_after + now - self._burst_from
+                self.window = max(MIN_WINDOW, min(self.base_window, seen))
+        else:
+            # Past the sustained rate: slow the rate by BETA, keep the burst.
+            self.window = min(self.window / BETA, self.base_window)
+        self._cut_end = self._epoch_end = now + self._epoch()
+        self._measure_from, self._measured = now, 0.0
+        self._probe_gap = min(self._slot(), max(4.0 * self.srtt, MIN_WINDOW))
+        self.probe_at = now + self._probe_gap
 
     def unknown(self, now: float, *, probe: bool) -> None:
         """The request ended without an answer (it may have been counted)."""
         if probe:
             self.probe_in_flight = False
-
-    def _epoch(self) -> float:
-        # One cut per round trip (TCP): the 429s of requests already in flight at a cut say
-        # nothing new. Bounded by the window for a class with no round trip measured yet.
-        return min(max(2.0 * self.srtt, 1e-3), self.window / 4.0)
 
     # -- sharing ----------------------------------------------------------------------------
 
@@ -213,4 +312,4 @@ class Controller:
             return
         self.limit, self.window = float(limit), float(window)
         self.slow_start = bool(state.get("slow_start", 0.0))
-        self._probe_gap = self.window / self.limit
+        self._probe_gap = self._slot()

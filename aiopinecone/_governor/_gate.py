@@ -29,6 +29,8 @@ class Ticket:
     grant: Grant
     probe: bool
     taken_at: float
+    expected: float = 0.0
+    """A probe: when the window would have let it go (the time it was taken, + the wait)."""
 
 
 class ClassGate:
@@ -75,7 +77,7 @@ class ClassGate:
         c = self.controller
         if isinstance(probe, Grant):
             c.probe_started()
-            return Ticket(probe, True, now)
+            return Ticket(probe, True, now, now + wait)
         if probe is not None:
             return probe  # blocked by a Retry-After: the probe waits like everyone
         return min(wait, c.next_probe(now, waited_since) - now)
@@ -105,12 +107,20 @@ class ClassGate:
                 cost=grant.cost,
                 saturated=saturated,
                 probe=ticket.probe,
-                rtt=now - ticket.taken_at,
+                taken_at=ticket.taken_at,
             )
         elif outcome == RATE_LIMITED:
             store.settle_now(grant, False)
             usage = store.usage_now(self.key, c.window)
-            block = c.rate_limited(now, usage=usage, retry_after=retry_after, probe=ticket.probe)
+            block = c.rate_limited(
+                now,
+                usage=usage,
+                retry_after=retry_after,
+                probe=ticket.probe,
+                expected=ticket.expected - now if ticket.probe else None,
+                taken_at=ticket.taken_at,
+                cost=grant.cost,
+            )
             if block > 0:
                 store.block_now(self.key, block)
         else:
@@ -139,14 +149,22 @@ class ClassGate:
                 cost=grant.cost,
                 saturated=saturated,
                 probe=ticket.probe,
-                rtt=now - ticket.taken_at,
+                taken_at=ticket.taken_at,
             )
             if ticket.probe:
                 await store.save_state(self.key, c.state())
         elif outcome == RATE_LIMITED:
             await store.settle(grant, counted=False)
             usage = await store.usage(self.key, c.window)
-            block = c.rate_limited(now, usage=usage, retry_after=retry_after, probe=ticket.probe)
+            block = c.rate_limited(
+                now,
+                usage=usage,
+                retry_after=retry_after,
+                probe=ticket.probe,
+                expected=ticket.expected - now if ticket.probe else None,
+                taken_at=ticket.taken_at,
+                cost=grant.cost,
+            )
             if block > 0:
                 await store.block(self.key, block)
             await store.save_state(self.key, c.state())
