@@ -1,16 +1,18 @@
-"""aiopinecone: an asyncio client for the Pinecone Assistant API."""
+"""aiopinecone: an asyncio client for the Pinecone Assistant API.
 
-from importlib.metadata import PackageNotFoundError, version
+``import aiopinecone`` loads the client only. The provisioning names (``AssistantSpec``,
+``load_fleet``, ``Provisioner``...) load :mod:`aiopinecone.provision` (and PyYAML) when first
+used; the emulator and the command line are never loaded by this import.
+"""
 
-try:
-    __version__ = version("aiopinecone")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed
-    __version__ = "0.0.0"
+import importlib
+from typing import TYPE_CHECKING, Final
 
 from ._client import AsyncPinecone
 from ._core import RequestStats, track_requests
 from ._retry import RetryPolicy
 from ._retry import set_testing as set_retry_testing
+from ._version import __version__
 from .exceptions import (
     APIError,
     AssistantFailedError,
@@ -23,14 +25,15 @@ from .exceptions import (
     PineconeError,
     QuotaExceededError,
     RateLimitError,
+    RequestTimeoutError,
     ResourceFailedError,
     ResponseParseError,
     ServerError,
-    TimeoutError,
     TransportError,
     ValidationError,
     WaitTimeoutError,
 )
+from .exceptions import deprecated_alias as _deprecated_alias
 from .models import (
     AlignmentResult,
     Assistant,
@@ -46,16 +49,6 @@ from .models import (
     Operation,
     OperationStatus,
     Region,
-)
-from .provision import (
-    AssistantSpec,
-    FileSpec,
-    FleetError,
-    Plan,
-    Provisioner,
-    ProvisionReport,
-    RateLimits,
-    load_fleet,
 )
 from .resources import Assistants, ChatCompletionStream, ChatStream
 
@@ -97,11 +90,11 @@ __all__ = [
     "RateLimits",
     "Region",
     "RequestStats",
+    "RequestTimeoutError",
     "ResourceFailedError",
     "ResponseParseError",
     "RetryPolicy",
     "ServerError",
-    "TimeoutError",
     "TransportError",
     "ValidationError",
     "WaitTimeoutError",
@@ -110,3 +103,51 @@ __all__ = [
     "set_retry_testing",
     "track_requests",
 ]
+
+_LAZY: Final = {
+    "AssistantSpec": "provision",
+    "FileSpec": "provision",
+    "FleetError": "provision",
+    "Plan": "provision",
+    "ProvisionReport": "provision",
+    "Provisioner": "provision",
+    "RateLimits": "provision",
+    "load_fleet": "provision",
+}
+"""Public names loaded on first use (PEP 562): name -> the submodule that defines it."""
+
+_LAZY_SUBMODULES: Final = frozenset({"provision"})
+"""Subpackages that ``import aiopinecone`` used to load, reachable as attributes on first use."""
+
+if TYPE_CHECKING:  # what type checkers see; at runtime __getattr__ loads these on first use
+    from .provision import (
+        AssistantSpec,
+        FileSpec,
+        FleetError,
+        Plan,
+        Provisioner,
+        ProvisionReport,
+        RateLimits,
+        load_fleet,
+    )
+
+    TimeoutError = RequestTimeoutError  # deprecated alias
+
+
+def __getattr__(name: str) -> object:
+    """Load a provisioning name on first use; resolve deprecated names (with a warning)."""
+    submodule = _LAZY.get(name)
+    if submodule is not None:
+        value: object = getattr(importlib.import_module(f"{__name__}.{submodule}"), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    cls = _deprecated_alias(__name__, name)
+    if cls is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return cls
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

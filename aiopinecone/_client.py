@@ -9,10 +9,12 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from ._core import Core, is_loopback
+from ._core import Core
 from ._retry import RetryPolicy
+from ._router import Router, is_loopback
 from ._transport import Transport, to_client_timeout
 from ._validation import check_api_version
+from ._version import __version__
 from .exceptions import ValidationError
 from .resources import Assistants
 
@@ -24,8 +26,6 @@ HOST_ENV: Final = "PINECONE_CONTROLLER_HOST"
 
 
 def _user_agent() -> str:
-    from . import __version__
-
     return f"aiopinecone/{__version__} aiohttp/{aiohttp.__version__}"
 
 
@@ -118,9 +118,9 @@ class AsyncPinecone:
                 timeout=client_timeout,
             ),
             user_agent=_user_agent(),
-            allow_insecure_http=allow_insecure_http,
         )
-        self.assistants: Final = Assistants(self._core)
+        self._router = Router(self._core, allow_insecure_http=allow_insecure_http)
+        self.assistants: Final = Assistants(self._core, self._router)
         """Assistants: control plane, files, chat, evaluation, provisioning."""
 
     @property
@@ -152,7 +152,7 @@ class AsyncPinecone:
 
     async def close(self) -> None:
         """Close the connection pool (a session you passed in is left open). Idempotent."""
-        self._core.forget_all()
+        self._router.forget_all()
         await self._core.transport.close()
 
     def __repr__(self) -> str:

@@ -1,8 +1,8 @@
-"""The only aiohttp touch point: one pooled session, send a request, open a stream.
+"""The client's aiohttp touch point: one pooled session, open a request, read or stream it.
 
 The session (and its ``TCPConnector``) is created lazily on first use, inside the running loop.
 A session given by the caller is used as is and never closed. aiohttp's exceptions are turned
-into :class:`~aiopinecone.TransportError` / :class:`~aiopinecone.TimeoutError` here, with
+into :class:`~aiopinecone.TransportError` / :class:`~aiopinecone.RequestTimeoutError` here, with
 ``ambiguous=False`` when the request certainly never reached the server (connect failures).
 
 Redirects are never followed: aiohttp drops only ``Authorization`` when a redirect changes origin,
@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
+from types import TracebackType
 from typing import Any, Final
 
 import aiohttp
-from multidict import CIMultiDictProxy
 
-from .exceptions import PineconeError, TransportError, ValidationError
-from .exceptions import TimeoutError as RequestTimeoutError
+from ._protocol import request_id_from
+from ._validation import check_seconds
+from .exceptions import PineconeError, RequestTimeoutError, TransportError
 
-__all__ = ["ByteStream", "Transport"]
+__all__ = ["Response", "Transport"]
 
 DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=120.0, sock_connect=10.0)
 """Per request: 2 minutes in total, 10 s to connect (non-streaming chat can take a while)."""
@@ -37,9 +38,9 @@ def to_client_timeout(value: float | aiohttp.ClientTimeout | None) -> aiohttp.Cl
         return DEFAULT_TIMEOUT
     if isinstance(value, aiohttp.ClientTimeout):
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValidationError(f"timeout must be a number of seconds > 0, got {value!r}")
-    return aiohttp.ClientTimeout(total=float(value), sock_connect=min(10.0, float(value)))
+    seconds = check_seconds(value, "timeout")
+    assert seconds is not None
+    return aiohttp.ClientTimeout(total=seconds, sock_connect=min(10.0, seconds))
 
 
 def stream_timeout(connect: float | None, read: float) -> aiohttp.ClientTimeout:
@@ -76,11 +77,6 @@ class Transport:
         self._timeout = timeout
         self._keepalive = keepalive
         self._closed = False
-
-    @property
-    def owns_session(self) -> bool:
-        """Whether the session is ours (created here, closed by :meth:`close`)."""
-        return self._owned
 
     @property
     def closed(self) -> bool:
@@ -125,35 +121,6 @@ class Transport:
             self._session = None
             if session is not None and not session.closed:
                 await session.close()
-
-    async def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        params: Mapping[str, str] | None = None,
-        data: Any = None,
-        timeout: aiohttp.ClientTimeout | None = None,
-    ) -> tuple[int, CIMultiDictProxy[str], bytes]:
-        """Send one request and read the whole body: ``(status, headers, body)``."""
-        session = self._session
-        if session is None or self._closed:
-            session = self.session()
-        try:
-            async with session.request(
-                method,
-                url,
-                headers=headers,
-                params=params,
-                data=data,
-                timeout=timeout,
-                allow_redirects=False,
-            ) as response:
-                body = await response.read()
-                return response.status, response.headers, body
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise transport_error(exc, method, url) from exc
 
     async def open(
         self,
@@ -226,33 +193,68 @@ def _strip_query(url: str) -> str:
     return url.partition("?")[0]
 
 
-class ByteStream:
-    """A streamed response body, as raw byte chunks of whatever size the network delivers.
+class Response:
+    """An answer: status, headers and the body, read (buffered calls) or still to read (streams).
 
-    ``async for chunk in stream`` yields ``bytes``; transport failures and read timeouts in the
-    middle of the body raise :class:`~aiopinecone.TransportError` /
-    :class:`~aiopinecone.TimeoutError`. The connection is released by ``Core.stream``'s context
-    manager, whether the body was read to the end or not.
+    ``attempts`` is how many attempts the call took; ``ambiguous`` is true when an earlier
+    attempt failed in a way that may have been applied by the server (5xx, lost response).
+    ``resolved`` is what a reconciliation hook found instead of a fresh answer (see
+    ``Core.request``); ``None`` otherwise.
+
+    A streamed response (``Core.stream``) is an async iterator of raw ``bytes`` chunks as the
+    network delivers them and an async context manager: leaving it, or :meth:`aclose`, releases
+    the connection (closed if the body was not read to the end). Transport failures and read
+    timeouts in the middle of the body raise :class:`~aiopinecone.TransportError` /
+    :class:`~aiopinecone.RequestTimeoutError`.
     """
 
-    __slots__ = ("_method", "_response", "_url", "headers", "request_id", "status")
+    __slots__ = (
+        "_method",
+        "_raw",
+        "_url",
+        "ambiguous",
+        "attempts",
+        "body",
+        "headers",
+        "resolved",
+        "status",
+    )
 
     def __init__(
         self,
-        response: aiohttp.ClientResponse,
-        method: str,
-        url: str,
-        request_id: str | None,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes = b"",
+        attempts: int = 1,
+        ambiguous: bool = False,
+        *,
+        raw: aiohttp.ClientResponse | None = None,
+        method: str = "",
+        url: str = "",
+        resolved: object = None,
     ) -> None:
-        self._response = response
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.attempts = attempts
+        self.ambiguous = ambiguous
+        self.resolved = resolved
+        self._raw = raw
         self._method = method
         self._url = url
-        self.status = response.status
-        self.headers: Mapping[str, str] = response.headers
-        self.request_id = request_id
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's request id, if it sent one."""
+        return request_id_from(self.headers)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        content = self._response.content
+        raw = self._raw
+        if raw is None:
+            if self.body:
+                yield self.body
+            return
+        content = raw.content
         try:
             while True:
                 chunk = await content.readany()
@@ -263,5 +265,26 @@ class ByteStream:
             raise transport_error(exc, self._method, self._url) from exc
 
     async def read(self) -> bytes:
-        """The whole remaining body."""
-        return await read_body(self._response, self._method, self._url)
+        """The whole (remaining) body; kept as :attr:`body`."""
+        raw = self._raw
+        if raw is not None:
+            self.body = await read_body(raw, self._method, self._url)
+        return self.body
+
+    async def aclose(self) -> None:
+        """Release the connection of a streamed response (idempotent)."""
+        raw = self._raw
+        if raw is not None:
+            self._raw = None
+            finish(raw)
+
+    async def __aenter__(self) -> Response:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -24,6 +24,7 @@ __all__ = [
     "check_instructions",
     "check_json_object",
     "check_region",
+    "check_seconds",
     "name_max_length",
 ]
 
@@ -116,6 +117,16 @@ def check_instructions(instructions: object, *, max_bytes: int = MAX_FIELD_BYTES
     if size > max_bytes:
         raise ValidationError(f"instructions are {size} bytes; the limit is {max_bytes} bytes")
     return instructions
+
+
+def check_seconds(value: object, field: str, *, allow_none: bool = False) -> float | None:
+    """A number of seconds > 0 (timeouts, wait timeouts); ``None`` too when ``allow_none``."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        more = " or None" if allow_none else ""
+        raise ValidationError(f"{field} must be a number of seconds > 0{more}, got {value!r}")
+    return float(value)
 
 
 def check_json_object(

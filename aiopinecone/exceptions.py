@@ -5,7 +5,7 @@ Every failure the client reports is a :class:`PineconeError`::
     PineconeError
     ├── ValidationError            bad input, raised before any request (also a ValueError)
     ├── TransportError             the request did not get an HTTP answer
-    │   └── TimeoutError           ... because a timeout expired (also a builtin TimeoutError)
+    │   └── RequestTimeoutError    ... because a timeout expired (also a builtin TimeoutError)
     ├── ResponseParseError         the server answered 2xx with a body that does not fit the model
     ├── WaitTimeoutError           a wait (readiness, processing) outlived its budget
     ├── ResourceFailedError        a waited-for resource reached a failed state
@@ -22,13 +22,17 @@ Every failure the client reports is a :class:`PineconeError`::
         └── ServerError            5xx
 
 The API key never appears in any message: the client redacts it before raising.
+
+``TimeoutError`` is a deprecated alias of :class:`RequestTimeoutError` (the old name shadowed the
+builtin); it still works, with a :class:`DeprecationWarning`.
 """
 
 from __future__ import annotations
 
 import builtins
+import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "APIError",
@@ -42,10 +46,10 @@ __all__ = [
     "PineconeError",
     "QuotaExceededError",
     "RateLimitError",
+    "RequestTimeoutError",
     "ResourceFailedError",
     "ResponseParseError",
     "ServerError",
-    "TimeoutError",
     "TransportError",
     "ValidationError",
     "WaitTimeoutError",
@@ -74,8 +78,12 @@ class TransportError(PineconeError):
         self.ambiguous = ambiguous
 
 
-class TimeoutError(TransportError, builtins.TimeoutError):
-    """A connect, read or total timeout expired before the server answered."""
+class RequestTimeoutError(TransportError, builtins.TimeoutError):
+    """A connect, read or total timeout expired before the server answered.
+
+    Also a builtin :class:`TimeoutError`. Formerly ``aiopinecone.TimeoutError`` (a deprecated
+    alias that still resolves to this class).
+    """
 
 
 class ResponseParseError(PineconeError):
@@ -208,3 +216,35 @@ class QuotaExceededError(APIError):
 
 class ServerError(APIError):
     """5xx: the server failed."""
+
+
+DEPRECATED_ALIASES: dict[str, tuple[str, type[PineconeError]]] = {
+    "TimeoutError": ("RequestTimeoutError", RequestTimeoutError),
+}
+"""Old public names: name -> (new name, class). Looked up by :func:`deprecated_alias`."""
+
+
+def deprecated_alias(module: str, name: str) -> type[PineconeError] | None:
+    """The class a deprecated name of ``module`` stands for (with a warning), else ``None``."""
+    alias = DEPRECATED_ALIASES.get(name)
+    if alias is None:
+        return None
+    new_name, cls = alias
+    warnings.warn(
+        f"{module}.{name} is deprecated; use {module}.{new_name} (the old name shadows the "
+        "builtin)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return cls
+
+
+def __getattr__(name: str) -> type[PineconeError]:
+    cls = deprecated_alias(__name__, name)
+    if cls is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return cls
+
+
+if TYPE_CHECKING:  # what type checkers see of the deprecated name; at runtime, __getattr__
+    TimeoutError = RequestTimeoutError

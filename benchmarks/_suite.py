@@ -4,7 +4,8 @@
 2. fleet provisioning (:mod:`benchmarks.provision_fleet`);
 3. memory: streamed upload (:mod:`benchmarks.upload_memory`) and streamed chat answer
    (:mod:`benchmarks.stream_memory`);
-4. scale with concurrency (:mod:`benchmarks.scale`).
+4. scale with concurrency (:mod:`benchmarks.scale`);
+5. cold start: import time and time to a first response (:mod:`benchmarks.cold_start`).
 
 Every part talks to an emulator in another process over loopback; parts that measure memory run
 in freshly spawned interpreters. ``--quick`` runs everything at tiny sizes (a smoke test: the
@@ -22,15 +23,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from . import client_cost, instructions, scale, stream_memory
+from . import client_cost, cold_start, instructions, scale, stream_memory
 from ._harness import EmulatorProcess, in_child, load_average, machine_info, table, write_json
 
 HERE: Final = Path(__file__).resolve().parent
-PARTS: Final = ("cost", "fleet", "upload", "stream", "scale")
+PARTS: Final = ("cost", "cold", "fleet", "upload", "stream", "scale")
 OPT_IN: Final = ("instructions",)
 """Parts run only when asked for with ``--only`` (slow, or needing extra tools)."""
-ALL_PARTS: Final = ("cost", "instructions", "fleet", "upload", "stream", "scale")
+ALL_PARTS: Final = ("cost", "instructions", "cold", "fleet", "upload", "stream", "scale")
 MIB: Final = 1024 * 1024
+KEPT_MARKER: Final = (
+    "<!-- Hand-recorded results below this line are kept when python -m benchmarks rewrites "
+    "this file. -->"
+)
 
 
 @dataclass
@@ -54,6 +59,9 @@ class Options:
     fleet_rate: int = 100
     fleet_time_scale: float = 0.1
     fleet_ready_delay: float = 1.0
+    cold_rounds: int = 9
+    cold_first_rounds: int = 7
+    cold_baseline: str | None = None
     quick: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -74,6 +82,8 @@ QUICK: Final = {
     "fleet_rate": 120,
     "fleet_time_scale": 0.02,
     "fleet_ready_delay": 0.1,
+    "cold_rounds": 1,
+    "cold_first_rounds": 1,
 }
 
 
@@ -102,6 +112,18 @@ def _instructions(options: Options, log: Callable[[str], object]) -> dict[str, A
             emulator,
             requests=100 if options.quick else 1000,
             concurrency=options.concurrency,
+            log=log,
+        )
+
+
+def _cold(options: Options, log: Callable[[str], object]) -> dict[str, Any]:
+    with EmulatorProcess() as emulator:
+        return cold_start.run_cold_start(
+            emulator,
+            import_rounds=options.cold_rounds,
+            first_rounds=options.cold_first_rounds,
+            official=options.official,
+            baseline=Path(options.cold_baseline).resolve() if options.cold_baseline else None,
             log=log,
         )
 
@@ -174,6 +196,7 @@ def _fleet(options: Options, log: Callable[[str], object]) -> dict[str, Any]:
 RUNNERS: Final[Mapping[str, Callable[[Options, Callable[[str], object]], dict[str, Any]]]] = {
     "cost": _cost,
     "instructions": _instructions,
+    "cold": _cold,
     "fleet": _fleet,
     "upload": _upload,
     "stream": _stream,
@@ -188,6 +211,8 @@ def title(part: str, results: Mapping[str, Any]) -> str:
         return "1. Client cost per request"
     if part == "instructions":
         return "1b. Client cost per request in instructions (valgrind)"
+    if part == "cold":
+        return "1c. Cold start: import time and time to a first response"
     if part == "fleet":
         size = data.get("parameters", {}).get("assistants", "N")
         return f"2. Fleet provisioning ({size} assistants)"
@@ -358,6 +383,7 @@ def _scale_section(results: Mapping[str, Any]) -> list[str]:
 SECTIONS: Final[Mapping[str, Callable[[Mapping[str, Any]], list[str]]]] = {
     "cost": _cost_section,
     "instructions": lambda r: [instructions.markdown(r)],
+    "cold": lambda r: [cold_start.markdown(r)],
     "fleet": _fleet_section,
     "upload": _upload_section,
     "stream": lambda r: [stream_memory.markdown(r)],
@@ -451,6 +477,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fleet-size", type=int, help=f"({defaults.fleet_size})")
     parser.add_argument("--fleet-rate", type=int, help=f"creates/minute ({defaults.fleet_rate})")
     parser.add_argument(
+        "--cold-rounds", type=int, help=f"cold start: import rounds ({defaults.cold_rounds})"
+    )
+    parser.add_argument(
+        "--cold-first-rounds",
+        type=int,
+        help=f"cold start: first-response rounds ({defaults.cold_first_rounds})",
+    )
+    parser.add_argument(
+        "--cold-baseline",
+        metavar="DIR",
+        help="cold start: also measure the aiopinecone package found in DIR (e.g. an older "
+        "commit's `git archive`), in the same rounds",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         help="directory for RESULTS.md and results.json (default: benchmarks/; "
@@ -473,6 +513,9 @@ def options_from_args(args: argparse.Namespace) -> Options:
         "upload_mib",
         "fleet_size",
         "fleet_rate",
+        "cold_rounds",
+        "cold_first_rounds",
+        "cold_baseline",
     ):
         value = getattr(args, name)
         if value is not None:
@@ -484,6 +527,16 @@ def options_from_args(args: argparse.Namespace) -> Options:
     values["official"] = not args.no_official
     values["quick"] = args.quick
     return Options(**values)
+
+
+def kept_part(path: Path) -> str:
+    """The hand-recorded part of an existing report (from :data:`KEPT_MARKER` on), else ``""``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    index = text.find(KEPT_MARKER)
+    return "" if index < 0 else text[index:]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -498,7 +551,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     output: Path | None = args.output if args.output is not None else (None if args.quick else HERE)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
-        (output / "RESULTS.md").write_text(text, encoding="utf-8")
+        kept = kept_part(output / "RESULTS.md")
+        (output / "RESULTS.md").write_text(text + ("\n" + kept if kept else ""), encoding="utf-8")
         write_json(output / "results.json", results)
         print(f"wrote {output / 'RESULTS.md'} and {output / 'results.json'}")
     return 0

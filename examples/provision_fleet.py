@@ -17,7 +17,7 @@ from pathlib import Path
 
 from aiopinecone import AsyncPinecone, RateLimits, load_fleet
 from aiopinecone.emulator import Emulator
-from aiopinecone.provision import Progress
+from aiopinecone.provision import ProgressDisplay
 
 FLEET = Path(__file__).resolve().parent / "fleet" / "fleet.yaml"
 
@@ -28,7 +28,7 @@ async def provision(pc: AsyncPinecone, fleet_path: Path, limits: RateLimits) -> 
     plan = await pc.assistants.plan(fleet, rate_preset=limits)
     print(plan.render())
 
-    run = pc.assistants.provisioner(fleet, rate_preset=limits, progress=Progress(sys.stderr))
+    run = pc.assistants.provisioner(fleet, rate_preset=limits, progress=ProgressDisplay(sys.stderr))
     try:
         report = await run.apply(plan)
     except asyncio.CancelledError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from redis_server import RedisServer
 
 from aiopinecone import AsyncPinecone, set_retry_testing
 from aiopinecone.emulator import Emulator
@@ -42,3 +43,36 @@ def instant_retries() -> Iterator[None]:
         yield
     finally:
         set_retry_testing(False)
+
+
+@pytest.fixture(scope="session")
+def redis_server_session() -> Iterator[RedisServer]:
+    """One real ``redis-server`` for the whole run (started on first use, killed at the end).
+
+    A test that asks for Redis and cannot get it fails (``RedisUnavailable``), never skips.
+    """
+    server = RedisServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def redis_url(redis_server_session: RedisServer) -> str:
+    """The URL of the shared real Redis, emptied for this test (restarted if a test killed it)."""
+    redis_server_session.start()
+    redis_server_session.flush()
+    return redis_server_session.url
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A real Redis of this test's own, to kill (``.kill()``) and restart (``.start()``) at will."""
+    server = RedisServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()

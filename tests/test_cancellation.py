@@ -63,9 +63,7 @@ def in_use(pc: AsyncPinecone) -> int:
 
 def server_connections(emu: Emulator) -> int:
     """Connections the emulator still has open."""
-    runner = emu._runner
-    server = getattr(runner, "server", None) if runner is not None else None
-    return len(server.connections) if server is not None else 0
+    return emu.open_connections
 
 
 async def until(check: Callable[[], bool], what: str, limit: float = 5.0) -> None:

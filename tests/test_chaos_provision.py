@@ -24,8 +24,7 @@ import attrs
 import pytest
 
 from aiopinecone import AsyncPinecone, RetryPolicy, set_retry_testing
-from aiopinecone.emulator import Emulator, Store
-from aiopinecone.emulator._requestlog import LogEntry
+from aiopinecone.emulator import Emulator, LogEntry, Store
 from aiopinecone.provision import HASH_METADATA_KEY, AssistantSpec, FileSpec, ProvisionReport
 
 KEY = "chaos-key"
@@ -261,7 +260,7 @@ ONE_FILE = "/assistant/files/{name}/{file_id}"
 async def test_a_429_after_a_landed_upload_does_not_upload_it_again(
     version: str, script: list[tuple[str, str, str]], tmp_path: Path
 ) -> None:
-    from aiopinecone.emulator._faults import Fault
+    from aiopinecone.emulator.faults import Fault
 
     faults = {
         "429": Fault.status(429, retry_after=0.2),

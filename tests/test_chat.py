@@ -19,7 +19,7 @@ from aiopinecone import (
     ValidationError,
 )
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 from aiopinecone.models import (
     ChatCompletionChunk,
     CitationChunk,

@@ -15,9 +15,9 @@ from aiohttp import web
 
 from aiopinecone import (
     AsyncPinecone,
+    RequestTimeoutError,
     ResponseParseError,
     ServerError,
-    TimeoutError,
     TransportError,
 )
 from aiopinecone.models import (
@@ -306,7 +306,7 @@ async def test_read_timeout_is_separate_from_the_total(server: Server, pc: Async
     stream = await pc.assistants.chat(
         assistant_name="a", messages=ASK, stream=True, read_timeout=0.3
     )
-    with pytest.raises(TimeoutError):
+    with pytest.raises(RequestTimeoutError):
         await stream.collect()
     await asyncio.wait_for(server.disconnected.wait(), 10)
     await follow_up_works(server, pc)

@@ -20,7 +20,7 @@ from aiopinecone import (
     WaitTimeoutError,
 )
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 API_KEY = "test-key"  # accepted by the conftest emulator
 
@@ -337,8 +337,8 @@ async def test_delete_wait_until_gone(instant_retries: None) -> None:
 
 async def test_results_prime_the_host_cache(client: AsyncPinecone, emulator: Emulator) -> None:
     await client.assistants.create(name="cached")
-    core = client._core
-    assert core.hosts.peek("cached") == f"{emulator.url}/assistant"
-    assert await core.data_plane_url("cached") == f"{emulator.url}/assistant"
+    router = client._router
+    assert router.hosts.peek("cached") == f"{emulator.url}/assistant"
+    assert await router.base_url("cached") == f"{emulator.url}/assistant"
     await client.assistants.delete(name="cached")
-    assert core.hosts.peek("cached") is None
+    assert router.hosts.peek("cached") is None

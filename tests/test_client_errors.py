@@ -17,14 +17,14 @@ from aiopinecone import (
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
+    RequestTimeoutError,
     ResponseParseError,
     RetryPolicy,
     ServerError,
-    TimeoutError,
     TransportError,
 )
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 API_KEY = "test-key"  # accepted by the conftest emulator
 NO_RETRY = RetryPolicy.none()
@@ -203,7 +203,7 @@ async def test_connection_refused_is_an_unambiguous_transport_error() -> None:
 
 async def test_timeout_is_typed(client: AsyncPinecone, emulator: Emulator) -> None:
     emulator.faults.script("GET", DESCRIBE, [Fault.delay(2.0)])
-    with pytest.raises(TimeoutError) as info:
+    with pytest.raises(RequestTimeoutError) as info:
         await client.assistants.describe(name="x", retry=NO_RETRY, timeout=0.2)
     assert isinstance(info.value, TransportError)
     assert isinstance(info.value, builtins.TimeoutError)

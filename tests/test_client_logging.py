@@ -8,7 +8,7 @@ import pytest
 
 from aiopinecone import AsyncPinecone, AuthenticationError, RetryPolicy, ServerError
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 SECRET = "pcsk_top-secret-0123456789"
 

@@ -10,7 +10,7 @@ import pytest
 
 from aiopinecone import AsyncPinecone
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 API_KEY = "test-key"  # accepted by the conftest emulator
 ONE = "/assistant/assistants/{name}"
@@ -95,7 +95,7 @@ async def test_closing_leaves_nothing_behind(emulator: Emulator) -> None:
 
 async def test_data_plane_shares_the_one_pool(client: AsyncPinecone, emulator: Emulator) -> None:
     await client.assistants.create(name="shared")
-    base = await client._core.data_plane_url("shared")
+    base = await client._router.base_url("shared")
     session = client._core.transport.session()
     response = await client._core.request("GET", f"{base}/files/shared", op="list_files")
     assert response.status == 200

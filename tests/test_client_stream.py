@@ -8,7 +8,7 @@ import pytest
 
 from aiopinecone import AsyncPinecone, NotFoundError, RetryPolicy, ServerError
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 CHAT = "/assistant/chat/{name}"
 BODY = {"messages": [{"role": "user", "content": "hello"}], "stream": True}
@@ -23,7 +23,7 @@ async def test_stream_reads_the_whole_body(client: AsyncPinecone, emulator: Emul
     emulator.store.create_assistant("talk")
     url = f"{emulator.url}/assistant/chat/talk"
     chunks: list[bytes] = []
-    async with client._core.stream("POST", url, op="chat", json=BODY) as body:
+    async with await client._core.stream("POST", url, op="chat", json=BODY) as body:
         assert body.status == 200
         assert body.headers["Content-Type"].startswith("text/event-stream")
         async for chunk in body:
@@ -40,7 +40,7 @@ async def test_breaking_out_releases_the_connection(
 ) -> None:
     emulator.store.create_assistant("talk")
     url = f"{emulator.url}/assistant/chat/talk"
-    async with client._core.stream("POST", url, op="chat", json=BODY) as body:
+    async with await client._core.stream("POST", url, op="chat", json=BODY) as body:
         async for _chunk in body:
             break
     assert acquired(client) == 0
@@ -56,7 +56,7 @@ async def test_cancelling_a_reader_releases_the_connection(
     url = f"{emulator.url}/assistant/chat/talk"
 
     async def read() -> None:
-        async with client._core.stream("POST", url, op="chat", json=BODY) as body:
+        async with await client._core.stream("POST", url, op="chat", json=BODY) as body:
             async for _chunk in body:
                 pass
 
@@ -76,7 +76,7 @@ async def test_error_status_is_raised_before_the_body(
 ) -> None:
     url = f"{emulator.url}/assistant/chat/nobody"
     with pytest.raises(NotFoundError):
-        async with client._core.stream("POST", url, op="chat", json=BODY):
+        async with await client._core.stream("POST", url, op="chat", json=BODY):
             pytest.fail("the block must not run for an error status")
     assert acquired(client) == 0
 
@@ -87,12 +87,16 @@ async def test_retries_happen_before_the_head_only(
     emulator.store.create_assistant("talk")
     emulator.faults.script("POST", CHAT, [Fault.status(503), Fault.status(429)])
     url = f"{emulator.url}/assistant/chat/talk"
-    async with client._core.stream("POST", url, op="chat", json=BODY, idempotent=True) as body:
+    async with await client._core.stream(
+        "POST", url, op="chat", json=BODY, idempotent=True
+    ) as body:
         data = await body.read()
     assert b"message_end" in data
     assert emulator.log.count(method="POST") == 3
     emulator.faults.script("POST", CHAT, [Fault.status(503)])
     with pytest.raises(ServerError) as info:
-        async with client._core.stream("POST", url, op="chat", json=BODY, retry=RetryPolicy()):
+        async with await client._core.stream(
+            "POST", url, op="chat", json=BODY, retry=RetryPolicy()
+        ):
             pass
     assert info.value.attempts == 1  # a non-idempotent POST is not retried on 5xx

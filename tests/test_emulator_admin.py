@@ -11,9 +11,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
-from aiopinecone.emulator._server import ThreadedEmulator
+from aiopinecone.emulator import Emulator, ThreadedEmulator
+from aiopinecone.emulator.faults import Fault
 
 KEY = "pcsk_admin-test-SECRET-4f1c9"
 HEADERS = {"Api-Key": KEY, "X-Pinecone-Api-Version": "2025-10"}

@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from typing import ClassVar
 
 import aiohttp
 import attrs
 import orjson
 import pytest
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aiopinecone.emulator._faults import (
+from aiopinecone.emulator import RateLimiter, RequestLog
+from aiopinecone.emulator.faults import (
     CHAOS_KINDS,
     RETRY_AFTER_MS_HEADER,
+    DelayFault,
     Fault,
     FaultInjector,
+    StatusFault,
     compile_path_pattern,
 )
-from aiopinecone.emulator._ratelimit import RateLimiter
-from aiopinecone.emulator._requestlog import RequestLog
 
 DISCONNECTED = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
 
@@ -252,10 +255,12 @@ def test_chaos_parameters_stay_in_their_ranges() -> None:
         assert chosen is not None
         fault, _ = chosen
         if fault.kind == "status":
+            assert isinstance(fault, StatusFault)
             assert fault.http_status == 429
             seen_retry.add(fault.retry_after)
         else:
             assert fault.kind == "delay"
+            assert isinstance(fault, DelayFault)
             assert 0.01 <= fault.seconds <= 0.02
     assert seen_retry == {1, 2, 3}
 
@@ -464,6 +469,31 @@ async def test_delays_perform_normally(harness: Harness, session: aiohttp.Client
             assert resp.status == 200
             assert (await resp.json()) == {"performed": expected}
     assert [e.fault for e in harness.log.entries] == ["delay:0.05", "delay_after:0.05"]
+
+
+@attrs.frozen(kw_only=True)
+class TeapotFault(Fault):
+    """A kind defined outside the package: one class is all a new kind needs."""
+
+    kind: ClassVar[str] = "teapot"
+
+    spout: str
+
+    async def apply(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        return web.Response(status=418, text=self.spout)
+
+
+async def test_a_new_fault_kind_is_one_class(
+    harness: Harness, session: aiohttp.ClientSession
+) -> None:
+    harness.faults.script("GET", "/assistant/assistants", [TeapotFault(spout="short")])
+    async with session.get(harness.url + "/assistant/assistants") as resp:
+        assert (resp.status, await resp.text()) == (418, "short")
+    assert harness.performed == []
+    assert [e.fault for e in harness.log.entries] == ["teapot"]
+    assert TeapotFault(spout="x").to_json() == {"type": "teapot"}
+    with pytest.raises(ValueError, match="unknown fault type"):
+        Fault.from_json({"type": "teapot"})  # not in KINDS: the admin API does not know it
 
 
 async def test_malformed_body(harness: Harness, session: aiohttp.ClientSession) -> None:

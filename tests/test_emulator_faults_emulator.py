@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from aiopinecone.emulator import Emulator, EmulatorConfig
-from aiopinecone.emulator._faults import RETRY_AFTER_MS_HEADER, Fault
+from aiopinecone.emulator.faults import RETRY_AFTER_MS_HEADER, Fault
 
 KEY = "fault-test-key"
 HEADERS = {"Api-Key": KEY, "X-Pinecone-Api-Version": "2025-10"}

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 KEY = "test-key"
 

@@ -9,7 +9,7 @@ import pytest
 
 from aiopinecone import AlignmentResult, AsyncPinecone, RetryPolicy, ServerError, ValidationError
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 KEY = "test-key"
 ALL = ("2025-04", "2025-10", "2026-04")

@@ -21,7 +21,7 @@ from aiopinecone import (
     ValidationError,
 )
 from aiopinecone.emulator import FAIL_MARKER, Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 from aiopinecone.models.files import AssistantFile, FileStatus
 
 KEY = "test-key"
@@ -480,6 +480,6 @@ async def test_large_upload_streams_in_chunks(
 def test_percent_done_is_read_as_a_fraction_or_a_percentage(
     percent_done: float, percent: float
 ) -> None:
-    from aiopinecone.resources._files import _as_percent
+    from aiopinecone.resources._files import as_percent as _as_percent
 
     assert _as_percent(percent_done) == percent

@@ -39,7 +39,7 @@ from aiopinecone import (
 from aiopinecone._convert import parse, structure
 from aiopinecone._protocol import error_from_response, parse_retry_after
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 from aiopinecone.models import (
     AlignmentResult,
     Assistant,

@@ -10,7 +10,7 @@ import pytest
 
 from aiopinecone import AsyncPinecone, NotFoundError, RetryPolicy, ServerError
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 KEY = "test-key"
 DESCRIBE = "/assistant/assistants/docs"
@@ -98,7 +98,7 @@ async def test_stale_host_is_resolved_again_and_the_call_retried(
 ) -> None:
     async with Emulator(api_keys=(KEY,)) as old_host:
         # As if the assistant had been re-created on another host since it was cached.
-        pc.assistants._core.hosts.prime("docs", old_host.url)
+        pc.assistants._router.hosts.prime("docs", old_host.url)
         assert await pc.assistants.list_files(assistant_name="docs") == []
         assert old_host.log.count(method="GET", path=FILES) == 1
     assert describes(emu) == 1
@@ -109,6 +109,6 @@ async def test_unreachable_cached_host_is_resolved_again(emu: Emulator, pc: Asyn
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    pc.assistants._core.hosts.prime("docs", dead)
+    pc.assistants._router.hosts.prime("docs", dead)
     assert await pc.assistants.list_files(assistant_name="docs") == []
     assert describes(emu) == 1

@@ -49,8 +49,7 @@ class Sampler:
     def sample(self) -> None:
         connector = self.pc._core.transport.connector
         in_use = len(getattr(connector, "_acquired", ())) if connector is not None else 0
-        runner = self.emu._runner
-        server = len(runner.server.connections) if runner and runner.server else 0
+        server = self.emu.open_connections
         self.max_in_use = max(self.max_in_use, in_use)
         self.max_server = max(self.max_server, server)
         self.max_fds = max(self.max_fds, open_fds())

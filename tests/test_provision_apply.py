@@ -12,13 +12,13 @@ import pytest
 
 from aiopinecone import AsyncPinecone
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 from aiopinecone.provision import (
     HASH_METADATA_KEY,
     AssistantSpec,
     FileSpec,
     FleetError,
-    Progress,
+    ProgressDisplay,
     RateLimits,
 )
 from aiopinecone.provision._files import sha256_file
@@ -286,7 +286,7 @@ async def test_rate_limited_run_stays_under_the_server_limits(docs: list[Path]) 
         api_keys=(KEY,), rate_limits="starter", time_scale=0.01, ready_delay=0.02
     ) as emu:
         specs = [AssistantSpec(name=f"r{i}", files=(FileSpec(path=docs[0]),)) for i in range(12)]
-        progress = Progress(__import__("io").StringIO(), tty=False)
+        progress = ProgressDisplay(__import__("io").StringIO(), tty=False)
         async with AsyncPinecone(api_key=KEY, host=emu.url) as pc:
             report = await pc.assistants.provision(
                 specs,

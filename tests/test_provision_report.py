@@ -6,7 +6,7 @@ import io
 
 import orjson
 
-from aiopinecone.provision import Progress, ProvisionReport
+from aiopinecone.provision import ProgressDisplay, ProvisionReport
 from aiopinecone.provision._report import Recorder, now_utc
 
 
@@ -105,7 +105,7 @@ class FakeClock:
 
 def test_progress_line_counts_rate_and_eta() -> None:
     clock = FakeClock()
-    progress = Progress(io.StringIO(), tty=False, clock=clock)
+    progress = ProgressDisplay(io.StringIO(), tty=False, clock=clock)
     progress.add_total("create", 10)
     progress.add_total("upload", 4)
     clock.now = 5.0
@@ -121,7 +121,7 @@ def test_progress_line_counts_rate_and_eta() -> None:
 def test_progress_plain_lines_are_throttled_when_not_a_tty() -> None:
     clock = FakeClock()
     out = io.StringIO()
-    progress = Progress(out, tty=False, interval=5.0, clock=clock)
+    progress = ProgressDisplay(out, tty=False, interval=5.0, clock=clock)
     progress.add_total("create", 3)
     progress.tick()
     clock.now = 1.0
@@ -141,7 +141,7 @@ def test_progress_plain_lines_are_throttled_when_not_a_tty() -> None:
 def test_progress_redraws_in_place_on_a_tty() -> None:
     clock = FakeClock()
     out = io.StringIO()
-    progress = Progress(out, tty=True, clock=clock)
+    progress = ProgressDisplay(out, tty=True, clock=clock)
     progress.add_total("ready", 2)
     progress.tick()
     progress.advance("ready", 2)
@@ -155,7 +155,7 @@ def test_progress_redraws_in_place_on_a_tty() -> None:
 
 async def test_progress_background_refresh_stops_cleanly() -> None:
     out = io.StringIO()
-    progress = Progress(out, tty=True, refresh=0.001)
+    progress = ProgressDisplay(out, tty=True, refresh=0.001)
     progress.add_total("create", 1)
     progress.start()
     progress.advance("create")

@@ -6,7 +6,7 @@ import pytest
 
 from aiopinecone import AsyncPinecone, RetryPolicy, ServerError, set_retry_testing
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 KEY = "uploads-key"
 FILES = "/assistant/files/{name}"

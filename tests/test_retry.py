@@ -16,9 +16,9 @@ from aiopinecone import (
     PineconeError,
     QuotaExceededError,
     RateLimitError,
+    RequestTimeoutError,
     RetryPolicy,
     ServerError,
-    TimeoutError,
     TransportError,
     ValidationError,
     set_retry_testing,
@@ -51,8 +51,8 @@ CASES: list[tuple[PineconeError, bool, bool]] = [
     (server(501), False, False),
     (TransportError("reset", ambiguous=True), True, False),
     (TransportError("refused", ambiguous=False), True, True),
-    (TimeoutError("slow", ambiguous=True), True, False),
-    (TimeoutError("connect", ambiguous=False), True, True),
+    (RequestTimeoutError("slow", ambiguous=True), True, False),
+    (RequestTimeoutError("connect", ambiguous=False), True, True),
     (ValidationError("bad input"), False, False),
 ]
 

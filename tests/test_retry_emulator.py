@@ -15,14 +15,14 @@ from aiopinecone import (
     NotFoundError,
     QuotaExceededError,
     RateLimitError,
+    RequestTimeoutError,
     RetryPolicy,
     ServerError,
-    TimeoutError,
     TransportError,
     track_requests,
 )
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 pytestmark = pytest.mark.usefixtures("instant_retries")
 
@@ -211,7 +211,7 @@ async def test_timeouts_are_retried_for_idempotent_requests(
 
 async def test_timeout_exhausting_retries(client: AsyncPinecone, emulator: Emulator) -> None:
     emulator.faults.script("GET", LIST, [Fault.delay(2.0)], repeat=True)
-    with pytest.raises(TimeoutError) as info:
+    with pytest.raises(RequestTimeoutError) as info:
         await client.assistants.list(timeout=0.2, retry=RetryPolicy(max_attempts=2))
     assert info.value.attempts == 2
 

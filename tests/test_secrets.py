@@ -32,17 +32,17 @@ from aiopinecone import (
     NotFoundError,
     PineconeError,
     RateLimitError,
+    RequestTimeoutError,
     ResponseParseError,
     RetryPolicy,
     ServerError,
-    TimeoutError,
     TransportError,
     ValidationError,
     set_retry_testing,
 )
 from aiopinecone.emulator import Emulator, EmulatorConfig
 from aiopinecone.emulator._cli import build_parser, config_from_args
-from aiopinecone.emulator._faults import Fault
+from aiopinecone.emulator.faults import Fault
 
 KEY = "pcsk_4Lk9_secret-for-leak-hunting_Zq7w"
 DESCRIBE = "/assistant/assistants/{name}"
@@ -210,7 +210,7 @@ async def test_the_key_appears_nowhere_during_a_full_run(
         await expect(
             seen,
             "timeout",
-            TimeoutError,
+            RequestTimeoutError,
             pc.assistants.describe(name="leaky", retry=RetryPolicy.none(), timeout=0.05),
         )
         await expect(seen, "404", NotFoundError, pc.assistants.describe(name="nobody"))
@@ -458,19 +458,9 @@ async def test_the_emulator_binds_loopback_by_default() -> None:
     async with Emulator() as emu:
         assert emu.url.startswith("http://127.0.0.1:")
         assert emu.app is not None
-        runner_addresses = [s.getsockname() for s in _listening_sockets(emu)]
+        runner_addresses = emu.addresses
     assert runner_addresses
     assert all(address[0] == "127.0.0.1" for address in runner_addresses)
-
-
-def _listening_sockets(emu: Emulator) -> list[socket.socket]:
-    runner = emu._runner
-    assert runner is not None
-    out: list[socket.socket] = []
-    for site in runner.sites:
-        server = getattr(site, "_server", None)
-        out.extend(getattr(server, "sockets", ()) or ())
-    return out
 
 
 STREAM_EVENTS = {

@@ -23,8 +23,8 @@ import pytest
 from aiopinecone import AsyncPinecone, PineconeError, set_retry_testing
 from aiopinecone.cli import main
 from aiopinecone.emulator import Emulator, ThreadedEmulator
-from aiopinecone.emulator._faults import Fault
-from aiopinecone.provision import AssistantSpec, FileSpec, Progress
+from aiopinecone.emulator.faults import Fault
+from aiopinecone.provision import AssistantSpec, FileSpec, ProgressDisplay
 
 KEY = "pcsk_7Rw2_report-secret_Yz81"
 ECHO = {
@@ -102,7 +102,7 @@ async def test_reports_progress_and_plans_never_show_the_key(
             specs,
             rate_preset="unlimited",
             concurrency=1,
-            progress=Progress(progress_out, tty=False, interval=0.0),
+            progress=ProgressDisplay(progress_out, tty=False, interval=0.0),
             poll_interval=(0.01, 0.02),
         )
         assert report.failed, "the run must have failed somewhere to be a real test"

@@ -8,11 +8,11 @@ Run it in process (``async with Emulator() as emu``), in a thread for synchronou
 
 from ._cli import main
 from ._config import EmulatorConfig
-from ._faults import Fault, FaultInjector
 from ._ratelimit import RateLimiter
 from ._requestlog import LogEntry, RequestLog
 from ._server import Emulator, ThreadedEmulator
 from ._store import FAIL_MARKER, Store
+from .faults import Fault, FaultInjector
 
 __all__ = [
     "FAIL_MARKER",

@@ -35,19 +35,18 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from typing import Any
 
 import orjson
 from aiohttp import web
 
 from ._errors import error_response
-from ._faults import Fault, FaultInjector
+from ._paths import ADMIN_PREFIX
 from ._ratelimit import OPERATION_CLASSES, RateLimiter
 from ._requestlog import RequestLog
 from ._state import STATE_KEY
 from ._store import Store, StoreError
-
-ADMIN_PREFIX: Final = "/__emulator/"
+from .faults import Fault, FaultInjector
 
 StateDump = Callable[[], Mapping[str, Any] | Awaitable[Mapping[str, Any]]]
 StateReset = Callable[[], Awaitable[None] | None]

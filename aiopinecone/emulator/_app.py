@@ -10,10 +10,9 @@ from aiohttp.typedefs import Handler, Middleware
 
 from . import _chat, _control, _evaluation, _files
 from ._errors import error_middleware, error_response
+from ._paths import ADMIN_PREFIX
 from ._state import STATE_KEY, EmulatorState, state_of
 from ._versions import API_VERSION_KEY, HEADER, resolve_version
-
-ADMIN_PREFIX = "/__emulator/"
 
 
 def _key_ok(given: str, accepted: Iterable[str]) -> bool:

@@ -1,6 +1,6 @@
 """Wiring of the request log, fault injector and rate limiter into the application.
 
-Those three live in ``_requestlog.py``, ``_faults.py`` and ``_ratelimit.py`` (with their admin
+Those three live in ``_requestlog.py``, ``faults/`` and ``_ratelimit.py`` (with their admin
 routes in ``_admin.py``); this module only builds them from the configuration and says where
 their middleware goes.
 """
@@ -13,9 +13,9 @@ from aiohttp.typedefs import Middleware
 
 from ._admin import setup_admin
 from ._config import EmulatorConfig
-from ._faults import FaultInjector
 from ._ratelimit import RateLimiter
 from ._requestlog import RequestLog
+from .faults import FaultInjector
 
 
 @attrs.define(kw_only=True)

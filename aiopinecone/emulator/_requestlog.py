@@ -22,8 +22,9 @@ import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from ._faults import DROPPED_KEY, FAULT_KEY, compile_path_pattern
-from ._ratelimit import ADMIN_PREFIX, RATE_LIMITED_KEY, request_operation_class
+from ._paths import ADMIN_PREFIX, compile_path_pattern
+from ._ratelimit import RATE_LIMITED_KEY, request_operation_class
+from .faults._wire import DROPPED_KEY, FAULT_KEY
 
 RESPONSE: Final = "response"
 """Outcome: a response was sent (``status`` says which)."""

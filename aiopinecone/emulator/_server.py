@@ -14,13 +14,13 @@ from aiohttp import web
 
 from ._app import create_app
 from ._config import EmulatorConfig
-from ._faults import FaultInjector
 from ._parts import Parts, build_parts
 from ._persistence import SqlitePersistence
 from ._ratelimit import RateLimiter
 from ._requestlog import RequestLog
 from ._state import EmulatorState
 from ._store import Store
+from .faults import FaultInjector
 
 T = TypeVar("T")
 
@@ -74,6 +74,17 @@ class Emulator:
     def limiter(self) -> RateLimiter:
         """The per-operation-class rate limiter and its counters."""
         return self._parts.limiter
+
+    @property
+    def addresses(self) -> list[Any]:
+        """The socket addresses the emulator listens on (empty when stopped)."""
+        return list(self._runner.addresses) if self._runner is not None else []
+
+    @property
+    def open_connections(self) -> int:
+        """How many client connections the emulator holds open now (0 when stopped)."""
+        server = self._runner.server if self._runner is not None else None
+        return len(server.connections) if server is not None else 0
 
     @property
     def app(self) -> web.Application | None:

@@ -5,18 +5,26 @@
 - :func:`make_plan` compares them with what the server has (pure); :class:`Plan` renders as a
   readable diff.
 - ``pc.assistants.provision(...)`` applies a plan under per-operation-class rate limits
-  (:class:`RateLimits`, adaptive or from a plan preset) and returns a :class:`ProvisionReport`.
+  (:class:`RateLimits`, adaptive or from a plan preset) and returns a :class:`ProvisionReport`;
+  its options are one frozen :class:`ProvisionOptions` (or the same keywords).
+- Provisioning sits above the client: it calls the few client methods of
+  :class:`ProvisionClient` and never imports the resources that implement them.
 
 Files are identified on the server by name plus a content hash in their metadata
 (:data:`HASH_METADATA_KEY`), which makes re-runs idempotent: see ``_files.py``.
 """
 
+import warnings
+from typing import Any
+
 from ._apply import Provisioner
+from ._calls import ProvisionClient
 from ._errors import FleetError, FleetProblem
 from ._files import HASH_METADATA_KEY
 from ._fleet import Fleet, load_fleet, parse_fleet
+from ._options import ProvisionKeywords, ProvisionOptions
 from ._plan import AssistantPlan, Change, FileAction, Plan, make_plan, plan_files
-from ._progress import Progress
+from ._progress import ProgressDisplay
 from ._ratelimit import OPERATION_CLASSES, PRESETS, RateLimiter, RateLimits
 from ._report import AssistantReport, ProvisionReport
 from ._specs import AssistantSpec, FileSpec
@@ -35,7 +43,10 @@ __all__ = [
     "FleetError",
     "FleetProblem",
     "Plan",
-    "Progress",
+    "ProgressDisplay",
+    "ProvisionClient",
+    "ProvisionKeywords",
+    "ProvisionOptions",
     "ProvisionReport",
     "Provisioner",
     "RateLimiter",
@@ -45,3 +56,15 @@ __all__ = [
     "parse_fleet",
     "plan_files",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Progress":
+        warnings.warn(
+            "aiopinecone.provision.Progress is deprecated; use ProgressDisplay (Progress also "
+            "names the upload progress callback type)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return ProgressDisplay
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,9 +7,7 @@ of specs before sending anything.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import attrs
 
@@ -19,9 +17,7 @@ from ..exceptions import ValidationError
 from ._files import HASH_METADATA_KEY, check_local_file, upload_metadata
 from ._specs import AssistantSpec
 
-__all__ = ["SpecIssue", "check_specs", "json_problem"]
-
-_MAX_DEPTH = 32
+__all__ = ["SpecIssue", "check_specs"]
 
 
 @attrs.frozen
@@ -32,41 +28,6 @@ class SpecIssue:
     field: str
     message: str
     file_index: int | None = None
-
-
-def json_problem(value: Any, where: str = "", depth: int = 0) -> str | None:
-    """Why ``value`` cannot be sent as JSON metadata, or ``None`` when it can."""
-    if depth > _MAX_DEPTH:
-        return f"{where or 'value'} is nested too deeply"
-    if value is None or isinstance(value, bool | str | int):
-        return None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else f"{where or 'value'} is {value}, not a JSON number"
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return f"key {key!r}{' in ' + where if where else ''} is not a string"
-            problem = json_problem(item, f"{where}.{key}" if where else key, depth + 1)
-            if problem:
-                return problem
-        return None
-    if isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            problem = json_problem(item, f"{where}[{i}]", depth + 1)
-            if problem:
-                return problem
-        return None
-    hint = " (quote it to make it a string)" if type(value).__name__ in {"date", "datetime"} else ""
-    return f"{where or 'value'} is a {type(value).__name__}, not a JSON value{hint}"
-
-
-def _metadata_problem(metadata: Any) -> str | None:
-    if metadata is None:
-        return None
-    if not isinstance(metadata, Mapping):
-        return f"metadata must be a mapping, got {type(metadata).__name__}"
-    problem = json_problem(metadata)
-    return f"metadata: {problem}" if problem else None
 
 
 def check_specs(specs: Sequence[AssistantSpec], *, api_version: str) -> list[SpecIssue]:
@@ -102,10 +63,7 @@ def check_specs(specs: Sequence[AssistantSpec], *, api_version: str) -> list[Spe
                 check_instructions(spec.instructions)
             except ValidationError as exc:
                 issues.append(SpecIssue(index, "instructions", str(exc)))
-        problem = _metadata_problem(spec.metadata)
-        if problem:
-            issues.append(SpecIssue(index, "metadata", problem))
-        elif spec.metadata is not None:
+        if spec.metadata is not None:
             try:
                 check_json_object(spec.metadata)
             except ValidationError as exc:
@@ -121,10 +79,7 @@ def _check_files(index: int, spec: AssistantSpec) -> list[SpecIssue]:
         problem = check_local_file(file.path)
         if problem:
             issues.append(SpecIssue(index, "files", problem, file_index))
-        problem = _metadata_problem(file.metadata)
-        if problem:
-            issues.append(SpecIssue(index, "files", problem, file_index))
-        elif file.metadata is not None and HASH_METADATA_KEY in file.metadata:
+        if file.metadata is not None and HASH_METADATA_KEY in file.metadata:
             issues.append(
                 SpecIssue(
                     index,

@@ -24,9 +24,7 @@ file, the line and column, and the path inside the document (``assistants[3].fil
 
 from __future__ import annotations
 
-import difflib
-import glob as globlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,27 +32,22 @@ import attrs
 import orjson
 import yaml
 
-from .._validation import MAX_FIELD_BYTES
 from ._check import check_specs
 from ._errors import FleetError, FleetProblem
-from ._specs import AssistantSpec, FileSpec
+from ._fleetbuild import build
+from ._fleetdoc import Doc, DocPath
+from ._specs import AssistantSpec
 
 __all__ = ["Fleet", "load_fleet", "parse_fleet"]
 
 DEFAULT_API_VERSION = "2025-10"
 
-_TOP_KEYS = ("version", "defaults", "assistants")
-_DEFAULT_KEYS = ("instructions", "instructions_file", "metadata", "region", "files")
-_ASSISTANT_KEYS = ("name", *_DEFAULT_KEYS)
-_FILE_KEYS = ("path", "metadata")
-_GLOB_CHARS = frozenset("*?[")
 _MAX_DEPTH = 64
 _MAX_NODES = 250_000
 """Every alias is expanded (each copy has its own path and line marks): a few lines of nested
 aliases can stand for billions of values. Far above any real fleet (10,000 assistants)."""
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-
-Path_ = tuple[str | int, ...]
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
 @attrs.frozen(kw_only=True)
@@ -71,53 +64,11 @@ class Fleet:
         return iter(self.assistants)
 
 
-def _fmt_path(path: Path_) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-    return out
-
-
-class _Doc:
-    """A parsed document: its plain value plus the line/column of every node, by path."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.marks: dict[Path_, tuple[int, int]] = {}
-        self.key_marks: dict[Path_, tuple[int, int]] = {}
-        self.problems: list[FleetProblem] = []
-        self.nodes = 0
-        """YAML nodes walked so far (aliases count every time they are expanded)."""
-
-    def problem(self, path: Path_, message: str, *, at_key: bool = False) -> None:
-        """Record a problem at ``path``: its value's position, or its key's (``at_key``)."""
-        mark = self.key_marks.get(path) if at_key else None
-        if mark is None:
-            mark = self.marks.get(path)
-        # The nearest enclosing node with a mark is better than no line at all.
-        probe = path
-        while mark is None and probe:
-            probe = probe[:-1]
-            mark = self.marks.get(probe)
-        self.problems.append(
-            FleetProblem(
-                message=message,
-                path=_fmt_path(path),
-                file=self.source,
-                line=mark[0] if mark else None,
-                column=mark[1] if mark else None,
-            )
-        )
-
-
 class _TooManyNodes(Exception):
     pass
 
 
-def _walk_yaml(loader: Any, node: yaml.Node, path: Path_, doc: _Doc, depth: int = 0) -> Any:
+def _walk_yaml(loader: Any, node: yaml.Node, path: DocPath, doc: Doc, depth: int = 0) -> Any:
     doc.nodes += 1
     if doc.nodes > _MAX_NODES:
         raise _TooManyNodes
@@ -141,7 +92,7 @@ def _walk_yaml(loader: Any, node: yaml.Node, path: Path_, doc: _Doc, depth: int 
                     at_key=True,
                 )
                 continue
-            child: Path_ = (*path, str(key))
+            child: DocPath = (*path, str(key))
             if id(key_node) in own:
                 # Written here: a second one is a mistake; a merged one (<<) is overridden.
                 if key in explicit:
@@ -157,6 +108,12 @@ def _walk_yaml(loader: Any, node: yaml.Node, path: Path_, doc: _Doc, depth: int 
             _walk_yaml(loader, item, (*path, i), doc, depth + 1)
             for i, item in enumerate(node.value)
         ]
+    if node.tag == _TIMESTAMP_TAG:
+        # YAML reads an unquoted 2024-01-01 as a date, which JSON (and the server) has not.
+        doc.problem(
+            path, f"{node.value} is read as a date, not a JSON value (quote it to make it a string)"
+        )
+        return node.value
     return loader.construct_object(node, deep=True)
 
 
@@ -165,7 +122,7 @@ def _yaml_loader() -> type[Any]:
     return loader
 
 
-def _parse_yaml(text: str, doc: _Doc) -> Any:
+def _parse_yaml(text: str, doc: Doc) -> Any:
     loader = _yaml_loader()(text)
     try:
         try:
@@ -212,7 +169,7 @@ def _parse_yaml(text: str, doc: _Doc) -> Any:
         loader.dispose()
 
 
-def _parse_json(text: str, doc: _Doc) -> Any:
+def _parse_json(text: str, doc: Doc) -> Any:
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
@@ -227,7 +184,7 @@ def _parse_json(text: str, doc: _Doc) -> Any:
         return None
     # JSON is (nearly) YAML: walking it as YAML gives line numbers and catches duplicate keys,
     # which orjson silently collapses. If the YAML reader disagrees, keep the JSON value.
-    probe = _Doc(doc.source)
+    probe = Doc(doc.source)
     try:
         walked = _parse_yaml(text, probe)
     except Exception:  # pragma: no cover - defensive: the marks are a bonus, not a need
@@ -240,226 +197,8 @@ def _parse_json(text: str, doc: _Doc) -> Any:
     return value
 
 
-def _suggest(key: str, allowed: Sequence[str]) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(allowed)})"
-
-
-def _check_keys(doc: _Doc, path: Path_, value: Mapping[Any, Any], allowed: Sequence[str]) -> None:
-    for key in value:
-        if key not in allowed:
-            doc.problem(
-                (*path, str(key)), f"unknown key {key!r}{_suggest(str(key), allowed)}", at_key=True
-            )
-
-
-def _expect(doc: _Doc, path: Path_, value: Any, kind: type | tuple[type, ...], what: str) -> bool:
-    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-        ok = False
-    else:
-        ok = isinstance(value, kind)
-    if not ok:
-        shown = "null" if value is None else type(value).__name__
-        doc.problem(path, f"must be {what}, got {shown}")
-    return ok
-
-
-@attrs.define
-class _FileSource:
-    """Where a file spec came from, for pointing at it when the spec has a problem."""
-
-    path: Path_
-
-
-@attrs.define
-class _Built:
-    spec: AssistantSpec
-    path: Path_
-    files: list[Path_]
-
-
-class _Builder:
-    def __init__(self, doc: _Doc, base_dir: Path) -> None:
-        self.doc = doc
-        self.base_dir = base_dir
-
-    def instructions(self, path: Path_, entry: Mapping[str, Any]) -> tuple[bool, str | None]:
-        """(given, value): whether this entry sets instructions, and to what."""
-        has_text = "instructions" in entry
-        has_file = "instructions_file" in entry
-        if has_text and has_file:
-            self.doc.problem(
-                (*path, "instructions_file"),
-                "give either instructions or instructions_file, not both",
-            )
-            return True, None
-        if has_text:
-            value = entry["instructions"]
-            if value is None:
-                return False, None
-            if _expect(self.doc, (*path, "instructions"), value, str, "a string"):
-                return True, value
-            return True, None
-        if has_file:
-            where = (*path, "instructions_file")
-            value = entry["instructions_file"]
-            if not _expect(self.doc, where, value, str, "a path (string)"):
-                return True, None
-            file = self.base_dir / value
-            try:
-                # One byte past the limit is enough to know it is too big: never read a huge
-                # file (or /dev/zero) whole.
-                with file.open("rb") as handle:
-                    raw = handle.read(MAX_FIELD_BYTES + 1)
-                if len(raw) > MAX_FIELD_BYTES:
-                    self.doc.problem(
-                        where,
-                        f"instructions file {file} is larger than {MAX_FIELD_BYTES} bytes, "
-                        "the limit for instructions",
-                    )
-                    return True, None
-                return True, raw.decode("utf-8")
-            except FileNotFoundError:
-                self.doc.problem(where, f"instructions file not found: {file}")
-            except (OSError, UnicodeDecodeError) as exc:
-                self.doc.problem(where, f"cannot read instructions file {file}: {exc}")
-            return True, None
-        return False, None
-
-    def metadata(self, path: Path_, entry: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        value = entry.get("metadata")
-        if value is None:
-            return None
-        if _expect(self.doc, (*path, "metadata"), value, dict, "a mapping"):
-            return dict(value)
-        return None
-
-    def region(self, path: Path_, entry: Mapping[str, Any]) -> str | None:
-        value = entry.get("region")
-        if value is None:
-            return None
-        if _expect(self.doc, (*path, "region"), value, str, "a string"):
-            return str(value)
-        return None
-
-    def files(self, path: Path_, entry: Mapping[str, Any]) -> list[tuple[FileSpec, Path_]]:
-        value = entry.get("files")
-        if value is None:
-            return []
-        where = (*path, "files")
-        if not _expect(self.doc, where, value, list, "a list of paths or {path, metadata}"):
-            return []
-        out: list[tuple[FileSpec, Path_]] = []
-        for i, item in enumerate(value):
-            item_path = (*where, i)
-            pattern: Any
-            if isinstance(item, str):
-                pattern, metadata = item, None
-            elif isinstance(item, dict):
-                _check_keys(self.doc, item_path, item, _FILE_KEYS)
-                if "path" not in item:
-                    self.doc.problem(item_path, "missing required key 'path'")
-                    continue
-                pattern = item["path"]
-                if not _expect(self.doc, (*item_path, "path"), pattern, str, "a path (string)"):
-                    continue
-                metadata = item.get("metadata")
-                if metadata is not None and not _expect(
-                    self.doc, (*item_path, "metadata"), metadata, dict, "a mapping"
-                ):
-                    metadata = None
-            else:
-                shown = "null" if item is None else type(item).__name__
-                self.doc.problem(item_path, f"must be a path or {{path, metadata}}, got {shown}")
-                continue
-            for file in self._expand(item_path, str(pattern)):
-                out.append((FileSpec(path=file, metadata=metadata), item_path))
-        return out
-
-    def _expand(self, path: Path_, pattern: str) -> list[Path]:
-        if not pattern.strip():
-            self.doc.problem(path, "empty path")
-            return []
-        full = Path(pattern) if Path(pattern).is_absolute() else self.base_dir / pattern
-        if not _GLOB_CHARS & set(pattern):
-            return [full]
-        matches = sorted(
-            Path(m) for m in globlib.glob(str(full), recursive=True) if Path(m).is_file()
-        )
-        if not matches:
-            self.doc.problem(
-                path, f"glob {pattern!r} matches no file (relative to {self.base_dir})"
-            )
-        return matches
-
-
-def _build(doc: _Doc, value: Any, base_dir: Path) -> list[_Built]:
-    if value is None:
-        doc.problem((), "the fleet file is empty (expected a mapping with 'assistants')")
-        return []
-    if not isinstance(value, dict):
-        doc.problem(
-            (), f"the fleet file must be a mapping with 'assistants', got {type(value).__name__}"
-        )
-        return []
-    _check_keys(doc, (), value, _TOP_KEYS)
-    version = value.get("version", 1)
-    if version != 1 or isinstance(version, bool):
-        doc.problem(("version",), f"unsupported fleet file version {version!r} (only 1 exists)")
-
-    builder = _Builder(doc, base_dir)
-    defaults = value.get("defaults") or {}
-    d_given, d_instructions, d_metadata, d_region = False, None, None, None
-    d_files: list[tuple[FileSpec, Path_]] = []
-    if _expect(doc, ("defaults",), defaults, dict, "a mapping"):
-        _check_keys(doc, ("defaults",), defaults, _DEFAULT_KEYS)
-        d_given, d_instructions = builder.instructions(("defaults",), defaults)
-        d_metadata = builder.metadata(("defaults",), defaults)
-        d_region = builder.region(("defaults",), defaults)
-        d_files = builder.files(("defaults",), defaults)
-
-    if "assistants" not in value:
-        doc.problem(("assistants",), "missing required key 'assistants' (a list of assistants)")
-        return []
-    entries = value["assistants"]
-    if entries is None:
-        entries = []
-    if not _expect(doc, ("assistants",), entries, list, "a list of assistants"):
-        return []
-
-    built: list[_Built] = []
-    for i, entry in enumerate(entries):
-        path: Path_ = ("assistants", i)
-        if not _expect(doc, path, entry, dict, "a mapping with at least 'name'"):
-            continue
-        _check_keys(doc, path, entry, _ASSISTANT_KEYS)
-        name = entry.get("name")
-        if "name" not in entry:
-            doc.problem(path, "missing required key 'name'")
-            continue
-        if not _expect(doc, (*path, "name"), name, str, "a string"):
-            continue
-        given, instructions = builder.instructions(path, entry)
-        if not given:
-            instructions = d_instructions if d_given else None
-        metadata = builder.metadata(path, entry)
-        if d_metadata is not None:
-            metadata = {**d_metadata, **(metadata or {})}
-        region = builder.region(path, entry) or d_region or "us"
-        files = d_files + builder.files(path, entry)
-        spec = AssistantSpec(
-            name=name,
-            instructions=instructions,
-            metadata=metadata,
-            region=region,
-            files=tuple(f for f, _ in files),
-        )
-        built.append(_Built(spec=spec, path=path, files=[p for _, p in files]))
-    return built
-
-
-def _fleet(doc: _Doc, value: Any, base_dir: Path, api_version: str, source: Path | None) -> Fleet:
-    built = _build(doc, value, base_dir)
+def _fleet(doc: Doc, value: Any, base_dir: Path, api_version: str, source: Path | None) -> Fleet:
+    built = build(doc, value, base_dir)
     specs = [b.spec for b in built]
     for issue in check_specs(specs, api_version=api_version):
         b = built[issue.index]
@@ -491,8 +230,8 @@ def parse_fleet(
 
     Raises :class:`FleetError` listing every problem found.
     """
-    doc = _Doc(source)
-    parse: Callable[[str, _Doc], Any] = _parse_json if format == "json" else _parse_yaml
+    doc = Doc(source)
+    parse: Callable[[str, Doc], Any] = _parse_json if format == "json" else _parse_yaml
     value = parse(text, doc)
     if doc.problems and value is None:
         raise FleetError(doc.problems, source=source)
@@ -517,7 +256,7 @@ def load_fleet(path: str | Path, *, api_version: str = DEFAULT_API_VERSION) -> F
             [FleetProblem(message=f"cannot read fleet file: {exc}", file=source)]
         ) from None
     fmt: Format = "json" if file.suffix.lower() == ".json" else "yaml"
-    doc = _Doc(source)
+    doc = Doc(source)
     value = (_parse_json if fmt == "json" else _parse_yaml)(text, doc)
     if doc.problems and value is None:
         raise FleetError(doc.problems, source=source)

@@ -13,7 +13,8 @@ from typing import Any, Literal, Protocol
 
 import attrs
 
-from ._files import HASH_METADATA_KEY, user_metadata
+from ._files import as_sent, is_same_file
+from ._render import MISSING, render_plan
 from ._specs import AssistantSpec, FileSpec
 
 __all__ = [
@@ -189,8 +190,6 @@ class Plan:
 
     def render(self, *, verbose: bool = False) -> str:
         """The plan as a readable diff; unchanged assistants are listed only when ``verbose``."""
-        from ._render import render_plan  # a separate module: formatting is not planning
-
         return render_plan(self, verbose=verbose)
 
 
@@ -206,28 +205,13 @@ def assistant_changes(spec: AssistantSpec, actual: ActualAssistant) -> tuple[Cha
     if spec.metadata is not None:
         old = dict(actual.metadata or {})
         new = dict(spec.metadata)
+        sent = as_sent(new)
         for key in sorted(old.keys() | new.keys()):
-            if old.get(key, MISSING) != new.get(key, MISSING):
+            if old.get(key, MISSING) != sent.get(key, MISSING):
                 changes.append(
                     Change(f"metadata.{key}", old.get(key, MISSING), new.get(key, MISSING))
                 )
     return tuple(changes)
-
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "(absent)"
-
-
-MISSING: Any = _Missing()
-"""Stands for a metadata key that one side of a :class:`Change` does not have."""
-
-
-def _matches(file: ActualFile, spec: FileSpec, sha256: str) -> bool:
-    metadata = file.metadata or {}
-    return metadata.get(HASH_METADATA_KEY) == sha256 and user_metadata(metadata) == dict(
-        spec.metadata or {}
-    )
 
 
 def _preferred(files: Sequence[ActualFile]) -> ActualFile:
@@ -255,7 +239,11 @@ def plan_files(
     for spec in desired:
         sha = digests[spec.path]
         present = by_name.pop(spec.name, [])
-        matching = [f for f in present if f.status != "ProcessingFailed" and _matches(f, spec, sha)]
+        matching = [
+            f
+            for f in present
+            if f.status != "ProcessingFailed" and is_same_file(f.name, f.metadata, spec, sha)
+        ]
         if not present:
             actions.append(FileAction(kind="upload", name=spec.name, spec=spec, sha256=sha))
         elif not matching:

@@ -15,7 +15,7 @@ from typing import TextIO
 
 import attrs
 
-__all__ = ["PHASES", "Progress"]
+__all__ = ["PHASES", "ProgressDisplay"]
 
 PHASES = ("create", "update", "ready", "upload", "process", "delete")
 """The phases a run reports, in display order."""
@@ -41,7 +41,7 @@ def _duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
-class Progress:
+class ProgressDisplay:
     """Counts per phase, rendered as a status line on ``stream`` (default: standard error).
 
     ``tty`` forces (or disables) the redrawn line; by default it follows ``stream.isatty()``.

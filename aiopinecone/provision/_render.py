@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ._plan import MISSING, AssistantPlan, FileAction, Plan
+if TYPE_CHECKING:
+    from ._plan import AssistantPlan, FileAction, Plan
 
-__all__ = ["render_plan"]
+__all__ = ["MISSING", "render_plan"]
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+MISSING: Any = _Missing()
+"""Stands for a metadata key that one side of a :class:`~._plan.Change` does not have.
+
+Defined here, where it is shown, so that the plan imports its renderer and not the reverse.
+"""
 
 _SIGN = {"create": "+", "update": "~", "unchanged": "=", "delete": "-", "blocked": "!"}
 _FILE_SIGN = {"upload": "+", "replace": "~", "cleanup": "~", "delete": "-", "unchanged": "="}

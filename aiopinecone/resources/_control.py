@@ -2,40 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
 import enum
 from collections.abc import Awaitable, Mapping
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import Any, Final, cast
 
-import aiohttp
 import orjson
 
-from .._retry import RetryPolicy, poll_delays
+from .._retry import RetryPolicy
 from .._validation import (
     check_assistant_name,
     check_instructions,
     check_json_object,
     check_region,
 )
+from .._wait import Polled, check_wait_timeout, wait_until
 from ..exceptions import (
     AssistantFailedError,
     ConflictError,
     NotFoundError,
     ValidationError,
-    WaitTimeoutError,
 )
 from ..models.assistants import Assistant, AssistantList, AssistantStatus
+from ._common import Resource, Timeout
 from ._pages import PAGE_SIZE, all_pages, page_params
 
-if TYPE_CHECKING:
-    from .._core import Core
-
 __all__ = ["NOT_GIVEN", "ControlPlaneMixin", "NotGiven"]
-
-Timeout = float | aiohttp.ClientTimeout | None
-
-_FIRST_POLL: Final = 1.0
-_MAX_POLL: Final = 10.0
 
 
 class NotGiven(enum.Enum):
@@ -51,10 +42,8 @@ NOT_GIVEN: Final = NotGiven.NOT_GIVEN
 """Default of optional update fields: the field is left out of the request."""
 
 
-class ControlPlaneMixin:
+class ControlPlaneMixin(Resource):
     """``pc.assistants`` control-plane methods (assistants CRUD and readiness)."""
-
-    _core: Core
 
     async def create(
         self,
@@ -83,7 +72,7 @@ class ControlPlaneMixin:
         check_assistant_name(name, core.api_version)
         region = check_region(region)
         if wait:
-            _check_wait_timeout(wait_timeout)
+            check_wait_timeout(wait_timeout)
         body: dict[str, Any] = {"name": name, "region": region}
         if instructions is not None:
             body["instructions"] = check_instructions(instructions)
@@ -105,7 +94,7 @@ class ControlPlaneMixin:
             if not exc.ambiguous:
                 raise
             assistant = await self._reconcile_create(exc, body, retry=retry, timeout=timeout)
-        core.remember(assistant)
+        self._router.remember(assistant)
         if wait and not assistant.is_ready:
             return await self.wait_until_ready(name=name, timeout=wait_timeout, retry=retry)
         return assistant
@@ -146,7 +135,7 @@ class ControlPlaneMixin:
             "GET", core.assistant_url(name), op="describe_assistant", retry=retry, timeout=timeout
         )
         assistant = core.parse(response, Assistant)
-        core.remember(assistant)
+        self._router.remember(assistant)
         return assistant
 
     async def list_page(
@@ -173,7 +162,7 @@ class ControlPlaneMixin:
         )
         page = core.parse(response, AssistantList)
         for assistant in page.assistants:
-            core.remember(assistant)
+            self._router.remember(assistant)
         return page
 
     async def list(
@@ -237,7 +226,7 @@ class ControlPlaneMixin:
         data = _loads(response.body)
         if isinstance(data, dict) and "status" in data and "name" in data:
             assistant = core.parse(response, Assistant)
-            core.remember(assistant)
+            self._router.remember(assistant)
             return assistant
         return await self.describe(name=name, retry=retry, timeout=timeout)
 
@@ -258,7 +247,7 @@ class ControlPlaneMixin:
         core = self._core
         check_assistant_name(name, core.api_version)
         if wait:
-            _check_wait_timeout(wait_timeout)
+            check_wait_timeout(wait_timeout)
         try:
             await core.request(
                 "DELETE",
@@ -269,9 +258,9 @@ class ControlPlaneMixin:
             )
         except NotFoundError as exc:
             if not exc.ambiguous:
-                core.forget(name)
+                self._router.forget(name)
                 raise
-        core.forget(name)
+        self._router.forget(name)
         if wait:
             await self._wait_until_gone(name, wait_timeout, retry)
 
@@ -290,64 +279,39 @@ class ControlPlaneMixin:
         after ``timeout`` seconds (``None``: no limit).
         """
         check_assistant_name(name, self._core.api_version)
-        _check_wait_timeout(timeout)
-        last: str | None = None
-        delays = poll_delays(_FIRST_POLL, _MAX_POLL)
-        budget = asyncio.timeout(timeout)
-        try:
-            async with budget:
-                while True:
-                    assistant = await self.describe(name=name, retry=retry)
-                    last = assistant.status
-                    if assistant.is_ready:
-                        return assistant
-                    if last in AssistantStatus.TERMINAL_FAILURES:
-                        raise AssistantFailedError(
-                            f"assistant {name!r} is {last} and will not become Ready",
-                            name=name,
-                            status=last,
-                        )
-                    await asyncio.sleep(next(delays))
-        except TimeoutError:
-            if budget.expired():
-                raise WaitTimeoutError(
-                    f"assistant {name!r} was not Ready after {timeout} s (last status: {last})",
-                    last_status=last,
-                ) from None
-            raise
+        check_wait_timeout(timeout, "timeout")
+        ready: Assistant | None = None
+
+        async def poll() -> Polled:
+            nonlocal ready
+            ready = await self.describe(name=name, retry=retry)
+            status = ready.status
+            if status in AssistantStatus.TERMINAL_FAILURES:
+                raise AssistantFailedError(
+                    f"assistant {name!r} is {status} and will not become Ready",
+                    name=name,
+                    status=status,
+                )
+            return Polled(done=ready.is_ready, status=status)
+
+        await wait_until(poll, timeout=timeout, what=f"assistant {name!r} was not Ready")
+        assert ready is not None
+        return ready
 
     async def _wait_until_gone(
         self, name: str, timeout: float | None, retry: RetryPolicy | None
     ) -> None:
-        _check_wait_timeout(timeout)
-        last: str | None = None
-        delays = poll_delays(_FIRST_POLL, _MAX_POLL)
-        budget = asyncio.timeout(timeout)
-        try:
-            async with budget:
-                while True:
-                    try:
-                        last = (await self.describe(name=name, retry=retry)).status
-                    except NotFoundError:
-                        self._core.forget(name)
-                        return
-                    await asyncio.sleep(next(delays))
-        except TimeoutError:
-            if budget.expired():
-                raise WaitTimeoutError(
-                    f"assistant {name!r} still exists after {timeout} s (last status: {last})",
-                    last_status=last,
-                ) from None
-            raise
+        check_wait_timeout(timeout)
 
+        async def poll() -> Polled:
+            try:
+                status = (await self.describe(name=name, retry=retry)).status
+            except NotFoundError:
+                self._router.forget(name)
+                return Polled(done=True)
+            return Polled(done=False, status=status)
 
-def _check_wait_timeout(timeout: object) -> None:
-    if timeout is None:
-        return
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise ValidationError(
-            f"wait_timeout must be a number of seconds > 0 or None, got {timeout!r}"
-        )
+        await wait_until(poll, timeout=timeout, what=f"assistant {name!r} still exists")
 
 
 def _loads(body: bytes) -> Any:

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .._retry import RetryPolicy
 from .._validation import check_region
 from ..exceptions import ValidationError
 from ..models.evaluation import AlignmentResult
-from ._dataplane import Timeout
-
-if TYPE_CHECKING:
-    from .._core import Core
+from ._common import Resource, Timeout
 
 __all__ = ["EvaluationMixin"]
 
@@ -22,10 +17,8 @@ def _text(value: object, field: str) -> str:
     return value
 
 
-class EvaluationMixin:
+class EvaluationMixin(Resource):
     """``pc.assistants.evaluate_alignment``."""
-
-    _core: Core
 
     async def evaluate_alignment(
         self,

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable
 from typing import Final
 
-from .._retry import RetryPolicy, poll_delays
-from ..exceptions import FileProcessingError, ValidationError, WaitTimeoutError
+from .._retry import RetryPolicy
+from .._wait import Polled, ProgressCallback, check_progress, check_wait_timeout, wait_until
+from ..exceptions import FileProcessingError, ValidationError
 from ..models.operations import Operation, OperationList, OperationStatus, OperationType
-from ._dataplane import (
-    FIRST_POLL,
-    MAX_POLL,
-    DataPlaneMixin,
-    Progress,
-    Timeout,
-    check_progress,
-    check_wait_timeout,
-    quote_id,
-    report,
-)
+from ._common import Resource, Timeout, quote_id
 from ._pages import PAGE_SIZE, all_pages, page_params
 
 __all__ = ["OperationsMixin"]
@@ -34,7 +23,7 @@ _TYPES: Final = (
 _STATUSES: Final = (OperationStatus.PROCESSING, OperationStatus.COMPLETED, OperationStatus.FAILED)
 
 
-class OperationsMixin(DataPlaneMixin):
+class OperationsMixin(Resource):
     """``pc.assistants`` operation methods (API version 2026-04)."""
 
     def _require_operations(self) -> None:
@@ -90,7 +79,7 @@ class OperationsMixin(DataPlaneMixin):
                     f"status must be one of {', '.join(_STATUSES)}, got {status!r}"
                 )
             params["status"] = status
-        response = await self._dp_request(
+        response = await self._router.request(
             assistant_name,
             "GET",
             f"/operations/{assistant_name}",
@@ -132,7 +121,7 @@ class OperationsMixin(DataPlaneMixin):
         assistant_name: str,
         operation_id: str,
         timeout: float | None = 300.0,
-        progress: Progress | None = None,
+        progress: ProgressCallback | None = None,
         retry: RetryPolicy | None = None,
     ) -> Operation:
         """Poll an operation until it is ``Completed`` and return it.
@@ -162,7 +151,7 @@ class OperationsMixin(DataPlaneMixin):
         retry: RetryPolicy | None,
         timeout: Timeout = None,
     ) -> Operation:
-        response = await self._dp_request(
+        response = await self._router.request(
             assistant_name,
             "GET",
             f"/operations/{assistant_name}/{quote_id(operation_id, 'operation_id')}",
@@ -180,37 +169,37 @@ class OperationsMixin(DataPlaneMixin):
         *,
         what: str,
         timeout: float | None,
-        progress: Progress | None,
+        progress: ProgressCallback | None,
         retry: RetryPolicy | None,
     ) -> Operation:
         """Poll ``operation`` until it is done; raise :class:`FileProcessingError` if it failed."""
-        delays = poll_delays(FIRST_POLL, MAX_POLL)
-        budget = asyncio.timeout(timeout)
-        started = time.monotonic()
-        try:
-            async with budget:
-                while not operation.is_done:
-                    if operation.percent_complete is not None:
-                        await report(progress, float(operation.percent_complete))
-                    await asyncio.sleep(next(delays))
-                    operation = await self._describe_operation(
-                        assistant_name, operation.id, retry=retry
-                    )
-        except TimeoutError:
-            if budget.expired():
-                raise WaitTimeoutError(
-                    f"{what} did not finish after {time.monotonic() - started:.0f} s "
-                    f"(operation {operation.id}, last status: {operation.status})",
-                    last_status=operation.status,
-                ) from None
-            raise
-        if operation.status == OperationStatus.FAILED:
-            reason = operation.error_message
-            raise FileProcessingError(
-                f"{what} failed (operation {operation.id})" + (f": {reason}" if reason else ""),
-                name=operation.file_id or "",
-                status=operation.status,
-                reason=reason,
+        current = operation
+        polls = 0
+
+        async def poll() -> Polled:
+            nonlocal current, polls
+            if polls:
+                current = await self._describe_operation(assistant_name, current.id, retry=retry)
+            polls += 1
+            if current.status == OperationStatus.FAILED:
+                reason = current.error_message
+                raise FileProcessingError(
+                    f"{what} failed (operation {current.id})" + (f": {reason}" if reason else ""),
+                    name=current.file_id or "",
+                    status=current.status,
+                    reason=reason,
+                )
+            percent = current.percent_complete
+            return Polled(
+                done=current.is_done,
+                status=current.status,
+                percent=None if percent is None else float(percent),
             )
-        await report(progress, 100.0)
-        return operation
+
+        await wait_until(
+            poll,
+            timeout=timeout,
+            what=f"{what} (operation {operation.id}) did not finish",
+            progress=progress,
+        )
+        return current

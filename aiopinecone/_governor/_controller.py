@@ -1,0 +1,315 @@
+"""The adaptive controller of one operation class: what budget to ask the store for.
+
+A pure state machine over explicit times (seconds on any monotonic clock); no I/O, no asyncio.
+The budget is a sliding window: ``limit`` units per ``window`` seconds (the store enforces it).
+Two numbers describe any server the client meets: the burst it accepts at once (``limit``, B)
+and the rate it sustains (``limit / window``, R). A per-minute window of L is (L, 60 s); a token
+bucket of capacity b refilled at r per second is safely (b, b / r).
+
+How it learns (adaptive mode; a fixed budget never changes):
+
+- **Slow start** (TCP): from the start guess, the limit grows by ``GROWTH`` once every grant of
+  the previous step was accepted: a round trip per step, so a limit 50x the guess is found in
+  about twenty round trips, and the overshoot past a real limit is at most one step. A class
+  with no known limit (``inf``) runs freely until throttled (AWS adaptive mode).
+- **A real limit or noise?** A 429 is a limit when the server asks for a wait longer than a few
+  round trips, when three come back in a row, or when requests sent *after* the first 429 are
+  refused again. Otherwise it is noise (a stray 429, a neighbour's burst): the request is
+  retried, the class is not paused, and out of slow start the rate slows by ``GENTLE`` (once
+  per round trip). The requests already in flight when a limit is hit say nothing new.
+- **At the first real limit** slow start ends: the burst becomes what the server accepted in
+  the window (``usage``, never below ``BETA`` x the limit) and, given a ``Retry-After``, the
+  window becomes the time from the burst's first request to the end of that wait: a
+  per-minute server gives its minute, a per-second bucket about a second, whatever window the
+  client was told.
+- **The rate is measured** (AWS adaptive retry mode measures the send rate): a class kept
+  waiting by its own window sends one request past it (a *probe*) now and then. Each probe's
+  answer sets the window to ``limit / rate`` with the rate the server sustained since the last
+  cut, once that estimate held over one window of its own (a per-minute server with room left
+  in its minute accepts a few probes quickly, then refuses them until the minute turns). A
+  refused probe doubles the gap before the next one (at most ``window / 4``); one whose
+  ``Retry-After`` matches the window's own wait confirms the model: no probe before the next
+  window.
+- Later real limits cut the rate by ``BETA`` (the burst stays), one cut per round trip.
+- A ``Retry-After`` blocks the whole class (the governor tells the store); without one, repeated
+  429s pause the class one slot, doubling per consecutive 429, at most one window. Nothing here
+  ever blocks a class longer than the server asked, or than one window without a hint.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Final
+
+__all__ = ["BETA", "GENTLE", "GROWTH", "Controller"]
+
+GROWTH: Final = 0.2
+"""Slow start: growth of the limit per round trip (the most it can overshoot a real limit)."""
+BETA: Final = 0.7
+"""Multiplicative decrease on a real limit (TCP CUBIC's and AWS adaptive mode's beta)."""
+GENTLE: Final = 0.9
+"""Decrease on an isolated 429."""
+MIN_LIMIT: Final = 1.0
+MIN_WINDOW: Final = 1e-3
+
+
+class Controller:
+    """The budget of one operation class and how it reacts to answers.
+
+    ``limit``/``window`` is the start (a preset, the told limit, or the start guess; ``inf``
+    for a class with no known limit, which then runs freely until throttled); ``adaptive``
+    says whether answers change it. Call :meth:`accepted`, :meth:`rate_limited` or
+    :meth:`unknown` once per request that ended (``probe`` when the grant was a probe).
+    """
+
+    __slots__ = (
+        "_burst_from",
+        "_cut_end",
+        "_episode_at",
+        "_episode_bad",
+        "_epoch_end",
+        "_measure_from",
+        "_measured",
+        "_probe_gap",
+        "_step_at",
+        "_step_need",
+        "_step_ok",
+        "adaptive",
+        "base_window",
+        "limit",
+        "probe_at",
+        "probe_in_flight",
+        "refused_streak",
+        "slow_start",
+        "srtt",
+        "window",
+    )
+
+    def __init__(self, *, limit: float, window: float, adaptive: bool) -> None:
+        self.limit = float(limit)
+        self.window = float(window)
+        self.base_window = float(window)
+        self.adaptive = adaptive
+        self.slow_start = adaptive
+        self.refused_streak = 0
+        self.probe_in_flight = False
+        self.probe_at = 0.0
+        self.srtt = 0.0
+        self._probe_gap = self._slot()
+        self._step_at = -math.inf
+        self._step_need = min(self.limit, 1.0)
+        self._step_ok = 0.0
+        self._measure_from = 0.0
+        self._measured = 0.0
+        self._epoch_end = self._cut_end = -math.inf
+        self._episode_at, self._episode_bad = math.inf, 0.0
+        self._burst_from = math.inf
+
+    @property
+    def rate(self) -> float:
+        """Units per second the budget sustains."""
+        return self.limit / self.window
+
+    def _slot(self) -> float:
+        return self.window / self.limit if math.isfinite(self.limit) else max(self.srtt, 0.01)
+
+    def _epoch(self) -> float:
+        # One cut per round trip; bounded by the window for a class with no round trip yet.
+        return min(max(2.0 * self.srtt, MIN_WINDOW), self.window / 4.0)
+
+    # -- probing ----------------------------------------------------------------------------
+
+    def may_probe(self, now: float, waited_since: float, wait: float) -> bool:
+        """Whether a request kept waiting by the window since ``waited_since``, which the window
+        would keep waiting ``wait`` more seconds, may go as a probe. Not when the window frees
+        within two round trips: the client's log is stamped at answers, later than the
+        server's, so such a probe would prove nothing."""
+        return (
+            self.adaptive
+            and not self.slow_start
+            and not self.probe_in_flight
+            and now >= self.probe_at
+            and now - waited_since >= self._probe_gap
+            and wait > 2.0 * self.srtt
+        )
+
+    def next_probe(self, now: float, waited_since: float) -> float:
+        """When :meth:`may_probe` could next say yes (``inf``: not before an answer)."""
+        if not self.adaptive or self.slow_start or self.probe_in_flight:
+            return math.inf
+        return max(self.probe_at, waited_since + self._probe_gap, now)
+
+    def probe_started(self) -> None:
+        """A probe is in flight (one at a time)."""
+        self.probe_in_flight = True
+
+    # -- answers ----------------------------------------------------------------------------
+
+    def accepted(
+        self,
+        now: float,
+        *,
+        cost: float,
+        saturated: bool,
+        probe: bool,
+        taken_at: float | None = None,
+    ) -> None:
+        """The server counted the request, granted at ``taken_at``. ``saturated``: the budget
+        is the bottleneck (tasks wait for it, or the grant took its last units)."""
+        self.refused_streak = 0
+        if not self.adaptive:
+            return
+        if taken_at is None or taken_at >= self._episode_at:
+            self._episode_at = math.inf  # sent after the 429 and accepted: it was noise
+        if taken_at is not None:
+            rtt = now - taken_at
+            self.srtt = rtt if self.srtt == 0.0 else self.srtt + (rtt - self.srtt) / 8.0
+        if self.slow_start:
+            if self._burst_from == math.inf and taken_at is not None:
+                self._burst_from = taken_at
+            # A step is over when every grant taken since it began was accepted.
+            if saturated and (taken_at is None or taken_at >= self._step_at - 1e-9):
+                self._step_ok += cost
+                if self._step_ok >= self._step_need and math.isfinite(self.limit):
+                    step = max(self.limit * GROWTH, cost)
+                    self.limit += step
+                    # The step's last grant may not fit whole (a fraction of a request).
+                    self._step_at, self._step_need, self._step_ok = now, step - cost, 0.0
+            return
+        self._measured += cost
+        if probe:
+            self.probe_in_flight = False
+            self._measure(now)
+            self._probe_gap = self._slot()
+            self.probe_at = now
+            self._cut_end = now  # new facts: the next 429s may cut again
+
+    def _measure(self, now: float) -> None:
+        """Set the window from the rate the server sustained since the last cut (the burst
+        stays), once that rate held over one whole window of its own: a per-minute server
+        with room left in its minute accepts a few probes quickly, then refuses them until
+        the minute turns, so its estimate never holds that long."""
+        elapsed = now - self._measure_from
+        if self._measured <= 1.0 or elapsed <= 2.0 * self.srtt:
+            return
+        window = self.limit * elapsed / self._measured
+        if elapsed >= window:
+            self.window = max(MIN_WINDOW, min(self.base_window, window))
+
+    def rate_limited(
+        self,
+        now: float,
+        *,
+        usage: float,
+        retry_after: float | None,
+        probe: bool,
+        expected: float | None = None,
+        taken_at: float | None = None,
+        cost: float = 1.0,
+    ) -> float:
+        """The server answered 429 to a grant taken at ``taken_at``. ``usage``: units the store
+        logged in the current window; ``expected`` (a probe): the seconds the window would
+        still have kept it waiting.
+
+        Returns the seconds to block the whole class (the server's ``Retry-After`` if given).
+        """
+        self.refused_streak += 1
+        streak = self.refused_streak
+        if probe:
+            self.probe_in_flight = False
+            self._measure(now)
+            self._probe_gap = min(self._probe_gap * 2.0, self.window / 4.0)
+            self.probe_at = now + self._probe_gap
+            if retry_after is not None and expected is not None and retry_after >= expected / 2:
+                # The server's wait matches the window's: the model holds; probe again only
+                # after the next window.
+                self.probe_at = now + retry_after + self.window
+        elif self.adaptive:
+            if self._is_real(now, retry_after, taken_at, cost):
+                if now >= self._cut_end:
+                    self._real_limit(now, usage, retry_after)
+            elif not self.slow_start and now >= self._epoch_end:
+                # An isolated 429 (noise, a neighbour): slow down moderately. (In slow start
+                # the refused grant simply does not count towards the next step.)
+                self.window = min(self.window / GENTLE, self.base_window)
+                self._epoch_end = now + self._epoch()
+        if retry_after is not None and math.isfinite(retry_after) and retry_after >= 0:
+            return retry_after
+        if streak == 1:
+            return 0.0  # no hint and alone: the request's own retry backoff is enough
+        return min(self.window, self._slot() * 2.0 ** (streak - 2))
+
+    def _is_real(
+        self, now: float, retry_after: float | None, taken_at: float | None, cost: float
+    ) -> bool:
+        """Whether a 429 shows a real limit rather than noise.
+
+        Real: the server asks for a wait longer than a few round trips, or requests sent
+        *after* the first 429 of this episode are refused again (twice, with none of them
+        accepted). Noise refuses one here and there and the next requests pass, and the
+        requests already in flight when a limit is hit say nothing new.
+        """
+        if retry_after is not None and retry_after > max(4.0 * self.srtt, MIN_WINDOW):
+            self._episode_at = math.inf
+            return True
+        if self.refused_streak >= 3:
+            # Three refusals in a row with no acceptance between: a limit (noise at 5% does
+            # that once in 8000 answers).
+            self._episode_at = math.inf
+            return True
+        if taken_at is None or self._episode_at == math.inf or taken_at < self._episode_at:
+            if self._episode_at == math.inf:
+                self._episode_at, self._episode_bad = now, 0.0
+            return False
+        self._episode_bad += cost
+        if self._episode_bad >= 2.0 * cost:
+            self._episode_at = math.inf
+            return True
+        return False
+
+    def _real_limit(self, now: float, usage: float, retry_after: float | None) -> None:
+        if self.slow_start:
+            # The first real limit: the burst is what the server accepted in the window.
+            self.slow_start = False
+            cut = self.limit * BETA if math.isfinite(self.limit) else 0.0
+            self.limit = max(MIN_LIMIT, usage, cut)
+            if retry_after is not None and self._burst_from < now:
+                # The server frees room `retry_after` from now; its window began with the
+                # burst: a per-minute server gives its minute, a per-second bucket about a
+                # second, whatever window the client was told.
+                seen = retry_after + now - self._burst_from
+                self.window = max(MIN_WINDOW, min(self.base_window, seen))
+        else:
+            # Past the sustained rate: slow the rate by BETA, keep the burst.
+            self.window = min(self.window / BETA, self.base_window)
+        self._cut_end = self._epoch_end = now + self._epoch()
+        self._measure_from, self._measured = now, 0.0
+        self._probe_gap = min(self._slot(), max(4.0 * self.srtt, MIN_WINDOW))
+        self.probe_at = now + self._probe_gap
+
+    def unknown(self, now: float, *, probe: bool) -> None:
+        """The request ended without an answer (it may have been counted)."""
+        if probe:
+            self.probe_in_flight = False
+
+    # -- sharing ----------------------------------------------------------------------------
+
+    def state(self) -> dict[str, float]:
+        """The learnt numbers, to share through the store."""
+        return {
+            "limit": self.limit,
+            "window": self.window,
+            "slow_start": 1.0 if self.slow_start else 0.0,
+        }
+
+    def load(self, state: Mapping[str, float]) -> None:
+        """Adopt numbers another process learnt (ignored when not adaptive or malformed)."""
+        if not self.adaptive:
+            return
+        limit, window = state.get("limit"), state.get("window")
+        if limit is None or window is None or not (limit >= MIN_LIMIT and window > 0):
+            return
+        self.limit, self.window = float(limit), float(window)
+        self.slow_start = bool(state.get("slow_start", 0.0))
+        self._probe_gap = self._slot()

@@ -1,0 +1,173 @@
+"""One operation class: its controller in front of the store (the rules of a permit, once).
+
+:meth:`ClassGate.try_take` and :meth:`ClassGate.settle` are plain calls for the in-memory store
+(no coroutine on the hot path; also what the fake-clock simulation drives); ``atake`` and
+``asettle`` are the same steps for a store that does I/O (Redis).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+import attrs
+
+from ._controller import Controller
+from ._store import BudgetStore, Grant, MemoryStore
+
+__all__ = ["ACCEPTED", "RATE_LIMITED", "UNKNOWN", "ClassGate", "Ticket"]
+
+ACCEPTED: Final = "accepted"
+RATE_LIMITED: Final = "rate_limited"
+UNKNOWN: Final = "unknown"
+
+
+@attrs.frozen(slots=True)
+class Ticket:
+    """A grant of the store plus whether it went as a probe past the budget."""
+
+    grant: Grant
+    probe: bool
+    taken_at: float
+    expected: float = 0.0
+    """A probe: when the window would have let it go (the time it was taken, + the wait)."""
+
+
+class ClassGate:
+    """The controller and the store of one class (``key``)."""
+
+    __slots__ = ("controller", "key", "local", "store")
+
+    def __init__(self, key: str, controller: Controller, store: BudgetStore) -> None:
+        self.key = key
+        self.controller = controller
+        self.store = store
+        self.local: MemoryStore | None = store if isinstance(store, MemoryStore) else None
+
+    # -- taking -----------------------------------------------------------------------------
+
+    def try_take(self, now: float, cost: float, waited_since: float) -> Ticket | float:
+        """A ticket now, or the seconds to wait before trying again (in-memory store only)."""
+        store = self.local
+        assert store is not None
+        c = self.controller
+        got = store.take_now(self.key, cost, c.limit, c.window)
+        if type(got) is Grant:
+            return Ticket(got, False, now)
+        assert isinstance(got, float)
+        probe = None
+        if c.may_probe(now, waited_since, got):
+            probe = store.take_now(self.key, cost, math.inf, c.window)
+        return self._after_refusal(now, got, waited_since, probe)
+
+    async def atake(self, now: float, cost: float, waited_since: float) -> Ticket | float:
+        """:meth:`try_take` for any store."""
+        c = self.controller
+        got = await self.store.take(self.key, cost=cost, limit=c.limit, window=c.window)
+        if isinstance(got, Grant):
+            return Ticket(got, False, now)
+        probe = None
+        if c.may_probe(now, waited_since, got):
+            probe = await self.store.take(self.key, cost=cost, limit=math.inf, window=c.window)
+        return self._after_refusal(now, got, waited_since, probe)
+
+    def _after_refusal(
+        self, now: float, wait: float, waited_since: float, probe: Grant | float | None
+    ) -> Ticket | float:
+        c = self.controller
+        if isinstance(probe, Grant):
+            c.probe_started()
+            return Ticket(probe, True, now, now + wait)
+        if probe is not None:
+            return probe  # blocked by a Retry-After: the probe waits like everyone
+        return min(wait, c.next_probe(now, waited_since) - now)
+
+    # -- settling ---------------------------------------------------------------------------
+
+    def settle(
+        self,
+        now: float,
+        ticket: Ticket,
+        outcome: str,
+        *,
+        retry_after: float | None = None,
+        cost: float | None = None,
+        waiting: bool = False,
+    ) -> None:
+        """Report how the request ended (in-memory store only)."""
+        store = self.local
+        assert store is not None
+        grant = ticket.grant
+        c = self.controller
+        if outcome == ACCEPTED:
+            store.settle_now(grant, True, cost)
+            saturated = waiting or grant.used >= c.limit - grant.cost
+            c.accepted(
+                now,
+                cost=grant.cost,
+                saturated=saturated,
+                probe=ticket.probe,
+                taken_at=ticket.taken_at,
+            )
+        elif outcome == RATE_LIMITED:
+            store.settle_now(grant, False)
+            usage = store.usage_now(self.key, c.window)
+            block = c.rate_limited(
+                now,
+                usage=usage,
+                retry_after=retry_after,
+                probe=ticket.probe,
+                expected=ticket.expected - now if ticket.probe else None,
+                taken_at=ticket.taken_at,
+                cost=grant.cost,
+            )
+            if block > 0:
+                store.block_now(self.key, block)
+        else:
+            store.settle_now(grant, True, cost)
+            c.unknown(now, probe=ticket.probe)
+
+    async def asettle(
+        self,
+        now: float,
+        ticket: Ticket,
+        outcome: str,
+        *,
+        retry_after: float | None = None,
+        cost: float | None = None,
+        waiting: bool = False,
+    ) -> None:
+        """:meth:`settle` for any store; the learnt numbers are shared after a change."""
+        store = self.store
+        grant = ticket.grant
+        c = self.controller
+        if outcome == ACCEPTED:
+            await store.settle(grant, counted=True, cost=cost)
+            saturated = waiting or grant.used >= c.limit - grant.cost
+            c.accepted(
+                now,
+                cost=grant.cost,
+                saturated=saturated,
+                probe=ticket.probe,
+                taken_at=ticket.taken_at,
+            )
+            if ticket.probe:
+                await store.save_state(self.key, c.state())
+        elif outcome == RATE_LIMITED:
+            await store.settle(grant, counted=False)
+            usage = await store.usage(self.key, c.window)
+            block = c.rate_limited(
+                now,
+                usage=usage,
+                retry_after=retry_after,
+                probe=ticket.probe,
+                expected=ticket.expected - now if ticket.probe else None,
+                taken_at=ticket.taken_at,
+                cost=grant.cost,
+            )
+            if block > 0:
+                await store.block(self.key, block)
+            await store.save_state(self.key, c.state())
+        else:
+            await store.settle(grant, counted=True, cost=cost)
+            c.unknown(now, probe=ticket.probe)

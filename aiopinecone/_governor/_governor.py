@@ -1,0 +1,281 @@
+"""The governor of one client: a permit per attempt, per operation class, FIFO within a class.
+
+It implements the core's admission seam (``acquire``/``settle``). When a class has room and no
+one is queued, :meth:`Governor.acquire` returns without suspending (no task switch); otherwise
+the caller joins the class's FIFO queue, whose head alone asks the store and sleeps until the
+store's wait ends, a probe is due or an answer changes the budget. Waiting is cancellable and
+bounded by the call's deadline (:class:`~aiopinecone.RequestTimeoutError` past it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Final
+
+import attrs
+
+from ..exceptions import RequestTimeoutError
+from ._config import TOKEN_BUDGETS, RateLimits, class_of
+from ._controller import Controller
+from ._gate import ACCEPTED, RATE_LIMITED, UNKNOWN, ClassGate, Ticket
+from ._store import BudgetStore, MemoryStore
+
+__all__ = ["ClassStats", "Governor", "GovernorPermit"]
+
+_log: Final = logging.getLogger("aiopinecone.governor")
+
+
+@attrs.define(slots=True)
+class ClassStats:
+    """What one class did: permits granted, probes, 429s, permits that waited, seconds waited."""
+
+    granted: int = 0
+    probes: int = 0
+    rate_limited: int = 0
+    waited: int = 0
+    wait_seconds: float = 0.0
+
+
+@attrs.define(slots=True)
+class GovernorPermit:
+    """The permit of one attempt (opaque to the core; settle it exactly once)."""
+
+    gate: ClassGate
+    ticket: Ticket
+    waited: float
+    settled: bool = False
+
+
+class _Queue:
+    __slots__ = ("changed", "waiters")
+
+    def __init__(self) -> None:
+        self.waiters: deque[asyncio.Future[None]] = deque()
+        self.changed: asyncio.Future[None] | None = None
+
+
+class Governor:
+    """Rate budgets per operation class for every request of one client (see module doc)."""
+
+    def __init__(
+        self,
+        limits: RateLimits | None = None,
+        *,
+        store: BudgetStore | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits = RateLimits.default() if limits is None else limits
+        self.store: BudgetStore = MemoryStore(clock=clock) if store is None else store
+        self._clock = clock
+        self._gates: dict[str, ClassGate] = {}
+        self._queues: dict[str, _Queue] = {}
+        self.stats: dict[str, ClassStats] = {}
+        self._by_op: dict[str, ClassGate] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loaded: set[str] = set()
+
+    @property
+    def enabled(self) -> bool:
+        """False when switched off (``rate_limits="off"``): the client then skips it."""
+        return self.limits.enabled
+
+    def gate(self, cls: str) -> ClassGate:
+        """The gate of operation class ``cls`` (created on first use)."""
+        gate = self._gates.get(cls)
+        if gate is None:
+            limit = self.limits.limits.get(cls)
+            adaptive = self.limits.adaptive
+            controller = Controller(
+                limit=math.inf if limit is None else limit,
+                window=self.limits.window,
+                adaptive=adaptive,
+            )
+            gate = self._gates[cls] = ClassGate(cls, controller, self.store)
+            self._queues[cls] = _Queue()
+            self.stats[cls] = ClassStats()
+        return gate
+
+    def _gate_of(self, op: str) -> ClassGate:
+        gate = self._by_op.get(op)
+        if gate is None:
+            gate = self._by_op[op] = self.gate(class_of(op))
+        return gate
+
+    # -- the admission seam -------------------------------------------------------------------
+
+    async def acquire(
+        self, op: str, *, cost: float = 1.0, deadline: float | None = None
+    ) -> GovernorPermit:
+        """The permit of one attempt of ``op``; waits (cancellably) while its class is full."""
+        gate = self._by_op.get(op) or self._gate_of(op)
+        queue = self._queues[gate.key]
+        if gate.local is not None and not queue.waiters:
+            now = self._clock()
+            got = gate.try_take(now, cost, now)
+            if type(got) is Ticket:
+                self.stats[gate.key].granted += 1
+                return GovernorPermit(gate, got, 0.0)
+        return await self._wait(gate, queue, cost, deadline)
+
+    async def _wait(
+        self, gate: ClassGate, queue: _Queue, cost: float, deadline: float | None
+    ) -> GovernorPermit:
+        loop = asyncio.get_running_loop()
+        me: asyncio.Future[None] = loop.create_future()
+        queue.waiters.append(me)
+        began = self._clock()
+        try:
+            if queue.waiters[0] is not me:
+                await self._sleep(me, None, deadline, gate.key, began)
+            if gate.local is None and gate.key not in self._loaded:
+                await self._load_shared(gate)
+            since = self._clock()
+            while True:
+                now = self._clock()
+                if gate.local is not None:
+                    got = gate.try_take(now, cost, since)
+                else:
+                    got = await gate.atake(now, cost, since)
+                if isinstance(got, Ticket):
+                    waited = self._clock() - began
+                    stats = self.stats[gate.key]
+                    stats.granted += 1
+                    stats.waited += 1
+                    stats.wait_seconds += waited
+                    if got.probe:
+                        stats.probes += 1
+                    return GovernorPermit(gate, got, waited)
+                if not gate.local and math.isinf(got):
+                    got = gate.controller.window / max(gate.controller.limit, 1.0)
+                changed = loop.create_future()
+                queue.changed = changed
+                await self._sleep(changed, max(got, 1e-4), deadline, gate.key, began)
+        finally:
+            queue.waiters.remove(me)
+            if queue.waiters:
+                head = queue.waiters[0]
+                if not head.done():
+                    head.set_result(None)
+
+    async def _load_shared(self, gate: ClassGate) -> None:
+        """A shared store (Redis): start from what another process learnt, once per class."""
+        self._loaded.add(gate.key)
+        state = await self.store.load_state(gate.key)
+        if state and gate.controller.adaptive:
+            gate.controller.load(state)
+
+    async def _sleep(
+        self,
+        future: asyncio.Future[None],
+        seconds: float | None,
+        deadline: float | None,
+        cls: str,
+        began: float,
+    ) -> None:
+        timeout = seconds
+        if deadline is not None:
+            left = deadline - self._clock()
+            if seconds is None or left < seconds:
+                if left <= 0:
+                    raise self._late(cls, began)
+                timeout = left
+        if timeout is not None and math.isinf(timeout):
+            timeout = None
+        try:
+            await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            if deadline is not None and self._clock() >= deadline:
+                raise self._late(cls, began) from None
+
+    def _late(self, cls: str, began: float) -> RequestTimeoutError:
+        waited = self._clock() - began
+        return RequestTimeoutError(
+            f"timed out after waiting {waited:.3f} s for the rate budget of {cls} "
+            "(the call's timeout ran out before the rate limit allowed the request)",
+            ambiguous=False,
+        )
+
+    def settle(
+        self,
+        permit: GovernorPermit,
+        *,
+        status: int | None,
+        retry_after: float | None,
+        cost: float | None = None,
+    ) -> None:
+        """How the attempt ended: ``status`` (None: no answer), ``Retry-After`` seconds,
+        ``cost``: the corrected cost (tokens from the answer's ``usage``), if known."""
+        if permit.settled:
+            return
+        permit.settled = True
+        gate = permit.gate
+        outcome = ACCEPTED if status is not None and status != 429 else UNKNOWN
+        if status == 429:
+            outcome = RATE_LIMITED
+            self.stats[gate.key].rate_limited += 1
+        queue = self._queues[gate.key]
+        now = self._clock()
+        if gate.local is not None:
+            gate.settle(
+                now,
+                permit.ticket,
+                outcome,
+                retry_after=retry_after,
+                cost=cost,
+                waiting=bool(queue.waiters),
+            )
+        else:
+            task = asyncio.get_running_loop().create_task(
+                gate.asettle(now, permit.ticket, outcome, retry_after=retry_after, cost=cost)
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        if outcome == RATE_LIMITED and _log.isEnabledFor(logging.INFO):
+            c = gate.controller
+            _log.info(
+                "rate limited: %s (Retry-After %s); budget now %.1f per %.3f s",
+                gate.key,
+                "none" if retry_after is None else f"{retry_after:.3f} s",
+                c.limit,
+                c.window,
+            )
+        changed = queue.changed
+        if changed is not None and not changed.done():
+            changed.set_result(None)
+
+    # -- token budgets ----------------------------------------------------------------------
+
+    @staticmethod
+    def token_class(op: str) -> str | None:
+        """The token budget of ``op`` (chat, context), if it has one."""
+        return TOKEN_BUDGETS.get(class_of(op))
+
+    # -- reports ----------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, dict[str, float | int | bool]]:
+        """Per class used so far: the budget now (limit per window), whether learning, counts."""
+        out: dict[str, dict[str, float | int | bool]] = {}
+        for cls, gate in self._gates.items():
+            c, s = gate.controller, self.stats[cls]
+            out[cls] = {
+                "limit": c.limit,
+                "window_s": round(c.window, 4),
+                "adaptive": c.adaptive,
+                "learning": c.slow_start,
+                "granted": s.granted,
+                "probes": s.probes,
+                "rate_limited": s.rate_limited,
+                "waited": s.waited,
+                "wait_s": round(s.wait_seconds, 3),
+            }
+        return out
+
+    async def aclose(self) -> None:
+        """Wait for settles still being sent to a remote store."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

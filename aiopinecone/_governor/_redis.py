@@ -1,0 +1,345 @@
+"""The Redis budget store: one project's rate budget shared by every process that uses it.
+
+:class:`RedisStore` implements :class:`~aiopinecone._governor.BudgetStore` with one Lua script
+per step (``_redis_lua.py``), so each take, settle and block is atomic across processes, and every
+stamp is Redis ``TIME``: processes on machines whose clocks disagree still share one window.
+``Retry-After`` blocks (``block``) and the controller's learnt numbers (``load_state`` /
+``save_state``) live in Redis too, so one process's 429 pauses the class everywhere and a new
+process starts from what the others learnt.
+
+Why our own scripts and not the ``limits`` library's async Redis moving window (checked against
+limits 5.8, ``aio/storage/redis`` and ``resources/redis/lua_scripts/acquire_moving_window.lua``):
+
+- its key embeds the limit (``key_for`` appends ``amount/multiples/granularity``): the adaptive
+  controller changes the limit as it learns, and every change would start an empty window,
+  forgetting the requests the server still counts (a burst of 429s after each step);
+- it logs an entry when a request *starts* (``acquire_entry`` pushes the stamp), and has no
+  notion of a request in flight: the server counts a request when it receives it, so an entry
+  stamped at the start leaves the client's window before it leaves the server's (429s at every
+  window edge under latency); we log at the *answer* and count open grants meanwhile;
+- a 429 must give its slot back (the server did not count it), and a token budget corrects its
+  cost from the answer's ``usage``: neither is possible once an entry is pushed;
+- stamps are the caller's ``time.time()`` and windows whole seconds: machines with skewed clocks
+  disagree about the window, and a time-scaled "minute" below a second cannot be expressed.
+
+When Redis is unreachable or fails (at start or mid-run), the store falls back to a local
+:class:`~aiopinecone._governor.MemoryStore` with one warning on the ``aiopinecone`` logger per
+outage; no call fails or waits for Redis. A background probe (every ``reconnect_interval``)
+notices when Redis is back; from then on the processes share again (settles that could not reach
+Redis are replayed). Each process then limits alone, at the full budget: the controller's 429
+handling absorbs the overlap until Redis returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import math
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from .._redisconn import REDIS_URL_ENV, connect, describe_url
+from ._redis_lua import BLOCK, SETTLE, TAKE, USAGE
+from ._store import GRANT_TTL, ON_SETTLE, Grant, MemoryStore
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
+    from ._config import RateLimits
+
+__all__ = [
+    "REDIS_URL_ENV",
+    "RedisStore",
+    "project_namespace",
+    "redis_store_from_env",
+    "shared_store",
+]
+
+logger = logging.getLogger("aiopinecone")
+
+STATE_TTL_MS: Final = 7 * 24 * 3600 * 1000
+"""Learnt limits are kept a week after the last save."""
+
+_MAX_PENDING: Final = 10_000
+
+
+class RedisStore:
+    """A :class:`BudgetStore` in the Redis at ``url``, shared by every process using the same
+    ``namespace`` (one namespace per Pinecone project).
+
+    ``timeout`` bounds every Redis command (seconds); ``reconnect_interval`` is how often to look
+    for Redis again after it failed; ``grant_ttl`` is the :data:`GRANT_TTL` of grants left open
+    by a crashed process. Call :meth:`aclose` when done (the client does).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str = "default",
+        timeout: float = 2.0,
+        reconnect_interval: float = 1.0,
+        grant_ttl: float = GRANT_TTL,
+    ) -> None:
+        self.url = url
+        self.namespace = namespace
+        self.reconnect_interval = reconnect_interval
+        self.grant_ttl = grant_ttl
+        self.local = MemoryStore()
+        self._redis: aioredis.Redis = connect(url, timeout=timeout)
+        self._take = self._redis.register_script(TAKE)
+        self._settle = self._redis.register_script(SETTLE)
+        self._block = self._redis.register_script(BLOCK)
+        self._usage = self._redis.register_script(USAGE)
+        self._down = False
+        self._probe: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self._pending: list[tuple[Grant, bool, float | None]] = []
+        self.outages = 0
+
+    def __repr__(self) -> str:
+        state = "local fallback" if self._down else "shared"
+        return f"RedisStore({describe_url(self.url)!r}, namespace={self.namespace!r}, {state})"
+
+    @property
+    def shared(self) -> bool:
+        """False while Redis is unreachable and this process limits alone."""
+        return not self._down
+
+    def _keys(self, key: str) -> list[str]:
+        tag = f"aiopinecone:rate:{{{self.namespace}:{key}}}"
+        return [f"{tag}:log", f"{tag}:open", f"{tag}:meta"]
+
+    def _keep_ms(self, window: float = 0.0) -> int:
+        return math.ceil((2 * max(window, 60.0) + self.grant_ttl) * 1000)
+
+    # -- failure handling -------------------------------------------------------------------
+
+    def _failed(self, exc: BaseException, doing: str) -> None:
+        if not self._down:
+            self._down = True
+            self.outages += 1
+            logger.warning(
+                "rate budget: Redis at %s failed while %s (%s: %s); limiting in this process "
+                "alone until it answers again",
+                describe_url(self.url),
+                doing,
+                type(exc).__name__,
+                exc,
+            )
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.get_running_loop().create_task(
+                self._probe_loop(), name="aiopinecone redis probe"
+            )
+
+    async def _probe_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.reconnect_interval)
+            try:
+                await self._redis.ping()
+            except Exception as exc:  # still down: look again later
+                logger.debug("rate budget: Redis still unreachable: %s", type(exc).__name__)
+                continue
+            # Settles that could not reach Redis (after a restart they find nothing: no-ops).
+            # Scripts are gone after a restart too; redis-py reloads them on NOSCRIPT.
+            pending, self._pending = self._pending, []
+            try:
+                while pending:
+                    grant, counted, cost = pending[0]
+                    await self._settle_shared(grant, counted, cost)
+                    pending.pop(0)
+            except Exception:
+                self._pending[:0] = pending
+                continue
+            self._down = False
+            logger.warning(
+                "rate budget: Redis at %s answers again; sharing the budget again",
+                describe_url(self.url),
+            )
+            return
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- BudgetStore ------------------------------------------------------------------------
+
+    async def take(self, key: str, *, cost: float, limit: float, window: float) -> Grant | float:
+        """See :meth:`BudgetStore.take`; the local store's answer while Redis is down."""
+        if self._down:
+            return self.local.take_now(key, cost, limit, window)
+        call = asyncio.ensure_future(
+            self._take(
+                keys=self._keys(key),
+                args=[
+                    repr(float(cost)),
+                    repr(float(limit)),
+                    repr(float(window)),
+                    repr(float(self.grant_ttl)),
+                    self._keep_ms(window),
+                ],
+            )
+        )
+        try:
+            reply = await asyncio.shield(call)
+        except asyncio.CancelledError:
+            # The script may still take a grant for nobody: give it back when it arrives.
+            call.add_done_callback(lambda done: self._orphan(key, cost, done))
+            raise
+        except Exception as exc:
+            self._failed(exc, "taking a permit")
+            return self.local.take_now(key, cost, limit, window)
+        ok, value = int(reply[0]), reply[1]
+        text = value.decode() if isinstance(value, bytes) else str(value)
+        if ok:
+            used = reply[2]
+            return Grant(
+                key, text, float(cost), float(used.decode() if isinstance(used, bytes) else used)
+            )
+        wait = float(text)
+        return ON_SETTLE if math.isinf(wait) else wait
+
+    def _orphan(self, key: str, cost: float, done: asyncio.Future[Any]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            return
+        reply = done.result()
+        if int(reply[0]):
+            value = reply[1]
+            grant_id = value.decode() if isinstance(value, bytes) else str(value)
+            self._spawn(self.settle(Grant(key, grant_id, float(cost)), counted=False))
+
+    async def settle(self, grant: Grant, *, counted: bool, cost: float | None = None) -> None:
+        """See :meth:`BudgetStore.settle` (a grant taken locally is settled locally)."""
+        if not isinstance(grant.id, str):
+            self.local.settle_now(grant, counted, cost)
+            return
+        if self._down:
+            self._queue(grant, counted, cost)
+            return
+        call = asyncio.ensure_future(self._settle_shared(grant, counted, cost))
+        try:
+            # Shielded: a cancelled caller must still give its slot back.
+            await asyncio.shield(call)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._failed(exc, "settling a permit")
+            self._queue(grant, counted, cost)
+
+    def _queue(self, grant: Grant, counted: bool, cost: float | None) -> None:
+        if len(self._pending) < _MAX_PENDING:
+            self._pending.append((grant, counted, cost))
+
+    async def _settle_shared(self, grant: Grant, counted: bool, cost: float | None) -> None:
+        await self._settle(
+            keys=self._keys(grant.key),
+            args=[
+                str(grant.id),
+                "1" if counted else "0",
+                "" if cost is None else repr(float(cost)),
+                self._keep_ms(),
+            ],
+        )
+
+    async def block(self, key: str, seconds: float) -> None:
+        """See :meth:`BudgetStore.block`; always blocks this process too."""
+        self.local.block_now(key, seconds)
+        if self._down:
+            return
+        try:
+            await self._block(keys=self._keys(key), args=[repr(float(seconds)), self._keep_ms()])
+        except Exception as exc:
+            self._failed(exc, "sharing a Retry-After")
+
+    async def usage(self, key: str, window: float) -> float:
+        """See :meth:`BudgetStore.usage`: what every process had accepted in the window."""
+        if not self._down:
+            try:
+                reply = await self._usage(keys=self._keys(key), args=[repr(float(window))])
+            except Exception as exc:
+                self._failed(exc, "reading the window")
+            else:
+                return float(reply.decode() if isinstance(reply, bytes) else reply)
+        return self.local.usage_now(key, window)
+
+    def _state_key(self, key: str) -> str:
+        return f"aiopinecone:rate:{{{self.namespace}:{key}}}:state"
+
+    async def load_state(self, key: str) -> Mapping[str, float] | None:
+        """See :meth:`BudgetStore.load_state` (what any process saved last)."""
+        if not self._down:
+            try:
+                raw = await self._redis.hgetall(self._state_key(key))
+            except Exception as exc:
+                self._failed(exc, "reading learnt limits")
+            else:
+                if raw:
+                    return {
+                        (k.decode() if isinstance(k, bytes) else str(k)): float(v)
+                        for k, v in raw.items()
+                    }
+                return await self.local.load_state(key)
+        return await self.local.load_state(key)
+
+    async def save_state(self, key: str, state: Mapping[str, float]) -> None:
+        """See :meth:`BudgetStore.save_state` (shared: the last writer wins)."""
+        await self.local.save_state(key, state)
+        if self._down or not state:
+            return
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                name = self._state_key(key)
+                pipe.delete(name)
+                pipe.hset(name, mapping={k: repr(float(v)) for k, v in state.items()})
+                pipe.pexpire(name, STATE_TTL_MS)
+                await pipe.execute()
+        except Exception as exc:
+            self._failed(exc, "sharing learnt limits")
+
+    async def aclose(self) -> None:
+        """Stop the reconnect probe, finish pending settles, close the connections."""
+        probe, self._probe = self._probe, None
+        if probe is not None:
+            probe.cancel()
+        tasks = [t for t in (probe, *self._background) if t is not None]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._redis.aclose()
+
+
+def redis_store_from_env(
+    url: str | None = None, *, namespace: str = "default", environ: Mapping[str, str] | None = None
+) -> RedisStore | None:
+    """A :class:`RedisStore` for ``url``, else for ``$AIOPINECONE_RATE_REDIS_URL``, else None
+    (``url=""``: None whatever the environment says)."""
+    env = os.environ if environ is None else environ
+    chosen = env.get(REDIS_URL_ENV) if url is None else url
+    return RedisStore(chosen, namespace=namespace) if chosen else None
+
+
+def project_namespace(api_key: str, host: str) -> str:
+    """The default budget name of a project: a short hash of the control host and API key
+    (processes with the same key share a budget; the key itself never reaches Redis)."""
+    digest = hashlib.sha256(f"{host}\n{api_key}".encode()).hexdigest()
+    return f"p{digest[:16]}"
+
+
+def shared_store(
+    limits: RateLimits,
+    *,
+    api_key: str,
+    host: str,
+    environ: Mapping[str, str] | None = None,
+) -> RedisStore | None:
+    """The store a client's governor shares through Redis, or None (this process alone).
+
+    The Redis URL is ``limits.redis_url``, else ``$AIOPINECONE_RATE_REDIS_URL``; the namespace
+    ``limits.namespace``, else :func:`project_namespace`. The client closes it (``aclose``).
+    """
+    if not limits.enabled:
+        return None
+    namespace = limits.namespace or project_namespace(api_key, host)
+    return redis_store_from_env(limits.redis_url, namespace=namespace, environ=environ)

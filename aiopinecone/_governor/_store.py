@@ -1,0 +1,260 @@
+"""The budget store: the atomic accounting of one project's rate budget per operation class.
+
+The governor splits rate control in two:
+
+- the *controller* (``_controller.py``, pure, per class and per process) decides what the
+  budget is: ``limit`` units per ``window`` seconds, learnt from the server's answers;
+- the *store* (this module) does the accounting against that budget, atomically, for every task
+  of a process (:class:`MemoryStore`) or every process of a project (a Redis store: the same
+  semantics in one Lua script per call, the clock being Redis ``TIME``).
+
+Accounting model (a sliding-window log, the shape of Pinecone's per-minute limits):
+
+- A **grant** is the right to send one request costing ``cost`` units (1 for a request, an
+  estimate of input tokens for a token budget). It is *open* (in flight) from :meth:`take`
+  until :meth:`settle`; open grants count against the budget, so the client never has more in
+  flight than the budget allows.
+- ``settle(counted=True)``: the server answered (anything but 429), or the request ended without
+  an answer (it may have been counted). The grant becomes a log entry stamped with the store's
+  clock *at settle time* (never earlier than the server counted it, so the client's window
+  always closes after the server's) with its final cost (``cost`` may correct the estimate, from
+  the answer's ``usage``).
+- ``settle(counted=False)``: the server answered 429 (it did not count the request). The grant
+  is removed.
+- A log entry counts while ``stamp + window > now``; the ``window`` of each call is the one the
+  controller uses now (entries older than it are forgotten).
+- **blocked until**: a ``Retry-After`` blocks the whole class, for every task and process.
+- **state**: the controller's learnt numbers (a flat mapping of floats), shared so that every
+  process starts from what one of them learnt; last writer wins.
+
+Every wait is returned as *seconds from now* so that the store's clock (Redis ``TIME``) never
+mixes with a process's monotonic clock.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Final, Protocol, runtime_checkable
+
+import attrs
+
+__all__ = ["ON_SETTLE", "BudgetStore", "Grant", "MemoryStore"]
+
+ON_SETTLE: Final = math.inf
+"""The wait :meth:`BudgetStore.take` returns when only a settle (an open grant ending, or a
+larger limit) can make room: entries leaving the window would not be enough."""
+
+GRANT_TTL: Final = 600.0
+"""Seconds after which a grant never settled (a crashed process) is settled as counted by the
+store itself, stamped at its take time. Longer than any sane request, so a live request is never
+expired."""
+
+
+@attrs.frozen(slots=True)
+class Grant:
+    """One open grant: ``key`` (the class), ``id`` (unique in the store), ``cost`` (units);
+    ``used``: the units counted right after the take (log + open grants, this one included),
+    which tells the controller whether the budget was the bottleneck."""
+
+    key: str
+    id: int | str
+    cost: float
+    used: float = 0.0
+
+
+@runtime_checkable
+class BudgetStore(Protocol):
+    """Atomic per-class accounting of a rate budget (see the module docstring for the model).
+
+    Implementations: :class:`MemoryStore` (one process), a Redis store (many processes). Each
+    method is one atomic step against the class ``key``'s state.
+    """
+
+    async def take(self, key: str, *, cost: float, limit: float, window: float) -> Grant | float:
+        """Take a grant of ``cost`` units if the budget has room, else say how long to wait.
+
+        Atomically, with ``now`` the store's clock:
+
+        1. if ``now < blocked_until(key)``: return ``blocked_until - now`` (> 0);
+        2. forget log entries with ``stamp + window <= now``; settle as counted (stamped at
+           their take time) open grants older than :data:`GRANT_TTL`;
+        3. ``used`` = sum of the costs of the remaining log entries and of the open grants;
+        4. if ``used + cost <= limit``, or ``used == 0`` (a single request larger than the whole
+           limit must still pass when nothing else counts, else it would wait forever): record
+           an open grant stamped ``now`` and return it (``Grant.used = used + cost``);
+        5. else return the smallest ``w > 0`` such that once the entries with
+           ``stamp + window <= now + w`` are gone, ``used + cost <= limit`` (open grants still
+           counted); :data:`ON_SETTLE` (``math.inf``) when no such ``w`` exists.
+
+        ``limit`` and ``window`` are the controller's current values (> 0); ``cost`` >= 0.
+        """
+        ...
+
+    async def settle(self, grant: Grant, *, counted: bool, cost: float | None = None) -> None:
+        """End an open grant: ``counted`` -> a log entry stamped ``now`` with ``cost`` (default:
+        the grant's cost), else removed (a 429). Settling an unknown or already settled grant
+        (expired by :data:`GRANT_TTL`, or the store was reset) does nothing."""
+        ...
+
+    async def block(self, key: str, seconds: float) -> None:
+        """``blocked_until(key) = max(blocked_until(key), now + seconds)`` (a ``Retry-After``)."""
+        ...
+
+    async def usage(self, key: str, window: float) -> float:
+        """Units logged (settled as counted) for ``key`` with ``stamp + window > now``; open
+        grants are not included. Read-only; called on a 429 (what the server accepted)."""
+        ...
+
+    async def load_state(self, key: str) -> Mapping[str, float] | None:
+        """The controller state last saved for ``key`` (None if never saved)."""
+        ...
+
+    async def save_state(self, key: str, state: Mapping[str, float]) -> None:
+        """Save the controller state of ``key`` (replaces the previous one)."""
+        ...
+
+
+@attrs.define(slots=True)
+class _ClassBook:
+    """The accounting of one class: the window log and the open grants."""
+
+    log: deque[tuple[float, float]] = attrs.Factory(deque)  # (stamp, cost), stamps ascending
+    logged: float = 0.0  # sum of the log's costs
+    open: dict[int | str, tuple[float, float]] = attrs.Factory(dict)  # id -> (taken at, cost)
+    in_flight: float = 0.0  # sum of the open grants' costs
+    blocked_until: float = 0.0
+
+
+class MemoryStore:
+    """The :class:`BudgetStore` of one process (every task of every client that shares it).
+
+    Its methods never suspend; :meth:`take_now` and :meth:`settle_now` are the same steps as
+    plain calls, for the governor's fast path (no coroutine on the hot path). ``clock`` is
+    monotonic seconds.
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._books: dict[str, _ClassBook] = {}
+        self._states: dict[str, dict[str, float]] = {}
+        self._ids = itertools.count(1)
+
+    def _book(self, key: str) -> _ClassBook:
+        book = self._books.get(key)
+        if book is None:
+            book = self._books[key] = _ClassBook()
+        return book
+
+    def take_now(self, key: str, cost: float, limit: float, window: float) -> Grant | float:
+        """:meth:`take` as a plain call."""
+        now = self._clock()
+        book = self._books.get(key) or self._book(key)
+        if now < book.blocked_until:
+            return book.blocked_until - now
+        # Open grants are kept in take order: the first is the oldest.
+        if book.open and now - GRANT_TTL > next(iter(book.open.values()))[0]:
+            self._expire_open(book, now)
+        log = book.log
+        # `stamp + window <= now`, the very sum handed out as a wait: `stamp <= now - window`
+        # can differ by a rounding error and never expire (a busy loop).
+        while log and log[0][0] + window <= now:
+            book.logged -= log.popleft()[1]
+        if not log:
+            book.logged = 0.0  # no float drift across a long run
+        used = book.logged + book.in_flight
+        if used + cost <= limit or used <= 0.0:
+            grant_id = next(self._ids)
+            book.open[grant_id] = (now, cost)
+            book.in_flight += cost
+            return Grant(key, grant_id, cost, used + cost)
+        need = used + cost - limit  # units that must leave the window
+        freed = 0.0
+        for stamp, entry_cost in log:
+            freed += entry_cost
+            if freed >= need:
+                return max(stamp + window - now, 1e-6)
+        return ON_SETTLE
+
+    def _expire_open(self, book: _ClassBook, now: float) -> None:
+        for grant_id, (taken, cost) in list(book.open.items()):
+            if now - taken > GRANT_TTL:
+                del book.open[grant_id]
+                book.in_flight -= cost
+                self._append(book, taken, cost)
+
+    @staticmethod
+    def _append(book: _ClassBook, stamp: float, cost: float) -> None:
+        log = book.log
+        if log and log[-1][0] > stamp:  # only expired grants are stamped in the past
+            entries = sorted([*log, (stamp, cost)])
+            log.clear()
+            log.extend(entries)
+        else:
+            log.append((stamp, cost))
+        book.logged += cost
+
+    def settle_now(self, grant: Grant, counted: bool, cost: float | None = None) -> None:
+        """:meth:`settle` as a plain call."""
+        book = self._books.get(grant.key)
+        if book is None:
+            return
+        entry = book.open.pop(grant.id, None)
+        if entry is None:
+            return
+        book.in_flight -= entry[1]
+        if not book.open:
+            book.in_flight = 0.0
+        if counted:
+            self._append(book, self._clock(), entry[1] if cost is None else cost)
+
+    def block_now(self, key: str, seconds: float) -> None:
+        """:meth:`block` as a plain call."""
+        book = self._book(key)
+        book.blocked_until = max(book.blocked_until, self._clock() + seconds)
+
+    def blocked_for(self, key: str) -> float:
+        """Seconds the class stays blocked (0 if it is not)."""
+        book = self._books.get(key)
+        return 0.0 if book is None else max(0.0, book.blocked_until - self._clock())
+
+    def usage_now(self, key: str, window: float) -> float:
+        """:meth:`usage` as a plain call."""
+        book = self._books.get(key)
+        if book is None:
+            return 0.0
+        now = self._clock()
+        return sum(c for stamp, c in book.log if stamp + window > now)
+
+    def in_flight(self, key: str) -> float:
+        """Units of ``key``'s open grants."""
+        book = self._books.get(key)
+        return 0.0 if book is None else book.in_flight
+
+    async def take(self, key: str, *, cost: float, limit: float, window: float) -> Grant | float:
+        """See :meth:`BudgetStore.take`."""
+        return self.take_now(key, cost, limit, window)
+
+    async def settle(self, grant: Grant, *, counted: bool, cost: float | None = None) -> None:
+        """See :meth:`BudgetStore.settle`."""
+        self.settle_now(grant, counted, cost)
+
+    async def block(self, key: str, seconds: float) -> None:
+        """See :meth:`BudgetStore.block`."""
+        self.block_now(key, seconds)
+
+    async def usage(self, key: str, window: float) -> float:
+        """See :meth:`BudgetStore.usage`."""
+        return self.usage_now(key, window)
+
+    async def load_state(self, key: str) -> Mapping[str, float] | None:
+        """See :meth:`BudgetStore.load_state`."""
+        state = self._states.get(key)
+        return None if state is None else dict(state)
+
+    async def save_state(self, key: str, state: Mapping[str, float]) -> None:
+        """See :meth:`BudgetStore.save_state`."""
+        self._states[key] = dict(state)

@@ -1,0 +1,146 @@
+"""The adaptive controller as a pure state machine, under a simulated clock (no sleeping).
+
+Each scenario runs N requests (each retried until accepted) through the governor's own gate
+against a simulated server and checks how close to the server's limit the client got
+(simulated seconds, not wall time) and how many 429s it collected.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from governor_sim import Bucket, Window, simulate
+
+from aiopinecone._governor import Controller
+
+W = 2.0  # the server's (time-scaled) minute
+
+
+def ceil_seconds(wait: float) -> float:
+    """Retry-After in whole seconds, rounded up, as HTTP servers send it."""
+    return float(max(1, math.ceil(wait)))
+
+
+def exact_seconds(wait: float) -> float:
+    return wait
+
+
+def adaptive(window: float = W, limit: float = 20.0) -> Controller:
+    return Controller(limit=limit, window=window, adaptive=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "server", "n", "told_window", "max_ratio", "max_refused"),
+    [
+        ("limit = start guess", Window(20, W), 100, W, 1.1, 0.075),
+        ("5x above", Window(100, W), 300, W, 1.1, 0.05),
+        ("per-minute server, told 60 s", Window(100, W), 300, 60.0, 1.1, 0.05),
+        ("limit = start guess, told 60 s", Window(20, W), 100, 60.0, 1.1, 0.075),
+        ("per-second bucket", Bucket(20, 20), 120, W, 1.1, 0.075),
+        ("per-second bucket, told 60 s", Bucket(20, 20), 120, 60.0, 1.1, 0.075),
+    ],
+)
+def test_reaches_the_limit_whatever_its_shape(
+    name: str,
+    server: Window | Bucket,
+    n: int,
+    told_window: float,
+    max_ratio: float,
+    max_refused: float,
+) -> None:
+    # A time-scaled minute sends its exact wait (milliseconds); a per-second bucket whole
+    # seconds, rounded up, as HTTP servers do.
+    hint = ceil_seconds if isinstance(server, Bucket) else exact_seconds
+    result = simulate(server, adaptive(told_window), n=n, retry_after=hint)
+    assert result.ratio <= max_ratio, name
+    assert result.refused_per_accepted <= max_refused, name
+
+
+def test_discovers_a_limit_fifty_times_the_guess_in_a_few_dozen_round_trips() -> None:
+    controller = adaptive()
+    result = simulate(Window(1000, W), controller, n=600, latency=0.005)
+    assert result.refused == 0
+    assert result.wall <= 30 * 0.005  # multiplicative growth, not +1 per round trip
+    assert controller.limit >= 600
+
+
+def test_without_retry_after_a_per_minute_limit_is_still_found() -> None:
+    result = simulate(Window(100, W), adaptive(), n=300, retry_after=None)
+    assert result.ratio <= 1.25
+    assert result.refused_per_accepted <= 0.05
+
+
+def test_random_429s_cost_about_what_they_cost_a_client_told_the_limit() -> None:
+    ratios = []
+    told = []
+    for seed in range(3):
+        kw = {"n": 300, "noise": 0.05, "seed": seed}
+        ratios.append(simulate(Window(100, W), adaptive(), **kw).ratio)  # type: ignore[arg-type]
+        exact = Controller(limit=100, window=W, adaptive=False)
+        told.append(simulate(Window(100, W), exact, **kw).ratio)  # type: ignore[arg-type]
+    assert sum(ratios) / 3 <= 1.1 * sum(told) / 3
+
+
+def test_an_isolated_429_slows_moderately_and_never_stalls() -> None:
+    c = adaptive()
+    c.slow_start = False
+    c.window = 1.0
+    block = c.rate_limited(10.0, usage=5.0, retry_after=None, probe=False, taken_at=9.9)
+    assert c.limit == 20.0  # the burst stays
+    assert c.window == pytest.approx(1.0 / 0.9)  # the rate slows by 10%
+    assert block == 0.0  # no hint, alone: no pause for the class
+    c.accepted(10.1, cost=1, saturated=True, probe=False, taken_at=10.05)
+    assert c.refused_streak == 0
+    # A second 429 on a request sent after the first, then a third: a limit after all.
+    c.rate_limited(10.2, usage=5.0, retry_after=None, probe=False, taken_at=10.15)
+    block = c.rate_limited(10.3, usage=5.0, retry_after=None, probe=False, taken_at=10.25)
+    assert 0 < block <= c.window
+
+
+def test_a_burst_of_429s_ends_slow_start_at_what_the_server_accepted() -> None:
+    c = adaptive()
+    c.limit = 130.0
+    for _ in range(2):
+        c.rate_limited(1.0, usage=100.0, retry_after=None, probe=False, taken_at=0.9)
+    assert c.slow_start  # 429s here and there may be noise
+    c.rate_limited(1.0, usage=100.0, retry_after=None, probe=False, taken_at=0.9)
+    assert c.state() == {"limit": 100.0, "window": W, "slow_start": 0.0}
+
+
+def test_retry_after_is_the_block() -> None:
+    c = adaptive()
+    assert c.rate_limited(1.0, usage=0.0, retry_after=7.5, probe=False) == 7.5
+
+
+def test_a_long_retry_after_is_a_limit_and_tells_the_window() -> None:
+    c = adaptive(window=60.0)
+    c.accepted(0.0, cost=1, saturated=True, probe=False, taken_at=0.0)
+    c.rate_limited(0.5, usage=33.0, retry_after=1.0, probe=False, taken_at=0.49)
+    assert c.state() == {"limit": 33.0, "window": 1.5, "slow_start": 0.0}
+
+
+def test_an_unknown_class_runs_freely_until_throttled() -> None:
+    c = Controller(limit=math.inf, window=W, adaptive=True)
+    for _ in range(3):
+        c.rate_limited(1.0, usage=42.0, retry_after=None, probe=False)
+    assert c.limit == 42.0
+    result = simulate(Window(100, W), Controller(limit=math.inf, window=W, adaptive=True), n=300)
+    assert result.ratio <= 1.1
+
+
+def test_a_fixed_budget_never_changes() -> None:
+    c = Controller(limit=50, window=60, adaptive=False)
+    c.accepted(1.0, cost=1, saturated=True, probe=False)
+    for _ in range(3):
+        c.rate_limited(2.0, usage=10.0, retry_after=5.0, probe=False)
+    assert (c.limit, c.window) == (50, 60)
+
+
+def test_state_round_trip() -> None:
+    a, b = adaptive(), adaptive()
+    a.limit, a.window, a.slow_start = 77.0, 1.5, False
+    b.load(a.state())
+    assert (b.limit, b.window, b.slow_start) == (77.0, 1.5, False)
+    b.load({"limit": -1.0, "window": 0.0})  # malformed: ignored
+    assert b.limit == 77.0
