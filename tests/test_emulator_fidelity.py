@@ -21,6 +21,7 @@ from pdfgen import make_pdf
 
 from aiopinecone import AsyncPinecone, BadRequestError, FileProcessingError, NotFoundError
 from aiopinecone.emulator import Emulator
+from aiopinecone.models import MultimodalSnippet
 
 KEY = "fidelity-key"
 NAME = "SgYlP"
@@ -375,6 +376,27 @@ async def test_multimodal_pdf_images(emu: Emulator, http: aiohttp.ClientSession)
         version="2026-04",
     )
     assert_400(status, body, "include_binary_content")
+
+
+async def test_client_reads_multimodal_snippets(emu: Emulator) -> None:
+    async with await pc_for(emu, "2026-04") as pc:
+        await pc.assistants.upload_file(
+            assistant_name=NAME, file=POLICY, file_name="policy.pdf", multimodal=True, wait=True
+        )
+        context = await pc.assistants.context(assistant_name=NAME, query="warranty")
+        top = context.snippets[0]
+        assert isinstance(top, MultimodalSnippet)
+        assert [b.type for b in top.content] == ["text", "image"]
+        image = top.content[1].image
+        assert image is not None
+        assert base64.b64decode(image.data).startswith(b"\x89PNG")
+        captions = await pc.assistants.context(
+            assistant_name=NAME, query="warranty", include_binary_content=False
+        )
+        top = captions.snippets[0]
+        assert isinstance(top, MultimodalSnippet)
+        assert top.content[1].caption
+        assert top.content[1].image is None
 
 
 async def test_pdf_without_pypdf_says_what_to_install(

@@ -69,6 +69,8 @@ def kind_of(file_name: str) -> str:
 
 def check_document(file_name: str, content: bytes) -> str | None:
     """``None`` if the file can be processed, else the processing error message."""
+    if kind_of(file_name) not in ("pdf", "doc_x"):
+        return None  # text formats are read whatever their bytes
     try:
         read_document(file_name, content)
     except DocumentError as exc:
@@ -81,7 +83,7 @@ def read_document(file_name: str, content: bytes) -> tuple[Page, ...]:
     return _read(kind_of(file_name), content)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)
 def _read(kind: str, content: bytes) -> tuple[Page, ...]:
     if kind == "pdf":
         return _pdf_pages(content)
