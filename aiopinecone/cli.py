@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import secrets
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -20,6 +21,13 @@ from typing import Any, Final, TextIO
 
 import orjson
 
+from ._cli_fleet import (
+    add_fleet_options,
+    add_report_command,
+    fleet_lease,
+    report_command,
+    shard_from_args,
+)
 from ._client import API_KEY_ENV, HOST_ENV, AsyncPinecone
 from ._validation import API_VERSIONS
 from .exceptions import APIError, PineconeError, ValidationError
@@ -97,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--verbose", "-v", action="store_true", help="list unchanged assistants too")
     p.add_argument("--no-progress", action="store_true", help="no progress display")
+    add_fleet_options(p)
 
     a = commands.add_parser("assistants", help="list, describe or delete assistants")
     a_cmds = a.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -126,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("name")
     c.add_argument("question")
     c.add_argument("--model", help="model name (server default otherwise)")
+
+    add_report_command(commands)
 
     e = commands.add_parser(
         "emulator",
@@ -160,6 +171,7 @@ async def _provision(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise _Usage(f"--concurrency must be >= 1, got {args.concurrency}")
     if args.emulator_state is not None and not args.emulator:
         raise _Usage("--emulator-state needs --emulator")
+    shard = shard_from_args(args)
     fleet = load_fleet(args.fleet, api_version=args.api_version)
     window = 60.0
     if args.emulator:
@@ -186,7 +198,8 @@ async def _provision(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         limits = RateLimits.preset(args.rate_preset, window=window)
         scale = window / 60.0
-        async with _client(args) as pc:
+        lease = contextlib.nullcontext() if args.plan else fleet_lease(args, args.fleet, shard, err)
+        async with _client(args) as pc, lease:
             show_progress = not args.no_progress and not args.plan
             run = pc.assistants.provisioner(
                 fleet,
@@ -195,6 +208,7 @@ async def _provision(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 rate_preset=limits,
                 progress=ProgressDisplay(err) if show_progress else False,
                 poll_interval=(max(0.05, 1.0 * scale), max(0.2, 10.0 * scale)),
+                shard=shard,
             )
             plan = await run.plan()
             out.write(plan.render(verbose=args.verbose) + "\n")
@@ -309,6 +323,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    if args.command == "report":
+        return report_command(args, out, err)
     if args.command == "emulator":
         from .emulator import main as emulator_main
 
