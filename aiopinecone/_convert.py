@@ -74,11 +74,6 @@ def _is_simple_optional(type_: Any) -> bool:
     return get_origin(type_) in (Union, UnionType) and len(args) == 2 and NoneType in args
 
 
-converter.register_structure_hook(datetime, _structure_datetime)
-converter.register_structure_hook(str, _structure_str)
-converter.register_structure_hook_factory(_is_simple_optional, _structure_optional_factory)
-
-
 # -- the fast path for flat models ----------------------------------------------------------------
 #
 # cattrs' generated hook calls one hook per field and builds the object through the attrs
@@ -218,7 +213,26 @@ def _generate_fast_hook(
     return hook
 
 
+# -- every hook of the converter, registered here (and nowhere else) --------------------------
+
+converter.register_structure_hook(datetime, _structure_datetime)
+converter.register_structure_hook(str, _structure_str)
+converter.register_structure_hook_factory(_is_simple_optional, _structure_optional_factory)
 converter.register_structure_hook_factory(attrs.has, _fast_structure_hook)
+
+
+def register_model_hooks() -> None:
+    """The hooks of the models' open tagged unions (chat chunks, context snippets).
+
+    Called once by ``aiopinecone.models`` when its classes exist (imported here lazily: the
+    models import this module).
+    """
+    from .models.chat import ChatStreamChunk, parse_chunk
+    from .models.context import Snippet, structure_snippet
+
+    converter.register_structure_hook(ChatStreamChunk, lambda value, _: parse_chunk(value))
+    converter.register_structure_hook(Snippet, structure_snippet)
+
 
 _hooks: dict[Any, Callable[[Any, Any], Any]] = {}
 

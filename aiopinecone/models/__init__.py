@@ -1,5 +1,6 @@
 """Typed response models (frozen attrs classes carrying the wire field names)."""
 
+from .._convert import register_model_hooks
 from .assistants import Assistant, AssistantList, AssistantStatus, Pagination, Region
 from .chat import (
     ChatCompletion,
@@ -98,3 +99,5 @@ __all__ = [
     "UnknownSnippet",
     "Usage",
 ]
+
+register_model_hooks()
