@@ -7,7 +7,7 @@ JSON keys are ignored (``forbid_extra_keys=False``); enum-like fields are plain 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from types import MemberDescriptorType, NoneType, UnionType
 from typing import Any, Final, TypeVar, Union, get_origin
@@ -221,17 +221,14 @@ converter.register_structure_hook_factory(_is_simple_optional, _structure_option
 converter.register_structure_hook_factory(attrs.has, _fast_structure_hook)
 
 
-def register_model_hooks() -> None:
-    """The hooks of the models' open tagged unions (chat chunks, context snippets).
+def register_model_hooks(unions: Mapping[Any, Callable[[Any, Any], Any]]) -> None:
+    """The hooks of the models' open tagged unions (chat chunks, context snippets), by class.
 
-    Called once by ``aiopinecone.models`` when its classes exist (imported here lazily: the
-    models import this module).
+    Called once by ``aiopinecone.models`` when its classes exist, with the hooks they define:
+    the models import this module, so this module does not import them (no import cycle).
     """
-    from .models.chat import ChatStreamChunk, parse_chunk
-    from .models.context import Snippet, structure_snippet
-
-    converter.register_structure_hook(ChatStreamChunk, lambda value, _: parse_chunk(value))
-    converter.register_structure_hook(Snippet, structure_snippet)
+    for cls, hook in unions.items():
+        converter.register_structure_hook(cls, hook)
 
 
 _hooks: dict[Any, Callable[[Any, Any], Any]] = {}
