@@ -13,17 +13,19 @@ import argparse
 import asyncio
 import secrets
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO, TypeAlias
 
 import orjson
 
 from ._client import API_KEY_ENV, HOST_ENV, AsyncPinecone
 from ._validation import API_VERSIONS
 from .exceptions import APIError, PineconeError, ValidationError
-from .provision import FleetError, ProgressDisplay, RateLimits, load_fleet
+
+if TYPE_CHECKING:
+    from .provision import ProvisionOptions, ProvisionReport
 
 __all__ = ["main"]
 
@@ -47,8 +49,11 @@ class _Usage(Exception):
     """Bad command-line input found after parsing (exit code 2)."""
 
 
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The command-line interface."""
+    """The command-line interface: global options, then one ``_add_*`` per command."""
     parser = argparse.ArgumentParser(
         prog="aiopinecone",
         description="Provision and drive Pinecone Assistants (asyncio client).",
@@ -64,7 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--api-version", choices=API_VERSIONS, default="2025-10", help="API version (2025-10)"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_provision, _add_assistants, _add_files, _add_chat, _add_emulator):
+        add(commands)
+    return parser
 
+
+def _add_provision(commands: Subcommands) -> argparse.ArgumentParser:
     p = commands.add_parser(
         "provision",
         help="create/update assistants and their files from a fleet file",
@@ -97,7 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--verbose", "-v", action="store_true", help="list unchanged assistants too")
     p.add_argument("--no-progress", action="store_true", help="no progress display")
+    return p
 
+
+def _add_assistants(commands: Subcommands) -> argparse.ArgumentParser:
     a = commands.add_parser("assistants", help="list, describe or delete assistants")
     a_cmds = a.add_subparsers(dest="action", required=True, metavar="ACTION")
     a_list = a_cmds.add_parser("list", help="list assistants")
@@ -107,7 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     a_del = a_cmds.add_parser("delete", help="delete one assistant")
     a_del.add_argument("name")
     a_del.add_argument("--wait", action="store_true", help="wait until it is gone")
+    return a
 
+
+def _add_files(commands: Subcommands) -> argparse.ArgumentParser:
     f = commands.add_parser("files", help="upload, list or delete an assistant's files")
     f_cmds = f.add_subparsers(dest="action", required=True, metavar="ACTION")
     f_up = f_cmds.add_parser("upload", help="upload a file")
@@ -121,19 +137,25 @@ def build_parser() -> argparse.ArgumentParser:
     f_del = f_cmds.add_parser("delete", help="delete a file")
     f_del.add_argument("assistant")
     f_del.add_argument("file_id")
+    return f
 
+
+def _add_chat(commands: Subcommands) -> argparse.ArgumentParser:
     c = commands.add_parser("chat", help="ask an assistant a question (streams the answer)")
     c.add_argument("name")
     c.add_argument("question")
     c.add_argument("--model", help="model name (server default otherwise)")
+    return c
 
+
+def _add_emulator(commands: Subcommands) -> argparse.ArgumentParser:
     e = commands.add_parser(
         "emulator",
         help="run the local emulator (same options as python -m aiopinecone.emulator)",
         add_help=False,
     )
     e.add_argument("args", nargs=argparse.REMAINDER)
-    return parser
+    return e
 
 
 def _json(value: Any) -> str:
@@ -155,66 +177,79 @@ async def _client(args: argparse.Namespace) -> AsyncIterator[AsyncPinecone]:
         yield pc
 
 
-async def _provision(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if args.concurrency < 1:
-        raise _Usage(f"--concurrency must be >= 1, got {args.concurrency}")
-    if args.emulator_state is not None and not args.emulator:
-        raise _Usage("--emulator-state needs --emulator")
-    fleet = load_fleet(args.fleet, api_version=args.api_version)
-    window = 60.0
-    if args.emulator:
-        from .emulator import Emulator
+def provision_options(args: argparse.Namespace, window: float, err: TextIO) -> ProvisionOptions:
+    """The provisioning options the command line asks for (``window``: the limits' minute;
+    ``err``: where the progress display goes)."""
+    from .provision import ProgressDisplay, ProvisionOptions, RateLimits
 
-        key = secrets.token_urlsafe(16)
-        emulator = Emulator(
-            api_keys=(key,),
-            ready_delay=EMULATOR_READY_DELAY,
-            file_processing_delay=EMULATOR_PROCESSING_DELAY,
-            rate_limits=EMULATOR_PLAN,
-            time_scale=EMULATOR_MINUTE / 60.0,
-            state_path=args.emulator_state,
-        )
-        window = EMULATOR_MINUTE
-        await emulator.start()
+    scale = window / 60.0
+    show_progress = not args.no_progress and not args.plan
+    return ProvisionOptions(
+        prune=args.prune,
+        concurrency=args.concurrency,
+        rate_limits=RateLimits.preset(args.rate_preset, window=window),
+        progress=ProgressDisplay(err) if show_progress else None,
+        poll_interval=(max(0.05, 1.0 * scale), max(0.2, 10.0 * scale)),
+    )
+
+
+@asynccontextmanager
+async def _target(args: argparse.Namespace, err: TextIO) -> AsyncIterator[float]:
+    """The server to provision (``--emulator``: an embedded one, pointed at by ``args``);
+    yields the length of its rate-limit minute in seconds."""
+    if not args.emulator:
+        yield 60.0
+        return
+    from .emulator import Emulator
+
+    key = secrets.token_urlsafe(16)
+    emulator = Emulator(
+        api_keys=(key,),
+        ready_delay=EMULATOR_READY_DELAY,
+        file_processing_delay=EMULATOR_PROCESSING_DELAY,
+        rate_limits=EMULATOR_PLAN,
+        time_scale=EMULATOR_MINUTE / 60.0,
+        state_path=args.emulator_state,
+    )
+    await emulator.start()
+    try:
         err.write(
             f"emulator: {emulator.url} ({EMULATOR_PLAN} plan rate limits, one minute = "
             f"{EMULATOR_MINUTE:g} s)\n"
         )
         args.api_key, args.host = key, emulator.url
-    else:
-        emulator = None
-    try:
-        limits = RateLimits.preset(args.rate_preset, window=window)
-        scale = window / 60.0
-        async with _client(args) as pc:
-            show_progress = not args.no_progress and not args.plan
-            run = pc.assistants.provisioner(
-                fleet,
-                prune=args.prune,
-                concurrency=args.concurrency,
-                rate_preset=limits,
-                progress=ProgressDisplay(err) if show_progress else False,
-                poll_interval=(max(0.05, 1.0 * scale), max(0.2, 10.0 * scale)),
-            )
-            plan = await run.plan()
-            out.write(plan.render(verbose=args.verbose) + "\n")
-            if args.plan:
-                return EXIT_OK
-            try:
-                report = await run.apply(plan)
-            except asyncio.CancelledError:
-                report = run.report
-                out.write("\n" + report.summary_table() + "\n")
-                if args.report is not None:
-                    args.report.write_text(report.to_json() + "\n", encoding="utf-8")
-                raise
-            out.write("\n" + report.summary_table() + "\n")
-            if args.report is not None:
-                args.report.write_text(report.to_json() + "\n", encoding="utf-8")
-            return EXIT_OK if report.ok else EXIT_FAILED
+        yield EMULATOR_MINUTE
     finally:
-        if emulator is not None:
-            await emulator.stop()
+        await emulator.stop()
+
+
+def _write_report(args: argparse.Namespace, report: ProvisionReport, out: TextIO) -> None:
+    out.write("\n" + report.summary_table() + "\n")
+    if args.report is not None:
+        args.report.write_text(report.to_json() + "\n", encoding="utf-8")
+
+
+async def _provision(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .provision import load_fleet
+
+    if args.concurrency < 1:
+        raise _Usage(f"--concurrency must be >= 1, got {args.concurrency}")
+    if args.emulator_state is not None and not args.emulator:
+        raise _Usage("--emulator-state needs --emulator")
+    fleet = load_fleet(args.fleet, api_version=args.api_version)
+    async with _target(args, err) as window, _client(args) as pc:
+        run = pc.assistants.provisioner(fleet, options=provision_options(args, window, err))
+        plan = await run.plan()
+        out.write(plan.render(verbose=args.verbose) + "\n")
+        if args.plan:
+            return EXIT_OK
+        try:
+            report = await run.apply(plan)
+        except asyncio.CancelledError:
+            _write_report(args, run.report, out)
+            raise
+        _write_report(args, report, out)
+        return EXIT_OK if report.ok else EXIT_FAILED
 
 
 async def _assistants(args: argparse.Namespace, out: TextIO) -> int:
@@ -288,14 +323,25 @@ async def _chat(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK
 
 
+Command: TypeAlias = Callable[[argparse.Namespace, TextIO, TextIO], Awaitable[int]]
+
+COMMANDS: Final[dict[str, Command]] = {
+    "provision": _provision,
+    "assistants": lambda args, out, err: _assistants(args, out),
+    "files": lambda args, out, err: _files(args, out),
+    "chat": lambda args, out, err: _chat(args, out),
+}
+"""The commands run in an event loop, by name (``emulator`` runs its own)."""
+
+
 async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if args.command == "provision":
-        return await _provision(args, out, err)
-    if args.command == "assistants":
-        return await _assistants(args, out)
-    if args.command == "files":
-        return await _files(args, out)
-    return await _chat(args, out)
+    return await COMMANDS[args.command](args, out, err)
+
+
+def _is_fleet_error(exc: BaseException) -> bool:
+    # Only a loaded provisioning package can have raised one: do not load it to find out.
+    provision = sys.modules.get("aiopinecone.provision")
+    return provision is not None and isinstance(exc, provision.FleetError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -321,11 +367,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.write("interrupted\n")
         return EXIT_INTERRUPTED
-    except FleetError as exc:
-        err.write(f"{exc}\n")
-        return EXIT_BAD_INPUT
     except (ValidationError, _Usage) as exc:
-        err.write(f"aiopinecone: error: {exc}\n")
+        err.write(f"{exc}\n" if _is_fleet_error(exc) else f"aiopinecone: error: {exc}\n")
         return EXIT_BAD_INPUT
     except APIError as exc:
         err.write(f"aiopinecone: {type(exc).__name__}: {exc}\n")

@@ -185,3 +185,25 @@ def test_fleet_keys_follow_the_spec_classes(tmp_path: Path) -> None:
     with pytest.raises(FleetError) as info:
         parse_fleet("assistants:\n  - {name: a, files: [{path: x, tags: 1}]}\n", base_dir=tmp_path)
     assert "(allowed: path, metadata)" in str(info.value)
+
+
+async def test_processing_that_outlives_its_timeout_fails_its_assistant(tmp_path: Path) -> None:
+    doc = tmp_path / "slow.md"
+    doc.write_text("# never processed in time\n")
+    spec = AssistantSpec(name="slow", files=[FileSpec(path=doc)])
+    async with (
+        Emulator(api_keys=(KEY,), ready_delay=0.01, file_processing_delay=600.0) as emu,
+        AsyncPinecone(api_key=KEY, host=emu.url) as client,
+    ):
+        report = await client.assistants.provision(
+            [spec],
+            rate_preset="unlimited",
+            ready_estimate=0.0,
+            poll_interval=(0.01, 0.02),
+            processing_timeout=0.2,
+        )
+    (slow,) = report.assistants
+    assert slow.outcome == "failed"
+    assert slow.error_type == "WaitTimeoutError"
+    assert slow.error == "files of assistant 'slow' still processing after 0.2 s: slow.md"
+    assert report.polls["processing"] >= 2

@@ -1,5 +1,8 @@
 """Typed response models (frozen attrs classes carrying the wire field names)."""
 
+from .._convert import register_model_hooks
+from . import chat as _chat
+from . import context as _context
 from .assistants import Assistant, AssistantList, AssistantStatus, Pagination, Region
 from .chat import (
     ChatCompletion,
@@ -98,3 +101,10 @@ __all__ = [
     "UnknownSnippet",
     "Usage",
 ]
+
+register_model_hooks(
+    {
+        ChatStreamChunk: lambda value, _: _chat.parse_chunk(value),
+        Snippet: _context.structure_snippet,
+    }
+)

@@ -10,7 +10,7 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
-from .._convert import converter, structure
+from .._convert import structure
 from ..exceptions import ResponseParseError
 from .files import AssistantFile
 
@@ -292,10 +292,3 @@ def parse_chunk(data: Any) -> ChatStreamChunk:
         return UnknownChunk(type=str(kind), data=data)
     chunk: ChatStreamChunk = structure(data, cls)
     return chunk
-
-
-def _structure_chunk(value: Any, _: Any) -> ChatStreamChunk:
-    return parse_chunk(value)
-
-
-converter.register_structure_hook(ChatStreamChunk, _structure_chunk)

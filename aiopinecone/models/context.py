@@ -109,7 +109,8 @@ class ContextResponse:
     id: str | None = None
 
 
-def _structure_snippet(value: Any, _: Any) -> Snippet:
+def structure_snippet(value: Any, _: Any) -> Snippet:
+    """The snippet class ``value`` names by its ``type`` (unknown -> ``UnknownSnippet``)."""
     if not isinstance(value, dict):
         raise TypeError(f"expected a snippet object, got {type(value).__name__}")
     kind = value.get("type", SnippetType.TEXT)  # 2025-04 servers may leave ``type`` out
@@ -118,6 +119,3 @@ def _structure_snippet(value: Any, _: Any) -> Snippet:
         return UnknownSnippet(type=str(kind), data=value)
     snippet: Snippet = converter.structure(value, cls)
     return snippet
-
-
-converter.register_structure_hook(Snippet, _structure_snippet)

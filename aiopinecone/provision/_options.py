@@ -13,6 +13,7 @@ from typing import Any, TypedDict, Unpack
 
 import attrs
 
+from .._validation import check_seconds
 from ..exceptions import ValidationError
 from ._progress import ProgressDisplay
 from ._ratelimit import RateLimits
@@ -58,9 +59,9 @@ def _to_display(value: bool | ProgressDisplay | None) -> ProgressDisplay | None:
 
 
 def _seconds(value: Any, label: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValidationError(f"{label} must be a number of seconds > 0, got {value!r}")
-    return float(value)
+    seconds = check_seconds(value, label)
+    assert seconds is not None
+    return seconds
 
 
 def _to_ready_timeout(value: Any) -> float:
