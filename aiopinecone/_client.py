@@ -134,6 +134,30 @@ class AsyncPinecone:
         return self._core.api_version
 
     @property
+    def retry(self) -> RetryPolicy:
+        """The default :class:`~aiopinecone.RetryPolicy` of every call (``retry=`` overrides it)."""
+        return self._core.retry
+
+    def evaluation_host(self, region: str = "us") -> str:
+        """The origin ``evaluate_alignment(region=...)`` sends to.
+
+        ``evaluation_host=`` if given, else ``host`` when it is not Pinecone's (an emulator, a
+        proxy), else Pinecone's US or EU evaluation host.
+        """
+        return self._core.evaluation_url(region).removesuffix("/assistant")
+
+    @property
+    def session(self) -> aiohttp.ClientSession | None:
+        """The ``aiohttp.ClientSession`` every request goes through, once it exists (yours if
+        you passed one; created on first use or on ``async with`` otherwise)."""
+        return self._core.transport.current_session
+
+    @property
+    def connector(self) -> aiohttp.BaseConnector | None:
+        """The connection pool (the session's connector), once the session exists."""
+        return self._core.transport.connector
+
+    @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called."""
         return self._core.transport.closed

@@ -109,6 +109,11 @@ class Transport:
         return session
 
     @property
+    def current_session(self) -> aiohttp.ClientSession | None:
+        """The session if it exists (not created here)."""
+        return self._session
+
+    @property
     def connector(self) -> aiohttp.BaseConnector | None:
         """The connection pool, once the session exists."""
         return self._session.connector if self._session is not None else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import secrets
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -20,6 +21,13 @@ from typing import TYPE_CHECKING, Any, Final, TextIO, TypeAlias
 
 import orjson
 
+from ._cli_fleet import (
+    add_fleet_options,
+    add_report_command,
+    fleet_lease,
+    report_command,
+    shard_from_args,
+)
 from ._client import API_KEY_ENV, HOST_ENV, AsyncPinecone
 from ._validation import API_VERSIONS
 from .exceptions import APIError, PineconeError, ValidationError
@@ -69,7 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--api-version", choices=API_VERSIONS, default="2025-10", help="API version (2025-10)"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_provision, _add_assistants, _add_files, _add_chat, _add_emulator):
+    adders: tuple[Callable[[Subcommands], object], ...] = (
+        _add_provision,
+        _add_assistants,
+        _add_files,
+        _add_chat,
+        add_report_command,
+        _add_emulator,
+    )
+    for add in adders:
         add(commands)
     return parser
 
@@ -107,6 +123,7 @@ def _add_provision(commands: Subcommands) -> argparse.ArgumentParser:
     )
     p.add_argument("--verbose", "-v", action="store_true", help="list unchanged assistants too")
     p.add_argument("--no-progress", action="store_true", help="no progress display")
+    add_fleet_options(p)
     return p
 
 
@@ -236,9 +253,12 @@ async def _provision(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise _Usage(f"--concurrency must be >= 1, got {args.concurrency}")
     if args.emulator_state is not None and not args.emulator:
         raise _Usage("--emulator-state needs --emulator")
+    shard = shard_from_args(args)
     fleet = load_fleet(args.fleet, api_version=args.api_version)
-    async with _target(args, err) as window, _client(args) as pc:
-        run = pc.assistants.provisioner(fleet, options=provision_options(args, window, err))
+    lease = contextlib.nullcontext() if args.plan else fleet_lease(args, args.fleet, shard, err)
+    async with _target(args, err) as window, _client(args) as pc, lease:
+        options = provision_options(args, window, err)
+        run = pc.assistants.provisioner(fleet, options=options, shard=shard)
         plan = await run.plan()
         out.write(plan.render(verbose=args.verbose) + "\n")
         if args.plan:
@@ -355,6 +375,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    if args.command == "report":
+        return report_command(args, out, err)
     if args.command == "emulator":
         from .emulator import main as emulator_main
 

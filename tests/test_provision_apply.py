@@ -264,7 +264,7 @@ async def test_cancel_then_resume_converges_without_duplicates(
         assert outcomes["cancelled"] >= 1
         assert set(outcomes) <= {"ok", "cancelled", "not_started"}
         # Every request of the run has ended: no connection is still in use.
-        connector = pc._core.transport.connector
+        connector = pc.connector
         assert connector is not None
         assert len(connector._acquired) == 0
         # Cut in the middle: assistants were created, uploads were under way.

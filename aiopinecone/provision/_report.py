@@ -9,6 +9,8 @@ from typing import Any, Literal
 import attrs
 import orjson
 
+from ._shard import Shard
+
 __all__ = ["AssistantReport", "Outcome", "ProvisionReport", "Recorder"]
 
 Outcome = Literal["ok", "failed", "cancelled", "not_started"]
@@ -52,7 +54,8 @@ class ProvisionReport:
     the per-assistant outcomes then say exactly what was and was not done. ``requests`` gives, per
     operation class, the limiter's counters (started, accepted, 429s, seconds waited);
     ``polls`` how many readiness polls (one ``list`` each) and processing polls (one
-    ``list_files`` each) the run made.
+    ``list_files`` each) the run made. ``shard`` is the shard this run applied, if sharded
+    (``aiopinecone report merge`` joins the shards' JSON reports).
     """
 
     assistants: tuple[AssistantReport, ...]
@@ -63,6 +66,7 @@ class ProvisionReport:
     dry_run: bool = False
     requests: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, hash=False)
     polls: Mapping[str, int] = attrs.field(factory=dict, hash=False)
+    shard: Shard | None = None
 
     @property
     def ok(self) -> bool:
@@ -103,6 +107,7 @@ class ProvisionReport:
             "counts": self.counts(),
             "requests": {k: dict(v) for k, v in self.requests.items()},
             "polls": dict(self.polls),
+            **({} if self.shard is None else {"shard": self.shard.to_dict()}),
             "assistants": [
                 {
                     "name": a.name,
@@ -163,7 +168,8 @@ class ProvisionReport:
         status = "cancelled" if self.cancelled else ("ok" if self.ok else "partial failure")
         lines.append("")
         lines.append(
-            f"{status}: {len(self.assistants)} assistants — {c['ok']} ok, {c['failed']} failed, "
+            f"{status}{f' (shard {self.shard})' if self.shard else ''}: "
+            f"{len(self.assistants)} assistants — {c['ok']} ok, {c['failed']} failed, "
             f"{c['cancelled']} cancelled, {c['not_started']} not started; "
             f"files {c['files_uploaded']} uploaded, {c['files_deleted']} deleted; "
             f"{c['requests']} requests, {c['rate_limited']} rate-limited; {self.seconds:.1f} s"
