@@ -19,8 +19,8 @@ API_KEY = "test-key"
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[Emulator]:
-    """A running emulator accepting only ``API_KEY``; no delays, no rate limits."""
-    async with Emulator(api_keys=(API_KEY,), ready_delay=0.0) as emu:
+    """A running emulator accepting only ``API_KEY``; no delays (deletes too), no rate limits."""
+    async with Emulator(api_keys=(API_KEY,), ready_delay=0.0, delete_delay=0.0) as emu:
         yield emu
 
 

@@ -177,7 +177,8 @@ async def test_names_are_checked_per_version_before_sending(
                 await pc.assistants.create(name=name_50)
         else:
             await pc.assistants.create(name=name_50)
-        for bad in ("Bad", "-x", "x-", "a_b", "", "a" * 64, "../etc"):
+        # Only what is certainly wrong (the service accepts mixed case, see test_emulator_fidelity).
+        for bad in ("a b", "a/b", "é", "", "a" * 64, "../etc"):
             for call in (
                 pc.assistants.create(name=bad),
                 pc.assistants.describe(name=bad),

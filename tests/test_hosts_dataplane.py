@@ -20,7 +20,7 @@ FILES = "/assistant/files/docs"
 
 @pytest.fixture
 async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(api_keys=(KEY,)) as emulator:
+    async with Emulator(api_keys=(KEY,), delete_delay=0.0) as emulator:
         emulator.store.create_assistant("docs")
         yield emulator
 

@@ -55,7 +55,9 @@ def fleet(docs: Sequence[Path], n: int = 4, prefix: str = "a") -> list[Assistant
 
 @pytest.fixture
 async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(api_keys=(KEY,), ready_delay=0.05, file_processing_delay=0.03) as e:
+    async with Emulator(
+        api_keys=(KEY,), ready_delay=0.05, file_processing_delay=0.03, delete_delay=0.0
+    ) as e:
         yield e
 
 

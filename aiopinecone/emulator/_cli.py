@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from ._config import RATE_LIMIT_PRESETS, EmulatorConfig
+from ._config import DEFAULT_DELETE_DELAY, RATE_LIMIT_PRESETS, EmulatorConfig
 from ._persistence import StateFileError
 from ._server import Emulator
 
@@ -48,9 +48,9 @@ def build_parser(prog: str = "python -m aiopinecone.emulator") -> argparse.Argum
     parser.add_argument(
         "--delete-delay",
         type=float,
-        default=0.0,
+        default=DEFAULT_DELETE_DELAY,
         metavar="S",
-        help="seconds an assistant or file stays Terminating/Deleting",
+        help=f"seconds an assistant or file stays Terminating/Deleting ({DEFAULT_DELETE_DELAY})",
     )
     parser.add_argument(
         "--rate-limits",

@@ -25,6 +25,7 @@ from .faults import FaultInjector
 T = TypeVar("T")
 
 _THREAD_START_TIMEOUT = 30.0
+_MAX_REQUEST_LINE = 64 * 1024
 
 
 class Emulator:
@@ -107,7 +108,15 @@ class Emulator:
             after_auth=self._parts.after_auth,
         )
         self._parts.setup_admin(app)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        # 64 KiB request lines: up to 2025-10 file metadata (up to 16 KB of JSON) travels in
+        # the query string, and the service's front end takes such URLs.
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+            max_line_size=_MAX_REQUEST_LINE,
+        )
         await runner.setup()
         try:
             site = web.TCPSite(runner, self.config.host, self.config.port, reuse_address=True)
