@@ -105,6 +105,7 @@ async def test_mixed_case_names_are_kept_as_given(
     assert {a["name"] for a in body["assistants"]} == {NAME, "AbC-9"}
 
 
+@pytest.mark.usefixtures("instant_retries")
 async def test_client_sends_mixed_case_names(emu: Emulator) -> None:
     async with await pc_for(emu) as pc:
         created = await pc.assistants.create(name="MixedCase", wait=True)
@@ -445,6 +446,7 @@ async def test_deletes_take_time_by_default(emu: Emulator, http: aiohttp.ClientS
     assert history[-1] == 404
 
 
+@pytest.mark.usefixtures("instant_retries")  # polls every 20 ms (the delete takes 1 s)
 async def test_client_delete_waits(emu: Emulator) -> None:
     record, _ = emu.store.put_file(NAME, name="a.txt", content=b"Some text.")
     async with await pc_for(emu) as pc:
