@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from ._config import DEFAULT_DELETE_DELAY, RATE_LIMIT_PRESETS, EmulatorConfig
+from ._persistence import StateFileError
 from ._server import Emulator
 
 
@@ -153,6 +154,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         asyncio.run(serve(config))
     except KeyboardInterrupt:
         return 0
+    except StateFileError as exc:
+        print(f"{parser.prog}: error: --state: {exc}", file=sys.stderr)
+        return 2
     except ssl.SSLError as exc:
         print(f"error: cannot load the TLS certificate or key: {exc}", file=sys.stderr)
         return 1
