@@ -61,7 +61,7 @@ class AsyncPinecone:
     they cannot be combined with ``session=``):
 
     - ``proxy``: an ``http://`` or ``https://`` proxy URL, credentials in it or in
-      ``proxy_auth`` (``aiohttp.BasicAuth`` or ``(login, password)``). https origins go through a
+      ``proxy_auth=(login, password)``. https origins go through a
       ``CONNECT`` tunnel; a plain-http origin may only use a proxy on loopback (the key would
       reach the proxy in clear text).
     - ``trust_env``: honour ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (and ``~/.netrc`` for

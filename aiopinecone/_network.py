@@ -47,7 +47,9 @@ class Network:
 
     proxy: str | None = None
     """The proxy URL without credentials."""
-    proxy_auth: aiohttp.BasicAuth | None = attrs.field(default=None, repr=False)
+    proxy_credentials: tuple[str, str] | None = attrs.field(default=None, repr=False)
+    """``(login, password)`` for the proxy (sent in the URL given to aiohttp: its
+    ``proxy_auth=`` is deprecated)."""
     trust_env: bool = False
     ssl: _ssl.SSLContext | bool = True
     """What ``TCPConnector(ssl=...)`` gets: ``True`` default verification, a context, ``False``."""
@@ -67,9 +69,7 @@ class Network:
         """Keyword arguments for ``aiohttp.ClientSession``."""
         options: dict[str, Any] = {}
         if self.proxy is not None:
-            options["proxy"] = self.proxy
-            if self.proxy_auth is not None:
-                options["proxy_auth"] = self.proxy_auth
+            options["proxy"] = self.proxy_url_with_credentials()
         if self.trust_env:
             options["trust_env"] = True
         if self.trace_configs:
@@ -82,11 +82,11 @@ class Network:
 
     def proxy_url_with_credentials(self) -> str | None:
         """The proxy URL with its credentials in it (for another HTTP library); never log it."""
-        if self.proxy is None or self.proxy_auth is None:
+        if self.proxy is None or self.proxy_credentials is None:
             return self.proxy
         parts = urlsplit(self.proxy)
-        auth = self.proxy_auth
-        userinfo = f"{quote(auth.login, safe='')}:{quote(auth.password, safe='')}@"
+        login, password = self.proxy_credentials
+        userinfo = f"{quote(login, safe='')}:{quote(password, safe='')}@"
         return parts._replace(netloc=userinfo + parts.netloc).geturl()
 
     def clear_text_proxy(self, origin: str) -> str | None:
@@ -130,27 +130,29 @@ def build_network(
                 )
     return Network(
         proxy=proxy_url,
-        proxy_auth=auth,
+        proxy_credentials=auth,
         trust_env=trust_env,
         ssl=_ssl_option(ssl),
         trace_configs=configs,
     )
 
 
-def _proxy(proxy: object, proxy_auth: object) -> tuple[str | None, aiohttp.BasicAuth | None]:
-    auth: aiohttp.BasicAuth | None
+def _proxy(proxy: object, proxy_auth: object) -> tuple[str | None, tuple[str, str] | None]:
+    auth: tuple[str, str] | None
     if proxy_auth is None:
         auth = None
     elif isinstance(proxy_auth, aiohttp.BasicAuth):
-        auth = proxy_auth
+        auth = (proxy_auth.login, proxy_auth.password)
     elif (
         isinstance(proxy_auth, tuple)
         and len(proxy_auth) == 2
         and all(isinstance(part, str) for part in proxy_auth)
     ):
-        auth = aiohttp.BasicAuth(proxy_auth[0], proxy_auth[1])
+        auth = (proxy_auth[0], proxy_auth[1])
     else:
-        raise ValidationError("proxy_auth must be aiohttp.BasicAuth or a (login, password) tuple")
+        raise ValidationError("proxy_auth must be a (login, password) tuple or aiohttp.BasicAuth")
+    if auth is not None and ":" in auth[0]:
+        raise ValidationError("the proxy login cannot contain ':' (RFC 7617)")
     if proxy is None:
         if auth is not None:
             raise ValidationError("proxy_auth needs proxy= (the proxy to authenticate to)")
@@ -175,7 +177,7 @@ def _proxy(proxy: object, proxy_auth: object) -> tuple[str | None, aiohttp.Basic
     if parts.username is not None or parts.password is not None:
         if auth is not None:
             raise ValidationError("give the proxy credentials once: in the URL or proxy_auth=")
-        auth = aiohttp.BasicAuth(unquote(parts.username or ""), unquote(parts.password or ""))
+        auth = (unquote(parts.username or ""), unquote(parts.password or ""))
     netloc = parts.netloc.rpartition("@")[2]
     return f"{parts.scheme}://{netloc}", auth
 

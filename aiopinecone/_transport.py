@@ -166,7 +166,12 @@ class Transport:
                 allow_redirects=False,
             )
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise transport_error(exc, method, url) from exc
+            # A proxy's error quotes the proxy URL, credentials included: not chained.
+            cause = None if isinstance(exc, _PROXY_ERRORS) else exc
+            raise transport_error(exc, method, url) from cause
+
+
+_PROXY_ERRORS: Final = (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)
 
 
 def finish(response: aiohttp.ClientResponse) -> None:
