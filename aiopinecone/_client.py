@@ -76,6 +76,9 @@ class AsyncPinecone:
       official SDK: lowercase ``[a-z0-9_ :]``, spaces to ``_``).
     - ``headers``: extra headers for every request (not ``Api-Key``, the version or
       ``Authorization``).
+    - ``tracing``: one OpenTelemetry span per API operation (README "Tracing"): ``True`` (the
+      global tracer provider) or a ``TracerProvider``; needs ``aiopinecone[otel]``. Default off,
+      at no cost.
     """
 
     def __init__(
@@ -98,6 +101,7 @@ class AsyncPinecone:
         trace_configs: Iterable[aiohttp.TraceConfig] | None = None,
         source_tag: str | None = None,
         headers: Mapping[str, str] | None = None,
+        tracing: object = False,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not key or not isinstance(key, str) or not key.strip():
@@ -173,6 +177,10 @@ class AsyncPinecone:
             user_agent=user_agent,
             extra_headers=extra_headers,
         )
+        if tracing is not False and tracing is not None:
+            from ._tracing import build_tracing  # OpenTelemetry only when asked for
+
+            self._core.tracing = build_tracing(tracing)
         self._router = Router(self._core, allow_insecure_http=allow_insecure_http)
         self.assistants: Final = Assistants(self._core, self._router)
         """Assistants: control plane, files, chat, evaluation, provisioning."""

@@ -13,7 +13,7 @@ import attrs
 
 from .exceptions import PineconeError, RateLimitError
 
-__all__ = ["RequestStats", "record", "track_requests"]
+__all__ = ["RequestStats", "record", "scoped_stats", "track_requests"]
 
 _log: Final = logging.getLogger("aiopinecone")
 _DEBUG: Final = logging.DEBUG
@@ -24,13 +24,15 @@ class RequestStats:
     """Counters of the requests made inside :func:`track_requests` (this task and its children).
 
     ``requests``: attempts sent; ``retries``: attempts that were retries; ``rate_limited``:
-    429 rate-limit answers met; ``last_retry_after``: the last ``Retry-After`` seen (seconds).
+    429 rate-limit answers met; ``last_retry_after``: the last ``Retry-After`` seen (seconds);
+    ``retry_wait_seconds``: time slept before retries.
     """
 
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
     last_retry_after: float | None = None
+    retry_wait_seconds: float = 0.0
 
 
 _stats: ContextVar[RequestStats | None] = ContextVar("aiopinecone_request_stats", default=None)
@@ -48,6 +50,27 @@ def track_requests() -> Iterator[RequestStats]:
         yield stats
     finally:
         _stats.reset(token)
+
+
+@contextmanager
+def scoped_stats() -> Iterator[RequestStats]:
+    """Counters of one call (tracing): like :func:`track_requests`, and added to the
+    enclosing ``track_requests`` counters, if any, when the call ends."""
+    outer = _stats.get()
+    stats = RequestStats()
+    token = _stats.set(stats)
+    try:
+        yield stats
+    finally:
+        _stats.reset(token)
+        if outer is not None:
+            for field in attrs.fields(RequestStats):
+                value = getattr(stats, field.name)
+                if field.name == "last_retry_after":
+                    if value is not None:
+                        outer.last_retry_after = value
+                else:
+                    setattr(outer, field.name, getattr(outer, field.name) + value)
 
 
 def record(
@@ -82,7 +105,10 @@ def record(
 
 
 def log_retry(method: str, op: str, delay: float, error: PineconeError) -> None:
-    """The DEBUG line before a retry's wait."""
+    """Count a retry's wait, and its DEBUG line."""
+    stats = _stats.get()
+    if stats is not None:
+        stats.retry_wait_seconds += delay
     if _log.isEnabledFor(_DEBUG):
         _log.debug("%s %s: retrying in %.3f s after %s", method, op, delay, error)
 
