@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from ._config import DEFAULT_DELETE_DELAY, RATE_LIMIT_PRESETS, EmulatorConfig
+from ._persistence import StateFileError
 from ._server import Emulator
 
 
@@ -138,6 +139,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         asyncio.run(serve(config))
     except KeyboardInterrupt:
         return 0
+    except StateFileError as exc:
+        print(f"{parser.prog}: error: --state: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
