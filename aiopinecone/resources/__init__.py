@@ -15,6 +15,7 @@ from .._router import Router
 from ._chat import ChatMixin
 from ._control import NOT_GIVEN, ControlPlaneMixin, NotGiven
 from ._evaluation import EvaluationMixin
+from ._mcp import MCPEndpoint, McpMixin
 from ._provision import ProvisionMixin
 from ._uploads import UploadsMixin
 
@@ -22,10 +23,19 @@ if TYPE_CHECKING:
     from .._core import Core
     from ._streams import ChatCompletionStream, ChatStream
 
-__all__ = ["NOT_GIVEN", "Assistants", "ChatCompletionStream", "ChatStream", "NotGiven"]
+__all__ = [
+    "NOT_GIVEN",
+    "Assistants",
+    "ChatCompletionStream",
+    "ChatStream",
+    "MCPEndpoint",
+    "NotGiven",
+]
 
 
-class Assistants(ControlPlaneMixin, UploadsMixin, ChatMixin, EvaluationMixin, ProvisionMixin):
+class Assistants(
+    ControlPlaneMixin, UploadsMixin, ChatMixin, EvaluationMixin, ProvisionMixin, McpMixin
+):
     """Everything about assistants: control plane, files, chat, evaluation, provisioning.
 
     Reached as ``pc.assistants``; do not create it yourself.
