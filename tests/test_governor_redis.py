@@ -43,6 +43,7 @@ async def test_open_grants_of_every_process_count(stores: StoreFactory) -> None:
     assert isinstance(await b.take("w", cost=1, limit=3, window=60), Grant)
     third = await a.take("w", cost=1, limit=3, window=60)
     assert isinstance(third, Grant)
+    assert third.used == 3  # the units counted with it: every process's
     # Three open grants, two processes: only a settle can make room.
     assert await b.take("w", cost=1, limit=3, window=60) == ON_SETTLE
     probe = await b.take("w", cost=1, limit=float("inf"), window=60)  # a probe past the budget
@@ -245,3 +246,46 @@ def test_redis_py_is_optional() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert "aiopinecone[redis]" in out.stdout
+
+
+async def test_the_clients_store_from_rate_limits(redis_url: str) -> None:
+    from aiopinecone._governor import RateLimits
+    from aiopinecone._governor._redis import project_namespace, shared_store
+
+    env = {"AIOPINECONE_RATE_REDIS_URL": redis_url}
+    adaptive = RateLimits.preset("adaptive")
+    assert shared_store(adaptive, api_key="k", host="h", environ={}) is None
+    assert shared_store(RateLimits.preset("off"), api_key="k", host="h", environ=env) is None
+    never = RateLimits.preset("adaptive", redis_url="")
+    assert shared_store(never, api_key="k", host="h", environ=env) is None
+    told = RateLimits.preset("standard", redis_url=redis_url)
+    for limits, environ in ((adaptive, env), (told, {})):
+        store = shared_store(limits, api_key="secret-key", host="h", environ=environ)
+        assert store is not None
+        try:
+            assert store.url == redis_url
+            assert store.namespace == project_namespace("secret-key", "h")
+            assert "secret-key" not in store.namespace
+            assert project_namespace("other-key", "h") != store.namespace
+        finally:
+            await store.aclose()
+    with pytest.raises(ValueError, match="redis://"):
+        RateLimits.preset("adaptive", redis_url="http://127.0.0.1:6379")
+    assert "secret" not in repr(RateLimits.preset("adaptive", redis_url="redis://:secret@h/0"))
+
+
+async def test_a_new_process_starts_from_what_another_learnt(stores: StoreFactory) -> None:
+    from aiopinecone._governor import Governor, RateLimits
+
+    learnt = {"limit": 37.0, "window": 60.0, "slow_start": 0.0}
+    await stores().save_state("assistants_write", learnt)
+    governor = Governor(RateLimits.preset("adaptive"), store=stores())
+    permit = await governor.acquire("create_assistant")
+    governor.settle(permit, status=200, retry_after=None)
+    await governor.aclose()
+    assert governor.gate("assistants_write").controller.limit == 37.0
+    # A class nobody learnt keeps its start guess.
+    permit = await governor.acquire("delete_assistant")
+    governor.settle(permit, status=200, retry_after=None)
+    await governor.aclose()
+    assert governor.gate("assistants_delete").controller.limit == 20.0

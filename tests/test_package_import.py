@@ -58,11 +58,18 @@ def test_import_runs_the_source_under_test() -> None:
     assert run_fresh(LOADED_BY_IMPORT)["file"] == aiopinecone.__file__
 
 
-def test_import_loads_neither_the_cli_nor_the_emulator_nor_package_metadata() -> None:
+def test_import_loads_the_client_path_only() -> None:
     loaded = set(run_fresh(LOADED_BY_IMPORT)["loaded"])
     assert "aiopinecone._client" in loaded  # the check can see what the import loads
-    for module in ("aiopinecone.cli", "aiopinecone.emulator", "importlib.metadata"):
+    for module in (
+        "yaml",
+        "aiopinecone.provision",
+        "aiopinecone.emulator",
+        "aiopinecone.cli",
+        "importlib.metadata",
+    ):
         assert module not in loaded, f"import aiopinecone loads {module}"
+    assert not [m for m in loaded if m.startswith(("aiopinecone.provision.", "yaml."))]
 
 
 def test_provisioning_names_resolve_on_first_use() -> None:
@@ -70,6 +77,7 @@ def test_provisioning_names_resolve_on_first_use() -> None:
         f"""
 import json, sys
 import aiopinecone
+yaml_before = "yaml" in sys.modules
 names = {LAZY_NAMES!r}
 listed = [name for name in names if name in dir(aiopinecone)]
 exported = [name for name in names if name in aiopinecone.__all__]
@@ -79,7 +87,7 @@ from aiopinecone import load_fleet, AssistantSpec
 print(json.dumps({{
     "listed": listed, "exported": exported, "same": same,
     "from_import": load_fleet is provision.load_fleet and AssistantSpec is provision.AssistantSpec,
-    "cli_loaded": "aiopinecone.cli" in sys.modules,
+    "cli_loaded": "aiopinecone.cli" in sys.modules, "yaml_before": yaml_before,
 }}))
 """
     )
@@ -88,6 +96,7 @@ print(json.dumps({{
     assert result["same"] == list(LAZY_NAMES)
     assert result["from_import"] is True
     assert result["cli_loaded"] is False
+    assert result["yaml_before"] is False
 
 
 def test_provision_subpackage_is_reachable_as_an_attribute() -> None:

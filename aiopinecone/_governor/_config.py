@@ -138,6 +138,15 @@ def _positive(_inst: object, attr: attrs.Attribute[float], value: float) -> None
         raise ValueError(f"{attr.name} must be a finite number > 0, got {value!r}")
 
 
+def _check_redis_url(_inst: object, _attr: object, value: str | None) -> None:
+    if value and not (isinstance(value, str) and value.startswith(_REDIS_SCHEMES)):
+        scheme = str(value).partition("://")[0] if "://" in str(value) else "no scheme"
+        raise ValueError(f"redis_url must start with redis://, rediss:// or unix://, not {scheme}")
+
+
+_REDIS_SCHEMES: Final = ("redis://", "rediss://", "unix://")
+
+
 @attrs.frozen(kw_only=True)
 class RateLimits:
     """What the governor allows per operation class: ``limits[class]`` units per ``window``.
@@ -157,17 +166,24 @@ class RateLimits:
     adaptive: bool = False
     probe_interval: float = attrs.field(default=4.0, validator=_positive)
     enabled: bool = True
+    redis_url: str | None = attrs.field(default=None, validator=_check_redis_url, repr=False)
+    """Share the budget with every process using the same Redis and ``namespace`` (the
+    ``aiopinecone[redis]`` extra). ``None``: ``$AIOPINECONE_RATE_REDIS_URL`` if set; ``""``:
+    never (this process alone, whatever the environment says)."""
+    namespace: str | None = None
+    """The budget's name in Redis: one per Pinecone project. ``None``: derived from the API key
+    and host (a hash; processes with the same key share)."""
 
     @classmethod
-    def preset(cls, name: str, *, window: float = 60.0) -> RateLimits:
+    def preset(cls, name: str, *, window: float = 60.0, redis_url: str | None = None) -> RateLimits:
         """The limits of a plan; ``adaptive`` starts from Starter's and learns."""
         if name == "adaptive":
-            return cls(limits=PRESETS["starter"], window=window, adaptive=True)
+            return cls(limits=PRESETS["starter"], window=window, adaptive=True, redis_url=redis_url)
         if name in ("unlimited", "off"):
             return cls(limits={}, window=window, enabled=False)
         if name not in PRESETS:
             raise ValueError(f"unknown rate preset {name!r}: use one of {', '.join(PRESET_NAMES)}")
-        return cls(limits=PRESETS[name], window=window)
+        return cls(limits=PRESETS[name], window=window, redis_url=redis_url)
 
     @classmethod
     def default(cls) -> RateLimits:

@@ -77,6 +77,7 @@ class Governor:
         self.stats: dict[str, ClassStats] = {}
         self._by_op: dict[str, ClassGate] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._loaded: set[str] = set()
 
     @property
     def enabled(self) -> bool:
@@ -131,6 +132,8 @@ class Governor:
         try:
             if queue.waiters[0] is not me:
                 await self._sleep(me, None, deadline, gate.key, began)
+            if gate.local is None and gate.key not in self._loaded:
+                await self._load_shared(gate)
             since = self._clock()
             while True:
                 now = self._clock()
@@ -158,6 +161,13 @@ class Governor:
                 head = queue.waiters[0]
                 if not head.done():
                     head.set_result(None)
+
+    async def _load_shared(self, gate: ClassGate) -> None:
+        """A shared store (Redis): start from what another process learnt, once per class."""
+        self._loaded.add(gate.key)
+        state = await self.store.load_state(gate.key)
+        if state and gate.controller.adaptive:
+            gate.controller.load(state)
 
     async def _sleep(
         self,

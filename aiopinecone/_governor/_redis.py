@@ -33,6 +33,7 @@ handling absorbs the overlap until Redis returns.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
 import os
@@ -46,7 +47,15 @@ from ._store import GRANT_TTL, ON_SETTLE, Grant, MemoryStore
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
-__all__ = ["REDIS_URL_ENV", "RedisStore", "redis_store_from_env"]
+    from ._config import RateLimits
+
+__all__ = [
+    "REDIS_URL_ENV",
+    "RedisStore",
+    "project_namespace",
+    "redis_store_from_env",
+    "shared_store",
+]
 
 logger = logging.getLogger("aiopinecone")
 
@@ -186,7 +195,10 @@ class RedisStore:
         ok, value = int(reply[0]), reply[1]
         text = value.decode() if isinstance(value, bytes) else str(value)
         if ok:
-            return Grant(key, text, float(cost))
+            used = reply[2]
+            return Grant(
+                key, text, float(cost), float(used.decode() if isinstance(used, bytes) else used)
+            )
         wait = float(text)
         return ON_SETTLE if math.isinf(wait) else wait
 
@@ -301,7 +313,33 @@ class RedisStore:
 def redis_store_from_env(
     url: str | None = None, *, namespace: str = "default", environ: Mapping[str, str] | None = None
 ) -> RedisStore | None:
-    """A :class:`RedisStore` for ``url``, else for ``$AIOPINECONE_RATE_REDIS_URL``, else None."""
+    """A :class:`RedisStore` for ``url``, else for ``$AIOPINECONE_RATE_REDIS_URL``, else None
+    (``url=""``: None whatever the environment says)."""
     env = os.environ if environ is None else environ
-    chosen = url or env.get(REDIS_URL_ENV) or None
-    return None if chosen is None else RedisStore(chosen, namespace=namespace)
+    chosen = env.get(REDIS_URL_ENV) if url is None else url
+    return RedisStore(chosen, namespace=namespace) if chosen else None
+
+
+def project_namespace(api_key: str, host: str) -> str:
+    """The default budget name of a project: a short hash of the control host and API key
+    (processes with the same key share a budget; the key itself never reaches Redis)."""
+    digest = hashlib.sha256(f"{host}\n{api_key}".encode()).hexdigest()
+    return f"p{digest[:16]}"
+
+
+def shared_store(
+    limits: RateLimits,
+    *,
+    api_key: str,
+    host: str,
+    environ: Mapping[str, str] | None = None,
+) -> RedisStore | None:
+    """The store a client's governor shares through Redis, or None (this process alone).
+
+    The Redis URL is ``limits.redis_url``, else ``$AIOPINECONE_RATE_REDIS_URL``; the namespace
+    ``limits.namespace``, else :func:`project_namespace`. The client closes it (``aclose``).
+    """
+    if not limits.enabled:
+        return None
+    namespace = limits.namespace or project_namespace(api_key, host)
+    return redis_store_from_env(limits.redis_url, namespace=namespace, environ=environ)
