@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Final
 from urllib.parse import urlsplit
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from ._core import Core
+from ._governor import Governor, RateLimits
 from ._retry import RetryPolicy
 from ._router import Router, is_loopback
 from ._transport import Transport, to_client_timeout
@@ -53,6 +55,11 @@ class AsyncPinecone:
       limits and the default timeout are then yours to set on it).
     - ``evaluation_host``: origin of the evaluation API. Default: Pinecone's US/EU evaluation
       hosts, or ``host`` itself when ``host`` is not Pinecone's (an emulator or a proxy).
+    - ``rate_limits``: the rate governor every request goes through (README "Rate limits").
+      ``None`` (default): adaptive, learning each operation class's limit from the Starter
+      plan's up; a plan (``"starter"``, ``"standard"``, ``"enterprise"``: exact limits), a
+      mapping of operation class to requests per minute, a :class:`~aiopinecone.RateLimits`,
+      ``"off"``; or a :class:`~aiopinecone.Governor` to share one budget between clients.
     """
 
     def __init__(
@@ -68,6 +75,7 @@ class AsyncPinecone:
         session: aiohttp.ClientSession | None = None,
         evaluation_host: str | None = None,
         allow_insecure_http: bool = False,
+        rate_limits: RateLimits | Governor | str | Mapping[str, float | None] | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not key or not isinstance(key, str) or not key.strip():
@@ -119,6 +127,17 @@ class AsyncPinecone:
             ),
             user_agent=_user_agent(),
         )
+        if isinstance(rate_limits, Governor):
+            governor = rate_limits
+        else:
+            try:
+                governor = Governor(RateLimits.coerce(rate_limits))
+            except (TypeError, ValueError) as exc:
+                raise ValidationError(str(exc)) from None
+        self.governor: Final = governor
+        """The rate governor (``governor.snapshot()``: budgets and counts per class)."""
+        if governor.enabled:
+            self._core.admission = governor
         self._router = Router(self._core, allow_insecure_http=allow_insecure_http)
         self.assistants: Final = Assistants(self._core, self._router)
         """Assistants: control plane, files, chat, evaluation, provisioning."""

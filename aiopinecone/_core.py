@@ -39,6 +39,7 @@ from ._transport import (
 from .exceptions import (
     APIError,
     PineconeError,
+    RateLimitError,
     ResponseParseError,
     ServerError,
     TransportError,
@@ -344,6 +345,10 @@ class Core:
                     error.attempts = attempt
                     error.ambiguous = ambiguous or _was_ambiguous(error)
                 raise error
+            if admission is not None and isinstance(error, RateLimitError):
+                # The governor waits out a 429 for the whole class (its Retry-After, or the
+                # budget it learnt): the next permit is the wait, not a second one here.
+                delay = 0.0
             ambiguous = ambiguous or _was_ambiguous(error)
             log_retry(method, op, delay, error)
             await state.sleep(delay)

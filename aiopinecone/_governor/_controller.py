@@ -42,10 +42,12 @@ import math
 from collections.abc import Mapping
 from typing import Final
 
-__all__ = ["BETA", "GENTLE", "GROWTH", "Controller"]
+__all__ = ["BETA", "GENTLE", "GROWTH", "LEVEL_STEP", "Controller"]
 
-GROWTH: Final = 0.2
-"""Slow start: growth of the limit per round trip (the most it can overshoot a real limit)."""
+GROWTH: Final = 0.5
+"""Slow start: growth per round trip between the plans' limits (the most it overshoots)."""
+LEVEL_STEP: Final = 0.05
+"""Slow start at a plan's limit: the small step past it (the most it overshoots there)."""
 BETA: Final = 0.7
 """Multiplicative decrease on a real limit (TCP CUBIC's and AWS adaptive mode's beta)."""
 GENTLE: Final = 0.9
@@ -77,7 +79,10 @@ class Controller:
         "_step_ok",
         "adaptive",
         "base_window",
+        "learnt",
+        "levels",
         "limit",
+        "outstanding",
         "probe_at",
         "probe_in_flight",
         "refused_streak",
@@ -86,13 +91,20 @@ class Controller:
         "window",
     )
 
-    def __init__(self, *, limit: float, window: float, adaptive: bool) -> None:
+    def __init__(
+        self, *, limit: float, window: float, adaptive: bool, levels: tuple[float, ...] = ()
+    ) -> None:
+        self.levels = tuple(sorted(float(level) for level in levels))
+        """The plans' limits of the class (per window): slow start stops at each."""
         self.limit = float(limit)
         self.window = float(window)
         self.base_window = float(window)
         self.adaptive = adaptive
         self.slow_start = adaptive
+        self.learnt = False
         self.refused_streak = 0
+        self.outstanding = 0
+        """Grants of this process not yet answered (the gate counts them)."""
         self.probe_in_flight = False
         self.probe_at = 0.0
         self.srtt = 0.0
@@ -125,19 +137,20 @@ class Controller:
         would keep waiting ``wait`` more seconds, may go as a probe. Not when the window frees
         within two round trips: the client's log is stamped at answers, later than the
         server's, so such a probe would prove nothing."""
-        return (
-            self.adaptive
-            and not self.slow_start
-            and not self.probe_in_flight
-            and now >= self.probe_at
-            and now - waited_since >= self._probe_gap
-            and wait > 2.0 * self.srtt
-        )
+        if not self.adaptive or self.probe_in_flight or wait <= 2.0 * self.srtt:
+            return False
+        if self.slow_start:
+            # The limit is still a guess and no answer in flight can grow it (a client whose
+            # concurrency is below the guess): waiting on it is not waiting on the server.
+            return self.outstanding == 0
+        return now >= self.probe_at and now - waited_since >= self._probe_gap
 
     def next_probe(self, now: float, waited_since: float) -> float:
         """When :meth:`may_probe` could next say yes (``inf``: not before an answer)."""
-        if not self.adaptive or self.slow_start or self.probe_in_flight:
+        if not self.adaptive or self.probe_in_flight:
             return math.inf
+        if self.slow_start:
+            return now if self.outstanding == 0 else math.inf
         return max(self.probe_at, waited_since + self._probe_gap, now)
 
     def probe_started(self) -> None:
@@ -157,6 +170,7 @@ class Controller:
     ) -> None:
         """The server counted the request, granted at ``taken_at``. ``saturated``: the budget
         is the bottleneck (tasks wait for it, or the grant took its last units)."""
+        self.outstanding -= 1
         self.refused_streak = 0
         if not self.adaptive:
             return
@@ -168,11 +182,20 @@ class Controller:
         if self.slow_start:
             if self._burst_from == math.inf and taken_at is not None:
                 self._burst_from = taken_at
+            if probe:
+                # The guess kept a request waiting and the server took it: a step at once
+                # (a client below the limit's concurrency grows too).
+                self.probe_in_flight = False
+                if math.isfinite(self.limit):
+                    step = self._next_step(cost)
+                    self.limit += step
+                    self._step_at, self._step_need, self._step_ok = now, step - cost, 0.0
+                return
             # A step is over when every grant taken since it began was accepted.
             if saturated and (taken_at is None or taken_at >= self._step_at - 1e-9):
                 self._step_ok += cost
                 if self._step_ok >= self._step_need and math.isfinite(self.limit):
-                    step = max(self.limit * GROWTH, cost)
+                    step = self._next_step(cost)
                     self.limit += step
                     # The step's last grant may not fit whole (a fraction of a request).
                     self._step_at, self._step_need, self._step_ok = now, step - cost, 0.0
@@ -184,6 +207,19 @@ class Controller:
             self._probe_gap = self._slot()
             self.probe_at = now
             self._cut_end = now  # new facts: the next 429s may cut again
+
+    def _next_step(self, cost: float) -> float:
+        """Slow start's next step: grow by ``GROWTH``, but stop exactly at the next plan's
+        limit (where limits usually are), then try a small step past it."""
+        limit = self.limit
+        if any(abs(limit - level) < 1e-9 for level in self.levels):
+            return max(limit * LEVEL_STEP, cost)
+        step = limit * GROWTH
+        for level in self.levels:
+            if limit < level < limit + step:
+                step = level - limit
+                break
+        return max(step, cost)
 
     def _measure(self, now: float) -> None:
         """Set the window from the rate the server sustained since the last cut (the burst
@@ -214,9 +250,10 @@ class Controller:
 
         Returns the seconds to block the whole class (the server's ``Retry-After`` if given).
         """
+        self.outstanding -= 1
         self.refused_streak += 1
         streak = self.refused_streak
-        if probe:
+        if probe and not self.slow_start:
             self.probe_in_flight = False
             self._measure(now)
             self._probe_gap = min(self._probe_gap * 2.0, self.window / 4.0)
@@ -226,6 +263,7 @@ class Controller:
                 # after the next window.
                 self.probe_at = now + retry_after + self.window
         elif self.adaptive:
+            self.probe_in_flight = False
             if self._is_real(now, retry_after, taken_at, cost):
                 if now >= self._cut_end:
                     self._real_limit(now, usage, retry_after)
@@ -272,8 +310,10 @@ class Controller:
         if self.slow_start:
             # The first real limit: the burst is what the server accepted in the window.
             self.slow_start = False
-            cut = self.limit * BETA if math.isfinite(self.limit) else 0.0
+            # The first limit met replaces a guess: what the server accepted is all we know.
+            cut = self.limit * BETA if math.isfinite(self.limit) and self.learnt else 0.0
             self.limit = max(MIN_LIMIT, usage, cut)
+            self.learnt = True
             if retry_after is not None and self._burst_from < now:
                 # The server frees room `retry_after` from now; its window began with the
                 # burst: a per-minute server gives its minute, a per-second bucket about a
@@ -290,6 +330,7 @@ class Controller:
 
     def unknown(self, now: float, *, probe: bool) -> None:
         """The request ended without an answer (it may have been counted)."""
+        self.outstanding -= 1
         if probe:
             self.probe_in_flight = False
 
