@@ -39,7 +39,6 @@ from ._transport import (
 from .exceptions import (
     APIError,
     PineconeError,
-    RateLimitError,
     ResponseParseError,
     ServerError,
     TransportError,
@@ -345,10 +344,8 @@ class Core:
                     error.attempts = attempt
                     error.ambiguous = ambiguous or _was_ambiguous(error)
                 raise error
-            if admission is not None and isinstance(error, RateLimitError):
-                # The governor waits out a 429 for the whole class (its Retry-After, or the
-                # budget it learnt): the next permit is the wait, not a second one here.
-                delay = 0.0
+            # With a governor, a 429's Retry-After also pauses the whole class from the same
+            # moment: this sleep and that pause overlap, so the retry's permit is free by then.
             ambiguous = ambiguous or _was_ambiguous(error)
             log_retry(method, op, delay, error)
             await state.sleep(delay)

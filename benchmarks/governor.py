@@ -206,6 +206,68 @@ def run(*, quick: bool = False, log: Callable[[str], object] = print) -> dict[st
     }
 
 
+def _cost_clients(url: str) -> dict[str, Any]:
+    from benchmarks.client_cost import AiopineconeClient, FloorClient
+
+    class GovernorOff(AiopineconeClient):
+        def __init__(self, url: str) -> None:
+            from aiopinecone import AsyncPinecone
+
+            self._pc = AsyncPinecone(
+                api_key=API_KEY, host=url, api_version="2025-10", rate_limits="off"
+            )
+            self._assistants = self._pc.assistants
+
+    return {
+        "floor": FloorClient(url),
+        "governor on": AiopineconeClient(url),
+        "governor off": GovernorOff(url),
+    }
+
+
+async def _cost(emu: EmulatorProcess, rounds: int, quick: bool) -> dict[str, Any]:
+    from benchmarks import client_cost
+
+    describes, creates = (100, 30) if quick else (1000, 250)
+    setup = client_cost.FloorClient(emu.url)
+    clients = _cost_clients(emu.url)
+    try:
+        await setup.create(client_cost.DESCRIBED)
+        phase = await client_cost._phase(
+            emu,
+            clients,
+            rounds=rounds,
+            describe_requests=describes,
+            create_requests=creates,
+            concurrency=50,
+            log=lambda _m: None,
+        )
+    finally:
+        for client in clients.values():
+            await client.aclose()
+        await setup.aclose()
+    out: dict[str, Any] = {"rounds": rounds}
+    for workload, samples in phase.items():
+        total = describes if workload == "describe" else 2 * creates
+        result = client_cost._workload_result(samples, requests=total, concurrency=50)
+        impls = result["implementations"]
+        out[workload] = {
+            name: {
+                "cpu_us_per_request": impls[name]["cpu_us_per_request"],
+                "ratio_to_floor": impls[name]["ratio_to_floor"],
+            }
+            for name in impls
+        }
+    return out
+
+
+def run_cost(*, rounds: int = 10, quick: bool = False) -> dict[str, Any]:
+    """Client CPU per request: the floor, aiopinecone with the governor (default) and without,
+    interleaved round by round (``benchmarks.client_cost``'s workloads, fewer rounds)."""
+    with EmulatorProcess() as emu:
+        return asyncio.run(_cost(emu, rounds, quick))
+
+
 def render(results: Mapping[str, Any]) -> str:
     """The markdown report (its own file)."""
     m = results["machine"]

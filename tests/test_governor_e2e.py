@@ -10,7 +10,13 @@ import asyncio
 
 import pytest
 
-from aiopinecone import AsyncPinecone, RequestTimeoutError, track_requests
+from aiopinecone import (
+    AsyncPinecone,
+    RateLimitError,
+    RequestTimeoutError,
+    RetryPolicy,
+    track_requests,
+)
 from aiopinecone._governor import Governor, RateLimits
 from aiopinecone.emulator import Emulator, Fault
 
@@ -82,8 +88,12 @@ async def test_waiting_for_a_permit_counts_against_the_call_timeout() -> None:
         AsyncPinecone(api_key=KEY, host=emu.url) as pc,
     ):
         emu.faults.script("POST", "/assistant/assistants", Fault.status(429, retry_after=30))
+        with pytest.raises(RateLimitError):
+            await pc.assistants.create(name="first", retry=RetryPolicy.none())
+        # The class is paused for 30 s; a call with a 0.5 s timeout does not wait that long.
         with pytest.raises(RequestTimeoutError, match="rate budget of assistants_write"):
             await pc.assistants.create(name="slow", timeout=0.5)
+        assert emu.log.count(method="POST") == 1
         # Other classes are not paused.
         await pc.assistants.list_page()
 

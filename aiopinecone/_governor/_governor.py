@@ -63,7 +63,13 @@ class _Queue:
 
 
 class Governor:
-    """Rate budgets per operation class for every request of one client (see module doc)."""
+    """The rate governor: budgets per operation class for every request of a client.
+
+    ``AsyncPinecone(rate_limits=...)`` builds one; pass a ``Governor`` itself as
+    ``rate_limits=`` to several clients to share one budget. ``limits``: a
+    :class:`~aiopinecone.RateLimits` (default: adaptive); ``store``: where the accounting lives
+    (default: this process). :meth:`snapshot` reports what each class learnt and did.
+    """
 
     def __init__(
         self,
