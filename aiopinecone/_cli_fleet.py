@@ -1,7 +1,8 @@
 """Command-line parts for fleets across machines: shards, the Redis lease, report merging.
 
 ``cli.py`` adds these options to ``provision`` and the ``report`` command; the logic lives in
-``provision/_shard.py``, ``provision/_merge.py`` and ``_lease.py``.
+``provision/_shard.py``, ``provision/_merge.py`` and ``_lease.py``, imported when used: building
+the parser loads no provisioning code.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
-from ._lease import Lease
 from ._redisconn import REDIS_URL_ENV
-from .provision._merge import ReportMergeError, dumps, merge_files, summary
-from .provision._shard import COUNT_ENV, INDEX_ENV, Shard
+
+if TYPE_CHECKING:
+    from ._lease import Lease
+    from .provision import Shard
 
 __all__ = [
     "add_fleet_options",
@@ -37,9 +39,9 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--shard",
         metavar="I/N",
-        help=f"apply only shard I of N (0-based; assistants split by a stable hash of their "
-        f"name); 'auto/N' or 'auto' read the index from ${INDEX_ENV} (Kubernetes Indexed "
-        f"Jobs) and N from the option or ${COUNT_ENV}",
+        help="apply only shard I of N (0-based; assistants split by a stable hash of their "
+        "name); 'auto/N' or 'auto' read the index from $JOB_COMPLETION_INDEX (Kubernetes "
+        "Indexed Jobs) and N from the option or $AIOPINECONE_SHARD_COUNT",
     )
     p.add_argument(
         "--redis",
@@ -73,6 +75,8 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
 
 def shard_from_args(args: argparse.Namespace) -> Shard | None:
     """The ``--shard`` option, parsed (``None`` without it)."""
+    from .provision import Shard
+
     text: str | None = args.shard
     return None if text is None else Shard.parse(text)
 
@@ -98,6 +102,8 @@ async def fleet_lease(
     if url is None or args.no_lease:
         yield None
         return
+    from ._lease import Lease
+
     name = lease_name(args, fleet, shard)
     lease = Lease(
         url,
@@ -130,6 +136,8 @@ def add_report_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
 def report_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run ``report merge``; the summary goes to stderr when the JSON goes to stdout."""
+    from .provision._merge import ReportMergeError, dumps, merge_files, summary
+
     try:
         merged = merge_files(args.reports)
     except ReportMergeError as exc:

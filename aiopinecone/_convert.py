@@ -7,7 +7,7 @@ JSON keys are ignored (``forbid_extra_keys=False``); enum-like fields are plain 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from types import MemberDescriptorType, NoneType, UnionType
 from typing import Any, Final, TypeVar, Union, get_origin
@@ -72,11 +72,6 @@ def _structure_optional_factory(type_: Any) -> Callable[[Any, Any], Any]:
 def _is_simple_optional(type_: Any) -> bool:
     args = getattr(type_, "__args__", ())
     return get_origin(type_) in (Union, UnionType) and len(args) == 2 and NoneType in args
-
-
-converter.register_structure_hook(datetime, _structure_datetime)
-converter.register_structure_hook(str, _structure_str)
-converter.register_structure_hook_factory(_is_simple_optional, _structure_optional_factory)
 
 
 # -- the fast path for flat models ----------------------------------------------------------------
@@ -218,7 +213,24 @@ def _generate_fast_hook(
     return hook
 
 
+# -- every hook of the converter, registered here (and nowhere else) --------------------------
+
+converter.register_structure_hook(datetime, _structure_datetime)
+converter.register_structure_hook(str, _structure_str)
+converter.register_structure_hook_factory(_is_simple_optional, _structure_optional_factory)
 converter.register_structure_hook_factory(attrs.has, _fast_structure_hook)
+
+
+def register_model_hooks(unions: Mapping[Any, Callable[[Any, Any], Any]]) -> None:
+    """The hooks of the models' open tagged unions (chat chunks, context snippets), by class.
+
+    Called by a model module (``models.chat``, ``models.context``) when it is imported, with
+    the hooks it defines: the models import this module, so this module does not import them
+    (no import cycle), and an area's hooks exist exactly when its classes do.
+    """
+    for cls, hook in unions.items():
+        converter.register_structure_hook(cls, hook)
+
 
 _hooks: dict[Any, Callable[[Any, Any], Any]] = {}
 

@@ -41,11 +41,6 @@ def set_testing(enabled: bool) -> None:
     _testing = enabled
 
 
-def is_testing() -> bool:
-    """Whether :func:`set_testing` switched waits off."""
-    return _testing
-
-
 def _check_attempts(_inst: object, _attr: object, value: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ValidationError(f"max_attempts must be an integer >= 1, got {value!r}")

@@ -2,7 +2,8 @@
 
 Exit codes: ``0`` success; ``1`` failure (a provisioning run with failed assistants, or an API
 error); ``2`` bad input (usage, an invalid fleet file, a missing API key: nothing was sent);
-``130`` interrupted (Ctrl-C; a provisioning run still prints and writes its report).
+``130`` interrupted by Ctrl-C, ``143`` by SIGTERM (a provisioning run still prints its summary
+and writes its report; a second signal stops at once).
 
 The API key comes from ``--api-key`` or ``PINECONE_API_KEY`` and is never printed.
 """
@@ -11,19 +12,37 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import secrets
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO, TypeAlias
 
 import orjson
 
+from ._cli_fleet import (
+    add_fleet_options,
+    add_report_command,
+    fleet_lease,
+    report_command,
+    shard_from_args,
+)
+from ._cli_io import (
+    Interrupts,
+    cli_message,
+    emulator_argv,
+    quiet_broken_pipe,
+    terminal_width,
+)
 from ._client import API_KEY_ENV, HOST_ENV, AsyncPinecone
+from ._table import fit_table
 from ._validation import API_VERSIONS
-from .exceptions import APIError, PineconeError, ValidationError
-from .provision import FleetError, ProgressDisplay, RateLimits, load_fleet
+from .exceptions import PineconeError, ValidationError
+
+if TYPE_CHECKING:
+    from .provision import ProvisionOptions, ProvisionReport
 
 __all__ = ["main"]
 
@@ -31,6 +50,11 @@ EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
 EXIT_BAD_INPUT: Final = 2
 EXIT_INTERRUPTED: Final = 130
+EXIT_TERMINATED: Final = 143
+EXIT_SIGPIPE: Final = 141
+
+READ_ONLY_COMMANDS: Final = frozenset({"assistants", "files", "chat", "report"})
+"""Commands whose output a reader may stop reading (``| head``) without it being a failure."""
 
 RATE_PRESETS: Final = ("adaptive", "starter", "standard", "enterprise", "unlimited")
 
@@ -47,13 +71,17 @@ class _Usage(Exception):
     """Bad command-line input found after parsing (exit code 2)."""
 
 
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The command-line interface."""
+    """The command-line interface: global options, then one ``_add_*`` per command."""
     parser = argparse.ArgumentParser(
         prog="aiopinecone",
         description="Provision and drive Pinecone Assistants (asyncio client).",
         epilog="Exit codes: 0 success, 1 failure or partial failure, 2 bad input, "
-        "130 interrupted. The API key is read from --api-key or $PINECONE_API_KEY.",
+        "130 interrupted (Ctrl-C), 143 terminated (SIGTERM). "
+        "The API key is read from --api-key or $PINECONE_API_KEY.",
     )
     parser.add_argument(
         "--api-key",
@@ -63,8 +91,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--api-version", choices=API_VERSIONS, default="2025-10", help="API version (2025-10)"
     )
+    parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow sending the API key over plain http to a host that is not loopback",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    adders: tuple[Callable[[Subcommands], object], ...] = (
+        _add_provision,
+        _add_assistants,
+        _add_files,
+        _add_chat,
+        add_report_command,
+        _add_emulator,
+    )
+    for add in adders:
+        add(commands)
+    return parser
 
+
+def _add_provision(commands: Subcommands) -> argparse.ArgumentParser:
     p = commands.add_parser(
         "provision",
         help="create/update assistants and their files from a fleet file",
@@ -97,7 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--verbose", "-v", action="store_true", help="list unchanged assistants too")
     p.add_argument("--no-progress", action="store_true", help="no progress display")
+    add_fleet_options(p)
+    return p
 
+
+def _add_assistants(commands: Subcommands) -> argparse.ArgumentParser:
     a = commands.add_parser("assistants", help="list, describe or delete assistants")
     a_cmds = a.add_subparsers(dest="action", required=True, metavar="ACTION")
     a_list = a_cmds.add_parser("list", help="list assistants")
@@ -107,7 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     a_del = a_cmds.add_parser("delete", help="delete one assistant")
     a_del.add_argument("name")
     a_del.add_argument("--wait", action="store_true", help="wait until it is gone")
+    return a
 
+
+def _add_files(commands: Subcommands) -> argparse.ArgumentParser:
     f = commands.add_parser("files", help="upload, list or delete an assistant's files")
     f_cmds = f.add_subparsers(dest="action", required=True, metavar="ACTION")
     f_up = f_cmds.add_parser("upload", help="upload a file")
@@ -115,25 +168,36 @@ def build_parser() -> argparse.ArgumentParser:
     f_up.add_argument("path", type=Path)
     f_up.add_argument("--metadata", help="file metadata as a JSON object")
     f_up.add_argument("--wait", action="store_true", help="wait until it is processed")
+    f_up.add_argument(
+        "--no-check-limits",
+        action="store_true",
+        help="send it even if its type or size is beyond the documented limits",
+    )
     f_list = f_cmds.add_parser("list", help="list files")
     f_list.add_argument("assistant")
     f_list.add_argument("--json", action="store_true", help="JSON output")
     f_del = f_cmds.add_parser("delete", help="delete a file")
     f_del.add_argument("assistant")
     f_del.add_argument("file_id")
+    return f
 
+
+def _add_chat(commands: Subcommands) -> argparse.ArgumentParser:
     c = commands.add_parser("chat", help="ask an assistant a question (streams the answer)")
     c.add_argument("name")
     c.add_argument("question")
     c.add_argument("--model", help="model name (server default otherwise)")
+    return c
 
+
+def _add_emulator(commands: Subcommands) -> argparse.ArgumentParser:
     e = commands.add_parser(
         "emulator",
         help="run the local emulator (same options as python -m aiopinecone.emulator)",
         add_help=False,
     )
     e.add_argument("args", nargs=argparse.REMAINDER)
-    return parser
+    return e
 
 
 def _json(value: Any) -> str:
@@ -150,71 +214,93 @@ def _model_dict(model: Any) -> dict[str, Any]:
 @asynccontextmanager
 async def _client(args: argparse.Namespace) -> AsyncIterator[AsyncPinecone]:
     async with AsyncPinecone(
-        api_key=args.api_key, host=args.host, api_version=args.api_version
+        api_key=args.api_key,
+        host=args.host,
+        api_version=args.api_version,
+        allow_insecure_http=args.allow_insecure_http,
     ) as pc:
         yield pc
 
 
-async def _provision(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if args.concurrency < 1:
-        raise _Usage(f"--concurrency must be >= 1, got {args.concurrency}")
-    if args.emulator_state is not None and not args.emulator:
-        raise _Usage("--emulator-state needs --emulator")
-    fleet = load_fleet(args.fleet, api_version=args.api_version)
-    window = 60.0
-    if args.emulator:
-        from .emulator import Emulator
+def provision_options(args: argparse.Namespace, window: float, err: TextIO) -> ProvisionOptions:
+    """The provisioning options the command line asks for (``window``: the limits' minute;
+    ``err``: where the progress display goes)."""
+    from .provision import ProgressDisplay, ProvisionOptions, RateLimits
 
-        key = secrets.token_urlsafe(16)
-        emulator = Emulator(
-            api_keys=(key,),
-            ready_delay=EMULATOR_READY_DELAY,
-            file_processing_delay=EMULATOR_PROCESSING_DELAY,
-            rate_limits=EMULATOR_PLAN,
-            time_scale=EMULATOR_MINUTE / 60.0,
-            state_path=args.emulator_state,
-        )
-        window = EMULATOR_MINUTE
+    scale = window / 60.0
+    show_progress = not args.no_progress and not args.plan
+    return ProvisionOptions(
+        prune=args.prune,
+        concurrency=args.concurrency,
+        rate_limits=RateLimits.preset(args.rate_preset, window=window),
+        progress=ProgressDisplay(err) if show_progress else None,
+        poll_interval=(max(0.05, 1.0 * scale), max(0.2, 10.0 * scale)),
+    )
+
+
+@asynccontextmanager
+async def _target(args: argparse.Namespace, err: TextIO) -> AsyncIterator[float]:
+    """The server to provision (``--emulator``: an embedded one, pointed at by ``args``);
+    yields the length of its rate-limit minute in seconds."""
+    if not args.emulator:
+        yield 60.0
+        return
+    from .emulator import Emulator, StateFileError
+
+    key = secrets.token_urlsafe(16)
+    emulator = Emulator(
+        api_keys=(key,),
+        ready_delay=EMULATOR_READY_DELAY,
+        file_processing_delay=EMULATOR_PROCESSING_DELAY,
+        rate_limits=EMULATOR_PLAN,
+        time_scale=EMULATOR_MINUTE / 60.0,
+        state_path=args.emulator_state,
+    )
+    try:
         await emulator.start()
+    except StateFileError as exc:
+        raise _Usage(f"--emulator-state: {exc}") from None
+    try:
         err.write(
             f"emulator: {emulator.url} ({EMULATOR_PLAN} plan rate limits, one minute = "
             f"{EMULATOR_MINUTE:g} s)\n"
         )
         args.api_key, args.host = key, emulator.url
-    else:
-        emulator = None
-    try:
-        limits = RateLimits.preset(args.rate_preset, window=window)
-        scale = window / 60.0
-        async with _client(args) as pc:
-            show_progress = not args.no_progress and not args.plan
-            run = pc.assistants.provisioner(
-                fleet,
-                prune=args.prune,
-                concurrency=args.concurrency,
-                rate_preset=limits,
-                progress=ProgressDisplay(err) if show_progress else False,
-                poll_interval=(max(0.05, 1.0 * scale), max(0.2, 10.0 * scale)),
-            )
-            plan = await run.plan()
-            out.write(plan.render(verbose=args.verbose) + "\n")
-            if args.plan:
-                return EXIT_OK
-            try:
-                report = await run.apply(plan)
-            except asyncio.CancelledError:
-                report = run.report
-                out.write("\n" + report.summary_table() + "\n")
-                if args.report is not None:
-                    args.report.write_text(report.to_json() + "\n", encoding="utf-8")
-                raise
-            out.write("\n" + report.summary_table() + "\n")
-            if args.report is not None:
-                args.report.write_text(report.to_json() + "\n", encoding="utf-8")
-            return EXIT_OK if report.ok else EXIT_FAILED
+        yield EMULATOR_MINUTE
     finally:
-        if emulator is not None:
-            await emulator.stop()
+        await emulator.stop()
+
+
+def _write_report(args: argparse.Namespace, report: ProvisionReport, out: TextIO) -> None:
+    out.write("\n" + report.summary_table(width=terminal_width()) + "\n")
+    if args.report is not None:
+        args.report.write_text(report.to_json() + "\n", encoding="utf-8")
+
+
+async def _provision(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .provision import load_fleet
+
+    if args.concurrency < 1:
+        raise _Usage(f"--concurrency must be >= 1, got {args.concurrency}")
+    if args.emulator_state is not None and not args.emulator:
+        raise _Usage("--emulator-state needs --emulator")
+    shard = shard_from_args(args)
+    fleet = load_fleet(args.fleet, api_version=args.api_version)
+    lease = contextlib.nullcontext() if args.plan else fleet_lease(args, args.fleet, shard, err)
+    async with _target(args, err) as window, _client(args) as pc, lease:
+        options = provision_options(args, window, err)
+        run = pc.assistants.provisioner(fleet, options=options, shard=shard)
+        plan = await run.plan()
+        out.write(plan.render(verbose=args.verbose) + "\n")
+        if args.plan:
+            return EXIT_OK
+        try:
+            report = await run.apply(plan)
+        except asyncio.CancelledError:
+            _write_report(args, run.report, out)
+            raise
+        _write_report(args, report, out)
+        return EXIT_OK if report.ok else EXIT_FAILED
 
 
 async def _assistants(args: argparse.Namespace, out: TextIO) -> int:
@@ -227,10 +313,8 @@ async def _assistants(args: argparse.Namespace, out: TextIO) -> int:
             rows = [("name", "status", "host")] + [
                 (a.name, a.status, a.host or "") for a in assistants
             ]
-            widths = [max(len(r[i]) for r in rows) for i in range(3)]
-            for row in rows:
-                out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-                out.write("\n")
+            lines = fit_table(rows, terminal_width(), steps=(("trim", 2), ("trim", 0)))
+            out.write("".join(line + "\n" for line in lines))
             return EXIT_OK
         if args.action == "describe":
             out.write(_json(_model_dict(await pc.assistants.describe(name=args.name))) + "\n")
@@ -256,6 +340,7 @@ async def _files(args: argparse.Namespace, out: TextIO) -> int:
                 file_path=args.path,
                 metadata=metadata,
                 wait=args.wait,
+                check_limits=not args.no_check_limits,
             )
             out.write(f"{uploaded.id}  {uploaded.name}  {uploaded.status or ''}\n".rstrip() + "\n")
             return EXIT_OK
@@ -288,19 +373,59 @@ async def _chat(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK
 
 
+Command: TypeAlias = Callable[[argparse.Namespace, TextIO, TextIO], Awaitable[int]]
+
+COMMANDS: Final[dict[str, Command]] = {
+    "provision": _provision,
+    "assistants": lambda args, out, err: _assistants(args, out),
+    "files": lambda args, out, err: _files(args, out),
+    "chat": lambda args, out, err: _chat(args, out),
+}
+"""The commands run in an event loop, by name (``emulator`` runs its own)."""
+
+
 async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if args.command == "provision":
-        return await _provision(args, out, err)
-    if args.command == "assistants":
-        return await _assistants(args, out)
-    if args.command == "files":
-        return await _files(args, out)
-    return await _chat(args, out)
+    """Run the command; a first SIGINT/SIGTERM cancels it (exit 130/143), a second kills."""
+    task = asyncio.current_task()
+    assert task is not None
+
+    def announce(name: str) -> None:
+        err.write(f"\n{name}: stopping (send it again to stop at once)\n")
+        err.flush()
+
+    with Interrupts(task, announce) as interrupts:
+        try:
+            return await COMMANDS[args.command](args, out, err)
+        except asyncio.CancelledError:
+            if interrupts.exit_code is None:
+                raise
+            # The command has cleaned up (a provisioning run wrote its summary and report).
+            task.uncancel()
+            err.write(
+                "interrupted\n" if interrupts.exit_code == EXIT_INTERRUPTED else "terminated\n"
+            )
+            return interrupts.exit_code
+
+
+def _is_fleet_error(exc: BaseException) -> bool:
+    # Only a loaded provisioning package can have raised one: do not load it to find out.
+    provision = sys.modules.get("aiopinecone.provision")
+    return provision is not None and isinstance(exc, provision.FleetError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
     out, err = sys.stdout, sys.stderr
+    argv = sys.argv[1:] if argv is None else list(argv)
+    emulator_args = emulator_argv(argv)
+    if emulator_args is not None:
+        # Everything after `emulator` goes to the emulator's parser, as written.
+        from .emulator import main as emulator_main
+
+        try:
+            return emulator_main(emulator_args, prog="aiopinecone emulator")
+        except SystemExit as exc:  # its argparse: --help or a usage error
+            return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
     parser = build_parser()
     try:
         # Known args only: everything after `emulator` belongs to the emulator's own parser.
@@ -309,29 +434,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
-    if args.command == "emulator":
-        from .emulator import main as emulator_main
-
-        try:
-            return emulator_main([*args.args, *extra])
-        except SystemExit as exc:  # its argparse: --help or a usage error
-            return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    if args.command == "report":
+        return report_command(args, out, err)
     try:
         return asyncio.run(_run(args, out, err))
     except KeyboardInterrupt:
         err.write("interrupted\n")
         return EXIT_INTERRUPTED
-    except FleetError as exc:
-        err.write(f"{exc}\n")
-        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # `aiopinecone assistants list | head`: the reader has what it wanted.
+        quiet_broken_pipe()
+        return EXIT_OK if args.command in READ_ONLY_COMMANDS else EXIT_SIGPIPE
     except (ValidationError, _Usage) as exc:
-        err.write(f"aiopinecone: error: {exc}\n")
+        text = cli_message(str(exc))
+        err.write(f"{text}\n" if _is_fleet_error(exc) else f"aiopinecone: error: {text}\n")
         return EXIT_BAD_INPUT
-    except APIError as exc:
-        err.write(f"aiopinecone: {type(exc).__name__}: {exc}\n")
-        return EXIT_FAILED
-    except PineconeError as exc:
-        err.write(f"aiopinecone: {type(exc).__name__}: {exc}\n")
+    except PineconeError as exc:  # APIError and the rest
+        err.write(f"aiopinecone: {type(exc).__name__}: {cli_message(str(exc))}\n")
         return EXIT_FAILED
     except OSError as exc:
         err.write(f"aiopinecone: error: {exc}\n")

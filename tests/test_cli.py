@@ -251,3 +251,38 @@ def test_readme_main_command_runs_the_example_fleet(tmp_path: Path) -> None:
     report = orjson.loads(report_path.read_text())
     assert report["ok"] is True
     assert report["counts"]["files_uploaded"] == 96
+
+
+def test_the_command_loads_provisioning_and_yaml_only_to_provision(
+    emu: ThreadedEmulator, tmp_path: Path
+) -> None:
+    probe = (
+        "import sys\n"
+        "from aiopinecone.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print('loaded:', 'aiopinecone.provision' in sys.modules, 'yaml' in sys.modules)\n"
+        "raise SystemExit(code)\n"
+    )
+    env = {**os.environ, "PINECONE_API_KEY": KEY, "PYTHONPATH": str(REPO)}
+    listed = subprocess.run(
+        [sys.executable, "-c", probe, "--host", emu.url, "assistants", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "loaded: False False" in listed.stdout
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text("assistants:\n  - name: lazy-one\n")
+    planned = subprocess.run(
+        [sys.executable, "-c", probe, "--host", emu.url, "provision", str(fleet), "--plan"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert planned.returncode == 0, planned.stderr
+    assert "loaded: True True" in planned.stdout

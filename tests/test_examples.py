@@ -62,7 +62,7 @@ async def test_web_service_shares_one_client_and_closes_it() -> None:
                         assert "14 days" in body["answer"]
                 async with http.get(base, params={"assistant": "nobody", "q": "hi"}) as resp:
                     assert resp.status == 404
-                async with http.get(base, params={"assistant": "Bad_Name", "q": "hi"}) as resp:
+                async with http.get(base, params={"assistant": "Bad Name", "q": "hi"}) as resp:
                     assert resp.status == 400
         finally:
             await runner.cleanup()
@@ -70,7 +70,7 @@ async def test_web_service_shares_one_client_and_closes_it() -> None:
         assert clients[0].closed
         # Only the seeding describe/create/upload traffic and the handlers' calls; the bad
         # name was rejected before any request left the client.
-        assert emu.log.count(path="/assistant/assistants/Bad_Name") == 0
+        assert emu.log.count(path="/assistant/assistants/Bad Name") == 0
 
 
 async def test_workers_answer_everything_and_stop_at_a_deadline() -> None:

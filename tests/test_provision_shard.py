@@ -74,9 +74,12 @@ async def test_shard_reports_merge_into_the_fleets_report(
     async with AsyncPinecone(api_key="test-key", host=emulator.url) as pc:
         for index in range(3):
             shard = Shard(index, 3)
-            report = await pc.assistants.provision(shard.select(specs), rate_preset="unlimited")
+            report = await pc.assistants.provision(specs, rate_preset="unlimited", shard=shard)
             assert report.ok
-            data = report.to_dict() | {"shard": shard.to_dict()}
+            assert report.shard == shard
+            assert [a.name for a in report.assistants] == [s.name for s in shard.select(specs)]
+            data = report.to_dict()
+            assert data["shard"] == {"index": index, "count": 3}
             path = tmp_path / f"shard-{index}.json"
             path.write_bytes(orjson.dumps(data))
             paths.append(path)

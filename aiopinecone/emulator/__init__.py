@@ -8,6 +8,7 @@ Run it in process (``async with Emulator() as emu``), in a thread for synchronou
 
 from ._cli import main
 from ._config import EmulatorConfig
+from ._persistence import StateFileError
 from ._ratelimit import RateLimiter
 from ._requestlog import LogEntry, RequestLog
 from ._server import Emulator, ThreadedEmulator
@@ -23,6 +24,7 @@ __all__ = [
     "LogEntry",
     "RateLimiter",
     "RequestLog",
+    "StateFileError",
     "Store",
     "ThreadedEmulator",
     "main",

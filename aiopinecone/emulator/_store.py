@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 import attrs
 
+from ._documents import check_document
+
 ASSISTANT_INITIALIZING = "Initializing"
 ASSISTANT_READY = "Ready"
 ASSISTANT_TERMINATING = "Terminating"
@@ -348,13 +350,17 @@ class Store:
         multimodal: bool = False,
         file_id: str | None = None,
     ) -> tuple[FileRecord, bool]:
-        """Create a file, or replace the one with ``file_id``; returns ``(record, created)``."""
+        """Create a file, or replace the one with ``file_id``; returns ``(record, created)``.
+
+        Content that is not what the name's extension says (a ``.pdf`` that is not a PDF)
+        ends ``ProcessingFailed`` with an ``error_message``, like the service's processing.
+        """
         with self.locked() as now:
             self.get_assistant(assistant_name)
             files = self._files[assistant_name]
             fid = file_id or str(uuid.uuid4())
             existing = files.get(fid)
-            error = None
+            error = check_document(name, content)
             if _wants_failure(content, metadata):
                 error = f"File processing failed for {name!r}: the emulator was asked to fail it."
             record = FileRecord(
@@ -381,7 +387,7 @@ class Store:
             if record is None:
                 raise StoreError(
                     "not_found",
-                    f"File with id {file_id} not found in assistant {assistant_name!r}.",
+                    f"File with id {file_id} not found in provided assistant",
                 )
             return record
 
@@ -471,7 +477,7 @@ class Store:
             if record is None:
                 raise StoreError(
                     "not_found",
-                    f"Operation {operation_id} not found in assistant {assistant_name!r}.",
+                    f"Operation {operation_id} not found.",
                 )
             return record
 

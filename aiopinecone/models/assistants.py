@@ -71,12 +71,3 @@ class AssistantList:
 
     assistants: list[Assistant] = attrs.Factory(list)
     pagination: Pagination | None = None
-
-
-@attrs.frozen(kw_only=True)
-class AssistantUpdate:
-    """The ``PATCH`` response of the specs: ``{assistant_name, instructions, metadata}``."""
-
-    assistant_name: str | None = None
-    instructions: str | None = None
-    metadata: dict[str, Any] | None = None

@@ -10,7 +10,7 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
-from .._convert import converter, structure
+from .._convert import register_model_hooks, structure
 from ..exceptions import ResponseParseError
 from .files import AssistantFile
 
@@ -294,8 +294,5 @@ def parse_chunk(data: Any) -> ChatStreamChunk:
     return chunk
 
 
-def _structure_chunk(value: Any, _: Any) -> ChatStreamChunk:
-    return parse_chunk(value)
-
-
-converter.register_structure_hook(ChatStreamChunk, _structure_chunk)
+# The open union's hook, registered as soon as its classes exist (importing this module).
+register_model_hooks({ChatStreamChunk: lambda value, _: parse_chunk(value)})

@@ -11,7 +11,7 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
-from .._convert import converter
+from .._convert import converter, register_model_hooks
 from .chat import Usage
 from .files import AssistantFile
 
@@ -109,7 +109,8 @@ class ContextResponse:
     id: str | None = None
 
 
-def _structure_snippet(value: Any, _: Any) -> Snippet:
+def structure_snippet(value: Any, _: Any) -> Snippet:
+    """The snippet class ``value`` names by its ``type`` (unknown -> ``UnknownSnippet``)."""
     if not isinstance(value, dict):
         raise TypeError(f"expected a snippet object, got {type(value).__name__}")
     kind = value.get("type", SnippetType.TEXT)  # 2025-04 servers may leave ``type`` out
@@ -120,4 +121,5 @@ def _structure_snippet(value: Any, _: Any) -> Snippet:
     return snippet
 
 
-converter.register_structure_hook(Snippet, _structure_snippet)
+# The open union's hook, registered as soon as its classes exist (importing this module).
+register_model_hooks({Snippet: structure_snippet})

@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Unpack
 
+import attrs
+
 from .._retry import RetryPolicy
 from ..models.assistants import Assistant
 from ..models.files import AssistantFile
@@ -102,6 +104,10 @@ class Provisioner:
         self.specs: tuple[AssistantSpec, ...] = tuple(specs)
         _validate(self.specs, api_version)
         self.options = opts = ProvisionOptions.build(options, **keywords)
+        if opts.shard is not None:
+            # The whole fleet is checked (every shard sees the same errors); this run keeps its
+            # shard's assistants, and plan() ignores the server's assistants of other shards.
+            self.specs = tuple(opts.shard.select(self.specs))
         scale = opts.rate_limits.window / 60.0
         # The readiness poller's schedule (see _poller.PollerHost).
         self.clock = clock
@@ -147,6 +153,8 @@ class Provisioner:
         prune = self.options.prune
         digests = await self._digests_of_specs()
         actual = await self.list_assistants()
+        if self.options.shard is not None:
+            actual = self.options.shard.select(actual)
         existing = {a.name: a for a in actual}
         wanted = [
             s.name
@@ -175,9 +183,11 @@ class Provisioner:
             "readiness": self._poller.polls if self._poller is not None else 0,
             "processing": (self._converger.processing_polls if self._converger is not None else 0),
         }
-        return self._ledger.report(
+        report = self._ledger.report(
             prune=self.options.prune, requests=self._calls.snapshot(), polls=polls
         )
+        shard = self.options.shard
+        return report if shard is None else attrs.evolve(report, shard=shard)
 
     # -- apply ------------------------------------------------------------------------------
 

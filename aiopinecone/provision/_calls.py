@@ -21,8 +21,8 @@ from typing import Any, Final, Protocol, TypeVar
 
 import attrs
 
-from .._core import track_requests
 from .._retry import RetryPolicy
+from .._stats import track_requests
 from ..exceptions import APIError, RateLimitError
 from ..models.assistants import Assistant, AssistantList
 from ..models.files import AssistantFile

@@ -15,7 +15,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
-from .._retry import poll_delays
+from .._wait import Polled, wait_until
 from ..exceptions import (
     ConflictError,
     FileProcessingError,
@@ -222,12 +222,11 @@ class Converger:
     ) -> list[AssistantFile]:
         """Poll the assistant's file list until every expected file has an Available copy."""
         name = spec.name
-        deadline = self._clock() + self._processing_timeout
-        delays = poll_delays(*self._poll_interval)
         remaining = dict(expected)
         listed: list[AssistantFile] = []
-        max_polls = 100_000
-        for _ in range(max_polls):
+
+        async def poll() -> Polled:
+            nonlocal listed
             listed = await self._calls.list_files(name, rec)
             self.processing_polls += 1
             for file_name, action in list(remaining.items()):
@@ -244,15 +243,23 @@ class Converger:
                         status=FileStatus.PROCESSING_FAILED,
                         reason=reason,
                     )
-            if not remaining:
-                return listed
-            if self._clock() >= deadline:
-                raise WaitTimeoutError(
-                    f"files of assistant {name!r} still processing after "
-                    f"{self._processing_timeout} s: {', '.join(sorted(remaining))}",
-                    last_status=FileStatus.PROCESSING,
-                )
-            await asyncio.sleep(min(next(delays), max(0.0, deadline - self._clock())))
+            return Polled(done=not remaining, status=FileStatus.PROCESSING)
+
+        first, most = self._poll_interval
+        try:
+            await wait_until(
+                poll,
+                timeout=self._processing_timeout,
+                what=f"files of assistant {name!r} still processing",
+                first_delay=first,
+                max_delay=most,
+            )
+        except WaitTimeoutError:
+            raise WaitTimeoutError(
+                f"files of assistant {name!r} still processing after "
+                f"{self._processing_timeout} s: {', '.join(sorted(remaining))}",
+                last_status=FileStatus.PROCESSING,
+            ) from None
         return listed
 
 

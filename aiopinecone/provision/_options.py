@@ -13,9 +13,11 @@ from typing import Any, TypedDict, Unpack
 
 import attrs
 
+from .._validation import check_seconds
 from ..exceptions import ValidationError
 from ._progress import ProgressDisplay
 from ._ratelimit import RateLimits
+from ._shard import Shard
 
 __all__ = ["ProvisionKeywords", "ProvisionOptions"]
 
@@ -34,6 +36,7 @@ class ProvisionKeywords(TypedDict, total=False):
     poll_interval: tuple[float, float]
     ready_estimate: float | None
     ready_batch: int
+    shard: Shard | str | None
 
 
 def _to_rate_limits(value: str | RateLimits) -> RateLimits:
@@ -58,9 +61,9 @@ def _to_display(value: bool | ProgressDisplay | None) -> ProgressDisplay | None:
 
 
 def _seconds(value: Any, label: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValidationError(f"{label} must be a number of seconds > 0, got {value!r}")
-    return float(value)
+    seconds = check_seconds(value, label)
+    assert seconds is not None
+    return seconds
 
 
 def _to_ready_timeout(value: Any) -> float:
@@ -98,6 +101,14 @@ def _to_batch(value: Any) -> int:
     return max(1, int(value))
 
 
+def _to_shard(value: Shard | str | None) -> Shard | None:
+    if value is None or isinstance(value, Shard):
+        return value
+    if isinstance(value, str):
+        return Shard.parse(value)
+    raise ValidationError(f"shard must be a Shard, 'I/N', 'auto/N' or 'auto', got {value!r}")
+
+
 def _adaptive() -> RateLimits:
     return RateLimits.preset("adaptive")
 
@@ -123,6 +134,10 @@ class ProvisionOptions:
       assistant) waits until about ``ready_batch`` assistants are expected Ready, guessing their
       ready delay from ``ready_estimate`` seconds at first (default: 2 s of the limits' minute),
       then from what it sees.
+    - ``shard``: apply only this shard of the fleet (:class:`~aiopinecone.provision.Shard`, or
+      ``"I/N"``, ``"auto/N"``, ``"auto"``): the specs and the server's assistants whose names
+      hash to it; the others are left alone (also by ``prune``). Other machines apply the
+      other shards; ``aiopinecone report merge`` joins their reports.
     """
 
     prune: bool = attrs.field(default=False, converter=bool)
@@ -134,6 +149,7 @@ class ProvisionOptions:
     poll_interval: tuple[float, float] = attrs.field(default=(1.0, 10.0), converter=_to_interval)
     ready_estimate: float | None = attrs.field(default=None, converter=_to_estimate)
     ready_batch: int = attrs.field(default=12, converter=_to_batch)
+    shard: Shard | None = attrs.field(default=None, converter=_to_shard)
 
     @classmethod
     def build(

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..models.assistants import AssistantStatus
+
 if TYPE_CHECKING:
     from ._plan import AssistantPlan, FileAction, Plan
 
@@ -69,10 +71,10 @@ def _assistant_line(a: AssistantPlan, width: int) -> str:
         bits.extend(f"{c.field}: {_show(c.old)} -> {_show(c.new)}" for c in a.changes)
     elif a.action in ("delete", "blocked"):
         bits.append(a.reason)
-    if a.status and a.status != "Ready" and a.action not in ("blocked",):
+    if a.status and a.status != AssistantStatus.READY and a.action not in ("blocked",):
         bits.append(f"status {a.status}")
     if not a.files_known:
-        ready = a.status == "Ready"
+        ready = a.status == AssistantStatus.READY
         bits.append("files not listed yet" if ready else "files checked once Ready")
     return f"{head}  {'; '.join(bits)}".rstrip() if bits else head.rstrip()
 

@@ -9,6 +9,9 @@ from typing import Any, Literal
 import attrs
 import orjson
 
+from .._table import Step, clip, fit_table, pack
+from ._shard import Shard
+
 __all__ = ["AssistantReport", "Outcome", "ProvisionReport", "Recorder"]
 
 Outcome = Literal["ok", "failed", "cancelled", "not_started"]
@@ -52,7 +55,8 @@ class ProvisionReport:
     the per-assistant outcomes then say exactly what was and was not done. ``requests`` gives, per
     operation class, the limiter's counters (started, accepted, 429s, seconds waited);
     ``polls`` how many readiness polls (one ``list`` each) and processing polls (one
-    ``list_files`` each) the run made.
+    ``list_files`` each) the run made. ``shard`` is the shard this run applied, if sharded
+    (``aiopinecone report merge`` joins the shards' JSON reports).
     """
 
     assistants: tuple[AssistantReport, ...]
@@ -63,6 +67,7 @@ class ProvisionReport:
     dry_run: bool = False
     requests: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, hash=False)
     polls: Mapping[str, int] = attrs.field(factory=dict, hash=False)
+    shard: Shard | None = None
 
     @property
     def ok(self) -> bool:
@@ -103,6 +108,7 @@ class ProvisionReport:
             "counts": self.counts(),
             "requests": {k: dict(v) for k, v in self.requests.items()},
             "polls": dict(self.polls),
+            **({} if self.shard is None else {"shard": self.shard.to_dict()}),
             "assistants": [
                 {
                     "name": a.name,
@@ -127,8 +133,12 @@ class ProvisionReport:
         option = orjson.OPT_INDENT_2 if indent else 0
         return orjson.dumps(self.to_dict(), option=option).decode()
 
-    def summary_table(self, *, all_rows: bool = False) -> str:
-        """A human summary: a table of the assistants that did something (or all), and totals."""
+    def summary_table(self, *, all_rows: bool = False, width: int | None = None) -> str:
+        """A human summary: a table of the assistants that did something (or all), and totals.
+
+        ``width`` (e.g. the terminal's): no line is longer; the note column is truncated, then
+        dropped with the seconds and the 429s, then names truncated; totals wrap.
+        """
         rows = [
             a
             for a in self.assistants
@@ -137,9 +147,6 @@ class ProvisionReport:
         header = ("assistant", "planned", "outcome", "files +/-", "reqs", "429s", "secs", "note")
         table: list[tuple[str, ...]] = [header]
         for a in rows:
-            note = a.error or ", ".join(a.actions)
-            if len(note) > 60:
-                note = note[:59] + "…"
             table.append(
                 (
                     a.name,
@@ -149,25 +156,31 @@ class ProvisionReport:
                     str(a.requests),
                     str(a.rate_limited),
                     f"{a.seconds:.1f}",
-                    note,
+                    clip(a.error or ", ".join(a.actions), 60),
                 )
             )
-        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-        lines = [
-            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in table
-        ]
-        lines.insert(1, "  ".join("-" * w for w in widths))
+        steps: tuple[Step, ...] = (
+            ("trim", 7),
+            ("drop", 7),
+            ("drop", 6),
+            ("drop", 5),
+            ("trim", 0),
+        )
+        lines = fit_table(table, width, steps=steps, rule=True)
         if len(table) == 1:
             lines = ["(no assistant needed any change)"]
         c = self.counts()
         status = "cancelled" if self.cancelled else ("ok" if self.ok else "partial failure")
         lines.append("")
-        lines.append(
-            f"{status}: {len(self.assistants)} assistants — {c['ok']} ok, {c['failed']} failed, "
-            f"{c['cancelled']} cancelled, {c['not_started']} not started; "
-            f"files {c['files_uploaded']} uploaded, {c['files_deleted']} deleted; "
-            f"{c['requests']} requests, {c['rate_limited']} rate-limited; {self.seconds:.1f} s"
+        totals = (
+            f"{status}{f' (shard {self.shard})' if self.shard else ''}: "
+            f"{len(self.assistants)} assistants — {c['ok']} ok, {c['failed']} failed, "
+            f"{c['cancelled']} cancelled, {c['not_started']} not started",
+            f"files {c['files_uploaded']} uploaded, {c['files_deleted']} deleted",
+            f"{c['requests']} requests, {c['rate_limited']} rate-limited",
+            f"{self.seconds:.1f} s",
         )
+        lines.extend(pack(totals, width))
         return "\n".join(lines)
 
 
