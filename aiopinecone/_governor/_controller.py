@@ -29,7 +29,7 @@ How it learns (adaptive mode; a fixed budget never changes):
   in its minute accepts a few probes quickly, then refuses them until the minute turns). A
   refused probe doubles the gap before the next one (at most ``window / 4``); one whose
   ``Retry-After`` matches the window's own wait confirms the model: no probe before the next
-  window.
+  window (then 2, 4, at most 8 windows while it keeps being confirmed).
 - Later real limits cut the rate by ``BETA`` (the burst stays), one cut per round trip.
 - A ``Retry-After`` blocks the whole class (the governor tells the store); without one, repeated
   429s pause the class one slot, doubling per consecutive 429, at most one window. Nothing here
@@ -67,12 +67,15 @@ class Controller:
 
     __slots__ = (
         "_burst_from",
+        "_confirmed",
         "_cut_end",
         "_episode_at",
         "_episode_bad",
         "_epoch_end",
         "_measure_from",
         "_measured",
+        "_pause_level",
+        "_paused_at",
         "_probe_gap",
         "_step_at",
         "_step_need",
@@ -117,6 +120,8 @@ class Controller:
         self._epoch_end = self._cut_end = -math.inf
         self._episode_at, self._episode_bad = math.inf, 0.0
         self._burst_from = math.inf
+        self._confirmed = 0
+        self._pause_level, self._paused_at = 0, -math.inf
 
     @property
     def rate(self) -> float:
@@ -139,6 +144,8 @@ class Controller:
         server's, so such a probe would prove nothing."""
         if not self.adaptive or self.probe_in_flight or wait <= 2.0 * self.srtt:
             return False
+        if math.isinf(wait):
+            return False  # the budget is held by requests in flight: their answers will tell
         if self.slow_start:
             # The limit is still a guess and no answer in flight can grow it (a client whose
             # concurrency is below the guess): waiting on it is not waiting on the server.
@@ -172,6 +179,8 @@ class Controller:
         is the bottleneck (tasks wait for it, or the grant took its last units)."""
         self.outstanding -= 1
         self.refused_streak = 0
+        if taken_at is None or taken_at >= self._paused_at:
+            self._pause_level = 0
         if not self.adaptive:
             return
         if taken_at is None or taken_at >= self._episode_at:
@@ -206,6 +215,7 @@ class Controller:
             self._measure(now)
             self._probe_gap = self._slot()
             self.probe_at = now
+            self._confirmed = 0
             self._cut_end = now  # new facts: the next 429s may cut again
 
     def _next_step(self, cost: float) -> float:
@@ -252,7 +262,6 @@ class Controller:
         """
         self.outstanding -= 1
         self.refused_streak += 1
-        streak = self.refused_streak
         if probe and not self.slow_start:
             self.probe_in_flight = False
             self._measure(now)
@@ -260,8 +269,11 @@ class Controller:
             self.probe_at = now + self._probe_gap
             if retry_after is not None and expected is not None and retry_after >= expected / 2:
                 # The server's wait matches the window's: the model holds; probe again only
-                # after the next window.
-                self.probe_at = now + retry_after + self.window
+                # after the next window, then after 2, 4, at most 8 (a plan upgrade is still
+                # found within minutes; a steady limit costs few 429s).
+                self._confirmed = min(self._confirmed + 1, 4)
+                skip = 2.0 ** (self._confirmed - 1)
+                self.probe_at = now + retry_after + skip * self.window
         elif self.adaptive:
             self.probe_in_flight = False
             if self._is_real(now, retry_after, taken_at, cost):
@@ -274,9 +286,16 @@ class Controller:
                 self._epoch_end = now + self._epoch()
         if retry_after is not None and math.isfinite(retry_after) and retry_after >= 0:
             return retry_after
-        if streak == 1:
-            return 0.0  # no hint and alone: the request's own retry backoff is enough
-        return min(self.window, self._slot() * 2.0 ** (streak - 2))
+        # No hint. A request sent before the last pause began says nothing new; otherwise the
+        # pause grows per round trip: none for the first (the request's own retry backoff is
+        # enough), then one slot, doubling, at most one window.
+        if taken_at is not None and taken_at < self._paused_at:
+            return 0.0
+        self._pause_level += 1
+        self._paused_at = now
+        if self._pause_level == 1:
+            return 0.0
+        return min(self.window, self._slot() * 2.0 ** (self._pause_level - 2))
 
     def _is_real(
         self, now: float, retry_after: float | None, taken_at: float | None, cost: float
