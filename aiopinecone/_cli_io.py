@@ -6,7 +6,7 @@
   run writes its summary and report), a second signal stops the process at once;
 - :func:`quiet_broken_pipe`: ``aiopinecone ... | head`` ends quietly;
 - :func:`cli_message`: error texts name command-line flags, not Python keyword arguments;
-- :func:`terminal_width`: the width tables and the progress line are fitted to.
+- :func:`terminal_width`: the width tables and plans are fitted to (terminals only).
 
 Standard library only: building the parser and listing assistants load nothing else.
 """
@@ -17,12 +17,11 @@ import asyncio
 import contextlib
 import os
 import re
-import shutil
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Final
+from typing import Final, TextIO
 
 __all__ = [
     "GLOBAL_FLAGS",
@@ -135,6 +134,15 @@ class Interrupts:
         self._installed.clear()
 
 
-def terminal_width(default: int = 80) -> int:
-    """The terminal's width in columns (``$COLUMNS`` first; ``default`` when unknown)."""
-    return shutil.get_terminal_size((default, 24)).columns
+def terminal_width(stream: TextIO) -> int | None:
+    """The width to fit ``stream``'s tables to: ``$COLUMNS`` if set, else the terminal's when
+    ``stream`` is one, else ``None`` (a pipe or a file gets whole lines, for grep and logs)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        if stream.isatty():
+            return os.get_terminal_size(stream.fileno()).columns or None
+    except (AttributeError, ValueError, OSError):
+        pass
+    return None

@@ -272,7 +272,7 @@ async def _target(args: argparse.Namespace, err: TextIO) -> AsyncIterator[float]
 
 
 def _write_report(args: argparse.Namespace, report: ProvisionReport, out: TextIO) -> None:
-    out.write("\n" + report.summary_table(width=terminal_width()) + "\n")
+    out.write("\n" + report.summary_table(width=terminal_width(out)) + "\n")
     if args.report is not None:
         args.report.write_text(report.to_json() + "\n", encoding="utf-8")
 
@@ -291,7 +291,7 @@ async def _provision(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         options = provision_options(args, window, err)
         run = pc.assistants.provisioner(fleet, options=options, shard=shard)
         plan = await run.plan()
-        out.write(plan.render(verbose=args.verbose) + "\n")
+        out.write(plan.render(verbose=args.verbose, width=terminal_width(out)) + "\n")
         if args.plan:
             return EXIT_OK
         try:
@@ -313,7 +313,7 @@ async def _assistants(args: argparse.Namespace, out: TextIO) -> int:
             rows = [("name", "status", "host")] + [
                 (a.name, a.status, a.host or "") for a in assistants
             ]
-            lines = fit_table(rows, terminal_width(), steps=(("trim", 2), ("trim", 0)))
+            lines = fit_table(rows, terminal_width(out), steps=(("trim", 2), ("trim", 0)))
             out.write("".join(line + "\n" for line in lines))
             return EXIT_OK
         if args.action == "describe":

@@ -10,7 +10,8 @@ from typing import Any
 import attrs
 import orjson
 
-from ._store import AssistantRecord, FileRecord, OperationRecord, Store
+from ._records import AssistantRecord, FileRecord, OperationRecord
+from ._store import Store
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS assistants (name TEXT PRIMARY KEY, data BLOB NOT NULL);

@@ -56,7 +56,9 @@ class ProvisionReport:
     operation class, the limiter's counters (started, accepted, 429s, seconds waited);
     ``polls`` how many readiness polls (one ``list`` each) and processing polls (one
     ``list_files`` each) the run made. ``shard`` is the shard this run applied, if sharded
-    (``aiopinecone report merge`` joins the shards' JSON reports).
+    (``aiopinecone report merge`` joins the shards' JSON reports). ``all_requests`` and
+    ``all_rate_limited`` count every request of the run, the plan's reads and readiness polls
+    included (``counts()`` reports them; ``None``: the sums over the assistants).
     """
 
     assistants: tuple[AssistantReport, ...]
@@ -68,6 +70,8 @@ class ProvisionReport:
     requests: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, hash=False)
     polls: Mapping[str, int] = attrs.field(factory=dict, hash=False)
     shard: Shard | None = None
+    all_requests: int | None = None
+    all_rate_limited: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -86,14 +90,22 @@ class ProvisionReport:
         raise KeyError(name)
 
     def counts(self) -> dict[str, int]:
-        """Assistants per outcome, plus files uploaded/deleted and 429s met."""
+        """Assistants per outcome, files uploaded/deleted, requests sent and 429s met."""
         out = dict.fromkeys(("ok", "failed", "cancelled", "not_started"), 0)
         for a in self.assistants:
             out[a.outcome] += 1
         out["files_uploaded"] = sum(a.files_uploaded for a in self.assistants)
         out["files_deleted"] = sum(a.files_deleted for a in self.assistants)
-        out["rate_limited"] = sum(a.rate_limited for a in self.assistants)
-        out["requests"] = sum(a.requests for a in self.assistants)
+        out["rate_limited"] = (
+            self.all_rate_limited
+            if self.all_rate_limited is not None
+            else sum(a.rate_limited for a in self.assistants)
+        )
+        out["requests"] = (
+            self.all_requests
+            if self.all_requests is not None
+            else sum(a.requests for a in self.assistants)
+        )
         return out
 
     def to_dict(self) -> dict[str, Any]:
