@@ -76,9 +76,11 @@ def test_a_client_below_the_guess_in_concurrency_never_waits_on_the_guess() -> N
 
 
 def test_without_retry_after_a_per_minute_limit_is_still_found() -> None:
+    # Without a hint the client must probe for the window's turn: a few more 429s (a probe
+    # every window/4 at most) than with Retry-After.
     result = simulate(Window(100, W), adaptive(), n=300, retry_after=None)
     assert result.ratio <= 1.25
-    assert result.refused_per_accepted <= 0.05
+    assert result.refused_per_accepted <= 0.075
 
 
 def test_random_429s_cost_about_what_they_cost_a_client_told_the_limit() -> None:
