@@ -13,7 +13,7 @@ import attrs
 
 from .exceptions import PineconeError, RateLimitError
 
-__all__ = ["RequestStats", "record", "scoped_stats", "track_requests"]
+__all__ = ["RequestStats", "record", "record_rate_wait", "scoped_stats", "track_requests"]
 
 _log: Final = logging.getLogger("aiopinecone")
 _DEBUG: Final = logging.DEBUG
@@ -25,13 +25,16 @@ class RequestStats:
 
     ``requests``: attempts sent; ``retries``: attempts that were retries; ``rate_limited``:
     429 rate-limit answers met; ``last_retry_after``: the last ``Retry-After`` seen (seconds);
-    ``retry_wait_seconds``: time slept before retries.
+    ``rate_waits`` / ``rate_wait_seconds``: attempts the rate governor held back, and for how
+    long in all (seconds); ``retry_wait_seconds``: time slept before retries.
     """
 
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
     last_retry_after: float | None = None
+    rate_waits: int = 0
+    rate_wait_seconds: float = 0.0
     retry_wait_seconds: float = 0.0
 
 
@@ -50,6 +53,14 @@ def track_requests() -> Iterator[RequestStats]:
         yield stats
     finally:
         _stats.reset(token)
+
+
+def record_rate_wait(seconds: float) -> None:
+    """Count one attempt the rate governor held back for ``seconds``."""
+    stats = _stats.get()
+    if stats is not None:
+        stats.rate_waits += 1
+        stats.rate_wait_seconds += seconds
 
 
 @contextmanager

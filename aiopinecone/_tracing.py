@@ -154,8 +154,7 @@ def _set_counters(span: Any, stats: RequestStats, attempts: int | None) -> None:
         span.set_attribute("http.request.resend_count", tried - 1)
     span.set_attribute("aiopinecone.rate_limited", stats.rate_limited)
     span.set_attribute("aiopinecone.retry_wait_seconds", round(stats.retry_wait_seconds, 6))
-    waited = float(getattr(stats, "rate_wait_seconds", 0.0))
-    span.set_attribute("aiopinecone.rate_governor_wait_seconds", round(waited, 6))
+    span.set_attribute("aiopinecone.rate_governor_wait_seconds", round(stats.rate_wait_seconds, 6))
 
 
 def _set_usage(span: Any, body: bytes) -> None:
