@@ -203,3 +203,28 @@ def test_import_loads_neither_opentelemetry_nor_mcp() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+async def test_time_waited_for_the_rate_governor(
+    emulator: Emulator, provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    # The governor's own limits class (aiopinecone.RateLimits is provisioning's).
+    from aiopinecone._governor import RateLimits
+
+    emulator.store.create_assistant("paced")
+    limits = RateLimits(limits={"assistants_read": 1}, window=0.3, adaptive=False, redis_url="")
+    async with AsyncPinecone(
+        api_key=API_KEY, host=emulator.url, tracing=provider, rate_limits=limits
+    ) as client:
+        with track_requests() as stats:
+            for _ in range(3):
+                await client.assistants.describe(name="paced")
+    waits = [
+        (span.attributes or {})["aiopinecone.rate_governor_wait_seconds"]
+        for span in exporter.get_finished_spans()
+    ]
+    assert len(waits) == 3
+    assert waits[0] == 0.0
+    assert all(wait > 0 for wait in waits[1:])  # type: ignore[operator]
+    assert stats.rate_waits == 2
+    assert sum(waits) == pytest.approx(stats.rate_wait_seconds, abs=1e-5)  # type: ignore[arg-type]
