@@ -63,6 +63,9 @@ def emulator_argv(argv: Sequence[str]) -> list[str] | None:
 _PYTHON_HINTS: Final = (
     (re.compile(r"pass check_limits=False"), "add --no-check-limits"),
     (re.compile(r"pass allow_insecure_http=True"), "add --allow-insecure-http"),
+    (re.compile(r"pass api_key=\.\.\."), "add --api-key KEY"),
+    # The default TLS context reads OpenSSL's variables: the CLI's way to name a CA bundle.
+    (re.compile(r"pass ssl=<([^>]*)>"), r"set SSL_CERT_FILE=<\1>"),
 )
 
 
