@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Final
 
 from ._client import AsyncPinecone
 from ._core import RequestStats, track_requests
+from ._governor import Governor
 from ._retry import RetryPolicy
 from ._retry import set_testing as set_retry_testing
 from ._version import __version__
@@ -63,6 +64,7 @@ __all__ = [
     "FileSpec",
     "FileStatus",
     "FleetError",
+    "Governor",
     "Message",
     "NotFoundError",
     "Operation",

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from ._core import Core
+from ._governor import Governor, RateLimits
 from ._network import SslOption, build_network, check_extra_headers, source_tag_field
 from ._retry import RetryPolicy
 from ._router import Router, is_loopback
@@ -56,6 +57,11 @@ class AsyncPinecone:
       limits and the default timeout are then yours to set on it).
     - ``evaluation_host``: origin of the evaluation API. Default: Pinecone's US/EU evaluation
       hosts, or ``host`` itself when ``host`` is not Pinecone's (an emulator or a proxy).
+    - ``rate_limits``: the rate governor every request goes through (README "Rate limits").
+      ``None`` (default): adaptive, learning each operation class's limit from the Starter
+      plan's up; a plan (``"starter"``, ``"standard"``, ``"enterprise"``: exact limits), a
+      mapping of operation class to requests per minute, a :class:`~aiopinecone.RateLimits`,
+      ``"off"``; or a :class:`~aiopinecone.Governor` to share one budget between clients.
 
     Networks (README "Networks and proxies"; these shape the session the client creates, so
     they cannot be combined with ``session=``):
@@ -98,6 +104,7 @@ class AsyncPinecone:
         trace_configs: Iterable[aiohttp.TraceConfig] | None = None,
         source_tag: str | None = None,
         headers: Mapping[str, str] | None = None,
+        rate_limits: RateLimits | Governor | str | Mapping[str, float | None] | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not key or not isinstance(key, str) or not key.strip():
@@ -173,6 +180,17 @@ class AsyncPinecone:
             user_agent=user_agent,
             extra_headers=extra_headers,
         )
+        if isinstance(rate_limits, Governor):
+            governor = rate_limits
+        else:
+            try:
+                governor = Governor(RateLimits.coerce(rate_limits))
+            except (TypeError, ValueError) as exc:
+                raise ValidationError(str(exc)) from None
+        self.governor: Final = governor
+        """The rate governor (``governor.snapshot()``: budgets and counts per class)."""
+        if governor.enabled:
+            self._core.admission = governor
         self._router = Router(self._core, allow_insecure_http=allow_insecure_http)
         self.assistants: Final = Assistants(self._core, self._router)
         """Assistants: control plane, files, chat, evaluation, provisioning."""

@@ -354,6 +354,8 @@ class Core:
                     error.attempts = attempt
                     error.ambiguous = ambiguous or _was_ambiguous(error)
                 raise error
+            # With a governor, a 429's Retry-After also pauses the whole class from the same
+            # moment: this sleep and that pause overlap, so the retry's permit is free by then.
             ambiguous = ambiguous or _was_ambiguous(error)
             log_retry(method, op, delay, error)
             await state.sleep(delay)
