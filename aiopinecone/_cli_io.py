@@ -70,7 +70,9 @@ def emulator_argv(argv: Sequence[str]) -> list[str] | None:
 _PYTHON_HINTS: Final = (
     (re.compile(r"pass check_limits=False"), "add --no-check-limits"),
     (re.compile(r"pass allow_insecure_http=True"), "add --allow-insecure-http"),
-    (re.compile(r"pass ssl=<its CA bundle path>"), "add --ca-bundle <its CA bundle>"),
+    (re.compile(r"pass api_key=\.\.\."), "add --api-key KEY"),
+    # The default TLS context also reads OpenSSL's variables: both ways of naming a CA bundle.
+    (re.compile(r"pass ssl=<([^>]*)>"), r"add --ca-bundle <\1> (or set SSL_CERT_FILE=<\1>)"),
     (re.compile(r"allow_insecure_http=True"), "--allow-insecure-http"),
 )
 
