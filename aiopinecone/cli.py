@@ -369,8 +369,9 @@ async def _files(args: argparse.Namespace, out: TextIO) -> int:
             if args.json:
                 out.write(_json([_model_dict(f) for f in files]) + "\n")
                 return EXIT_OK
-            for file in files:
-                out.write(f"{file.id}  {file.name}  {file.status or ''}\n")
+            rows = [("id", "name", "status")] + [(f.id, f.name, f.status or "") for f in files]
+            lines = fit_table(rows, terminal_width(out), steps=(("trim", 1),))
+            out.write("".join(line + "\n" for line in lines))
             return EXIT_OK
         await pc.assistants.delete_file(assistant_name=args.assistant, file_id=args.file_id)
         out.write(f"deleted {args.file_id}\n")
