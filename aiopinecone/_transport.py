@@ -5,6 +5,12 @@ A session given by the caller is used as is and never closed. aiohttp's exceptio
 into :class:`~aiopinecone.TransportError` / :class:`~aiopinecone.RequestTimeoutError` here, with
 ``ambiguous=False`` when the request certainly never reached the server (connect failures).
 
+The wait for a pooled connection is the transport's, not the request's: a request first takes
+one of the pool's ``max_connections`` slots (waiting at most ``pool_timeout`` seconds, else
+:class:`~aiopinecone.PoolTimeoutError`), and only then goes to aiohttp, whose request timeout
+therefore starts when a connection is ours. The slot is given back with the connection
+(:meth:`Transport.finish`). A free slot is taken without awaiting anything.
+
 Redirects are never followed: aiohttp drops only ``Authorization`` when a redirect changes origin,
 so following one would hand the ``Api-Key`` header (and the body) to whatever host the ``Location``
 names, over plain http too. The Assistant API does not redirect; a 3xx is reported as an error.
@@ -13,7 +19,8 @@ names, over plain http too. The Assistant API does not redirect; a 3xx is report
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
 from typing import Any, Final
 
@@ -21,7 +28,7 @@ import aiohttp
 
 from ._protocol import request_id_from
 from ._validation import check_seconds
-from .exceptions import PineconeError, RequestTimeoutError, TransportError
+from .exceptions import PineconeError, PoolTimeoutError, RequestTimeoutError, TransportError
 
 __all__ = ["Response", "Transport"]
 
@@ -30,6 +37,9 @@ DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=120.0, sock_connect=10.0)
 
 DEFAULT_STREAM_READ_TIMEOUT: Final = 120.0
 """Streams: no total limit, but at most this many seconds of silence between two reads."""
+
+DEFAULT_POOL_TIMEOUT: Final = 120.0
+"""How long a request may wait for a free connection of the pool before ``PoolTimeoutError``."""
 
 
 def to_client_timeout(value: float | aiohttp.ClientTimeout | None) -> aiohttp.ClientTimeout:
@@ -48,6 +58,45 @@ def stream_timeout(connect: float | None, read: float) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
 
 
+class PoolSlots:
+    """The pool's connections as slots: a request holds one from before it is sent until its
+    connection is given back. FIFO; a free slot is taken without awaiting."""
+
+    __slots__ = ("free", "size", "waiters")
+
+    def __init__(self, size: int) -> None:
+        self.size: Final = size
+        self.free = size
+        self.waiters: deque[asyncio.Future[None]] = deque()
+
+    async def wait(self, timeout: float | None) -> bool:
+        """Wait for a slot (when none is free); ``False`` after ``timeout`` seconds."""
+        future = asyncio.get_running_loop().create_future()
+        self.waiters.append(future)
+        try:
+            async with asyncio.timeout(timeout):
+                await future
+        except BaseException as exc:
+            if future.done() and not future.cancelled():
+                self.release()  # handed to us as we gave up: hand it on
+            else:
+                future.cancel()
+            if isinstance(exc, TimeoutError):
+                return False
+            raise
+        return True
+
+    def release(self) -> None:
+        """Give a slot back: to the longest waiter, else to the free count."""
+        waiters = self.waiters
+        while waiters:
+            future = waiters.popleft()
+            if not future.done():
+                future.set_result(None)
+                return
+        self.free += 1
+
+
 class Transport:
     """Owns (or borrows) the one ``ClientSession`` every request of a client goes through."""
 
@@ -57,7 +106,9 @@ class Transport:
         "_limit",
         "_limit_per_host",
         "_owned",
+        "_pool_timeout",
         "_session",
+        "_slots",
         "_timeout",
     )
 
@@ -69,6 +120,7 @@ class Transport:
         max_connections_per_host: int = 0,
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         keepalive: float = 30.0,
+        pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
     ) -> None:
         self._session = session
         self._owned = session is None
@@ -77,6 +129,15 @@ class Transport:
         self._timeout = timeout
         self._keepalive = keepalive
         self._closed = False
+        self._pool_timeout = pool_timeout
+        # A caller's session: its connector's limit (0 = none) is the pool's size.
+        limit = max_connections if session is None else getattr(session.connector, "limit", 0)
+        self._slots: PoolSlots | None = PoolSlots(limit) if limit else None
+
+    @property
+    def pool_timeout(self) -> float | None:
+        """Seconds a request may wait for a free pooled connection (``None``: no limit)."""
+        return self._pool_timeout
 
     @property
     def closed(self) -> bool:
@@ -139,11 +200,23 @@ class Transport:
     ) -> aiohttp.ClientResponse:
         """Send a request and return once the response head is in; the body is not read.
 
-        The caller must hand the response back to :func:`finish`.
+        The caller must hand the response back to :meth:`finish`. Waits first for a free
+        connection of the pool (:class:`~aiopinecone.PoolTimeoutError` after ``pool_timeout``
+        seconds); ``timeout`` starts once one is ours.
         """
         session = self._session
         if session is None or self._closed:
             session = self.session()
+        slots = self._slots
+        if slots is not None:
+            if slots.free > 0 and not slots.waiters:
+                slots.free -= 1
+            elif not await slots.wait(self._pool_timeout):
+                raise PoolTimeoutError(
+                    f"{method} {_strip_query(url)}: no connection free in the pool after "
+                    f"{self._pool_timeout:g} s (max_connections={slots.size}); the request was "
+                    "not sent"
+                )
         try:
             return await session.request(
                 method,
@@ -155,7 +228,20 @@ class Transport:
                 allow_redirects=False,
             )
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            if slots is not None:
+                slots.release()
             raise transport_error(exc, method, url) from exc
+        except BaseException:
+            if slots is not None:
+                slots.release()
+            raise
+
+    def finish(self, response: aiohttp.ClientResponse) -> None:
+        """Give an opened response's connection back (see :func:`finish`) and its pool slot."""
+        finish(response)
+        slots = self._slots
+        if slots is not None:
+            slots.release()
 
 
 def finish(response: aiohttp.ClientResponse) -> None:
@@ -179,11 +265,18 @@ def transport_error(exc: BaseException, method: str, url: str) -> TransportError
     """The :class:`TransportError` for an aiohttp/OS/timeout failure."""
     where = f"{method} {_strip_query(url)}"
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return RequestTimeoutError(f"{where}: timed out while connecting", ambiguous=False)
+        return RequestTimeoutError(
+            f"{where}: timed out while connecting", ambiguous=False, connect_failed=True
+        )
     if isinstance(exc, asyncio.TimeoutError):  # SocketTimeoutError and the total timeout
         return RequestTimeoutError(f"{where}: timed out waiting for the server ({_describe(exc)})")
-    if isinstance(exc, aiohttp.ClientConnectorError):
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        # Not an outage: the certificate will not change by waiting.
         return TransportError(f"{where}: cannot connect: {_describe(exc)}", ambiguous=False)
+    if isinstance(exc, aiohttp.ClientConnectorError):  # refused, reset, DNS, TLS handshake
+        return TransportError(
+            f"{where}: cannot connect: {_describe(exc)}", ambiguous=False, connect_failed=True
+        )
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return TransportError(f"{where}: the server closed the connection without an answer")
     return TransportError(f"{where}: {_describe(exc)}")
@@ -216,6 +309,7 @@ class Response:
     __slots__ = (
         "_method",
         "_raw",
+        "_release",
         "_url",
         "ambiguous",
         "attempts",
@@ -237,6 +331,7 @@ class Response:
         method: str = "",
         url: str = "",
         resolved: object = None,
+        release: Callable[[aiohttp.ClientResponse], None] = finish,
     ) -> None:
         self.status = status
         self.headers = headers
@@ -245,6 +340,7 @@ class Response:
         self.ambiguous = ambiguous
         self.resolved = resolved
         self._raw = raw
+        self._release = release
         self._method = method
         self._url = url
 
@@ -281,7 +377,7 @@ class Response:
         raw = self._raw
         if raw is not None:
             self._raw = None
-            finish(raw)
+            self._release(raw)
 
     async def __aenter__(self) -> Response:
         return self

@@ -100,7 +100,12 @@ class Ledger:
             self.progress.rate_limited(rate_limited)
 
     def report(
-        self, *, prune: bool, requests: Mapping[str, Any], polls: Mapping[str, int]
+        self,
+        *,
+        prune: bool,
+        requests: Mapping[str, Any],
+        polls: Mapping[str, int],
+        outage_seconds: float = 0.0,
     ) -> ProvisionReport:
         """What was done so far (final once the run ended)."""
         now = self.clock()
@@ -115,4 +120,5 @@ class Ledger:
             cancelled=self.cancelled,
             requests=dict(requests),
             polls=dict(polls),
+            outage_seconds=outage_seconds,
         )

@@ -55,7 +55,9 @@ class ProvisionReport:
     operation class, the limiter's counters (started, accepted, 429s, seconds waited);
     ``polls`` how many readiness polls (one ``list`` each) and processing polls (one
     ``list_files`` each) the run made. ``shard`` is the shard this run applied, if sharded
-    (``aiopinecone report merge`` joins the shards' JSON reports).
+    (``aiopinecone report merge`` joins the shards' JSON reports). ``outage_seconds``: how long
+    (wall clock) the run waited for the server to accept connections again after it could not
+    be reached (``RetryPolicy.connect_budget``); 0 when it always could.
     """
 
     assistants: tuple[AssistantReport, ...]
@@ -67,6 +69,7 @@ class ProvisionReport:
     requests: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, hash=False)
     polls: Mapping[str, int] = attrs.field(factory=dict, hash=False)
     shard: Shard | None = None
+    outage_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -107,6 +110,7 @@ class ProvisionReport:
             "counts": self.counts(),
             "requests": {k: dict(v) for k, v in self.requests.items()},
             "polls": dict(self.polls),
+            "outage_seconds": _round(self.outage_seconds),
             **({} if self.shard is None else {"shard": self.shard.to_dict()}),
             "assistants": [
                 {
@@ -174,6 +178,10 @@ class ProvisionReport:
             f"files {c['files_uploaded']} uploaded, {c['files_deleted']} deleted; "
             f"{c['requests']} requests, {c['rate_limited']} rate-limited; {self.seconds:.1f} s"
         )
+        if self.outage_seconds > 0:
+            lines.append(
+                f"waited {self.outage_seconds:.1f} s for the server to accept connections again"
+            )
         return "\n".join(lines)
 
 
