@@ -224,8 +224,9 @@ converter.register_structure_hook_factory(attrs.has, _fast_structure_hook)
 def register_model_hooks(unions: Mapping[Any, Callable[[Any, Any], Any]]) -> None:
     """The hooks of the models' open tagged unions (chat chunks, context snippets), by class.
 
-    Called once by ``aiopinecone.models`` when its classes exist, with the hooks they define:
-    the models import this module, so this module does not import them (no import cycle).
+    Called by a model module (``models.chat``, ``models.context``) when it is imported, with
+    the hooks it defines: the models import this module, so this module does not import them
+    (no import cycle), and an area's hooks exist exactly when its classes do.
     """
     for cls, hook in unions.items():
         converter.register_structure_hook(cls, hook)

@@ -26,7 +26,7 @@ from .exceptions import (
     ValidationError,
 )
 
-__all__ = ["RetryPolicy", "RetryState", "poll_delays", "set_testing"]
+__all__ = ["RetryPolicy", "RetryState", "is_testing", "poll_delays", "set_testing"]
 
 _NEVER_RETRIED_5XX: Final = frozenset({501, 505})
 _CONNECT_MAX_DELAY: Final = 5.0
@@ -44,6 +44,12 @@ def set_testing(enabled: bool) -> None:
     """
     global _testing
     _testing = enabled
+
+
+def is_testing() -> bool:
+    """Whether :func:`set_testing` made waits instant (the rate governor's Retry-After pauses
+    follow it too)."""
+    return _testing
 
 
 def _check_attempts(_inst: object, _attr: object, value: int) -> None:

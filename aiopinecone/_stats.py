@@ -13,7 +13,7 @@ import attrs
 
 from .exceptions import PineconeError, RateLimitError
 
-__all__ = ["RequestStats", "record", "track_requests", "tracking", "waiting_for_server"]
+__all__ = ["RequestStats", "record", "record_rate_wait", "track_requests", "tracking", "waiting_for_server"]
 
 _log: Final = logging.getLogger("aiopinecone")
 _DEBUG: Final = logging.DEBUG
@@ -28,6 +28,8 @@ class RequestStats:
     ``outage_seconds``: wall-clock seconds during which at least one call waited to connect
     again after the server could not be reached (``RetryPolicy.connect_budget``);
     ``connect_retries``: the retries made after such connect failures.
+    ``rate_waits`` / ``rate_wait_seconds``: attempts the rate governor held back, and for how
+    long in all (seconds).
     """
 
     requests: int = 0
@@ -39,6 +41,8 @@ class RequestStats:
     _parent: RequestStats | None = attrs.field(default=None, repr=False, eq=False, alias="_parent")
     _waiting: int = attrs.field(default=0, repr=False, eq=False, alias="_waiting")
     _since: float = attrs.field(default=0.0, repr=False, eq=False, alias="_since")
+    rate_waits: int = 0
+    rate_wait_seconds: float = 0.0
 
 
 _stats: ContextVar[RequestStats | None] = ContextVar("aiopinecone_request_stats", default=None)
@@ -72,6 +76,15 @@ def tracking(stats: RequestStats) -> Iterator[RequestStats]:
         yield stats
     finally:
         _stats.reset(token)
+
+
+def record_rate_wait(seconds: float) -> None:
+    """Count one attempt the rate governor held back for ``seconds``."""
+    stats = _stats.get()
+    while stats is not None:
+        stats.rate_waits += 1
+        stats.rate_wait_seconds += seconds
+        stats = stats._parent
 
 
 def record(

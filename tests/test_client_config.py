@@ -165,8 +165,8 @@ def test_repr_never_shows_the_key() -> None:
 
 async def test_session_is_created_lazily_inside_the_loop_and_closed(emulator: Emulator) -> None:
     pc = AsyncPinecone(api_key=API_KEY, host=emulator.url)
-    assert pc.connector is None  # nothing created at construction
-    assert pc.session is None
+    # Nothing created at construction (read as a pair: mypy must not narrow the properties).
+    assert (pc.connector, pc.session) == (None, None)
     await pc.assistants.list()
     connector = pc.connector
     assert connector is not None

@@ -337,13 +337,13 @@ async def test_delete_wait_until_gone(instant_retries: None) -> None:
 
 async def test_results_prime_the_host_cache(client: AsyncPinecone, emulator: Emulator) -> None:
     await client.assistants.create(name="cached")
-    describe = {"method": "GET", "path": "/assistant/assistants/cached"}
+    describe = "/assistant/assistants/cached"
     # Cached: the data-plane call goes straight to the host the create answered.
     assert await client.assistants.list_files(assistant_name="cached") == []
-    assert emulator.log.count(**describe) == 0
+    assert emulator.log.count(method="GET", path=describe) == 0
     assert emulator.log.count(method="GET", path="/assistant/files/cached") == 1
     await client.assistants.delete(name="cached")
     # Forgotten: the next data-plane call has to resolve the host again (and finds no assistant).
     with pytest.raises(NotFoundError):
         await client.assistants.list_files(assistant_name="cached")
-    assert emulator.log.count(**describe) == 1
+    assert emulator.log.count(method="GET", path=describe) == 1

@@ -20,7 +20,7 @@ import pytest
 from pdfgen import make_pdf
 
 from aiopinecone import AsyncPinecone, BadRequestError, FileProcessingError, NotFoundError
-from aiopinecone.emulator import Emulator
+from aiopinecone.emulator import Emulator, EmulatorConfig, ThreadedEmulator
 from aiopinecone.models import MultimodalSnippet
 
 KEY = "fidelity-key"
@@ -105,6 +105,7 @@ async def test_mixed_case_names_are_kept_as_given(
     assert {a["name"] for a in body["assistants"]} == {NAME, "AbC-9"}
 
 
+@pytest.mark.usefixtures("instant_retries")
 async def test_client_sends_mixed_case_names(emu: Emulator) -> None:
     async with await pc_for(emu) as pc:
         created = await pc.assistants.create(name="MixedCase", wait=True)
@@ -445,6 +446,7 @@ async def test_deletes_take_time_by_default(emu: Emulator, http: aiohttp.ClientS
     assert history[-1] == 404
 
 
+@pytest.mark.usefixtures("instant_retries")  # polls every 20 ms (the delete takes 1 s)
 async def test_client_delete_waits(emu: Emulator) -> None:
     record, _ = emu.store.put_file(NAME, name="a.txt", content=b"Some text.")
     async with await pc_for(emu) as pc:
@@ -463,3 +465,15 @@ async def test_zero_delete_delay_is_immediate(http: aiohttp.ClientSession) -> No
         assert status == 200
         status, _ = await call(http, emu, "GET", "/assistant/assistants/quick")
         assert status == 404
+
+
+def test_every_way_to_start_it_has_the_same_delete_delay() -> None:
+    from aiopinecone.emulator._cli import build_parser, config_from_args
+    from aiopinecone.emulator._config import DEFAULT_DELETE_DELAY
+
+    from_cli = config_from_args(build_parser().parse_args([]))
+    assert from_cli.delete_delay == EmulatorConfig().delete_delay == DEFAULT_DELETE_DELAY > 0
+
+
+def test_pytest_fixture_deletes_take_time(pinecone_emulator: ThreadedEmulator) -> None:
+    assert pinecone_emulator.config.delete_delay > 0

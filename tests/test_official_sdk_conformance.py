@@ -305,3 +305,60 @@ async def test_async_sdk_every_call(emu: ThreadedEmulator, files: dict[str, Path
         with pytest.raises(NotFoundError):
             await a.describe(name=NAME)
     check_log(emu)
+
+
+@pytest.mark.parametrize("emu", [0.0], indirect=True)
+def test_sync_sdk_legacy_calls(emu: ThreadedEmulator, files: dict[str, Path]) -> None:
+    """The 8.x-style names the 10.x SDK still ships, on the namespace and on the model."""
+    pc = pinecone.Pinecone(api_key=KEY, host=emu.url)
+    a = pc.assistants
+    try:
+        created = a.create_assistant(assistant_name=NAME, instructions="Old style.", timeout=30)
+        assert (created.name, created.status) == (NAME, "Ready")
+        assert a.describe_assistant(assistant_name=NAME).instructions == "Old style."
+        assert [x.name for x in a.list_assistants()] == [NAME]
+        assert [x.name for x in a.list_assistants_paginated(limit=5).assistants] == [NAME]
+        updated = a.update_assistant(assistant_name=NAME, metadata={"old": True})
+        assert updated.metadata == {"old": True}
+
+        model = a.describe(name=NAME)
+        policy = model.upload_file(file_path=str(files["policy"]), timeout=30)
+        assert policy.status == "Available"
+        streamed = model.upload_bytes_stream(io.BytesIO(MANUAL), "manual.pdf", timeout=30)
+        assert (streamed.name, streamed.status) == ("manual.pdf", "Available")
+        page = model.list_files_paginated(limit=1)  # the SDK does not forward `limit`
+        assert {f.name for f in page.files} == {"policy.txt", "manual.pdf"}
+        assert page.next is None
+        completion = model.chat_completions(messages=RETURNS_Q, model="gpt-4.1")
+        assert "30 days" in completion.choices[0].message.content
+        score = a.evaluation.metrics.alignment(
+            question="q",
+            answer="Returns within 30 days.",
+            ground_truth_answer="Returns are accepted within 30 days.",
+        )
+        assert score.scores.completeness == 1.0
+        model.delete_file(file_id=streamed.id, timeout=-1)  # no wait: the assistant goes next
+        assert a.describe_file(assistant_name=NAME, file_id=streamed.id).status == "Deleting"
+        a.delete_assistant(assistant_name=NAME, timeout=-1)
+        assert a.describe(name=NAME).status == "Terminating"
+    finally:
+        pc.close()
+
+
+async def test_async_sdk_legacy_namespace(emu: ThreadedEmulator) -> None:
+    async with pinecone.AsyncPinecone(api_key=KEY, host=emu.url) as pc:
+        a = pc.assistants
+        created = await a.create_assistant(assistant_name=NAME, timeout=30)
+        assert created.status == "Ready"
+        assert (await a.describe_assistant(assistant_name=NAME)).name == NAME
+        assert [x.name for x in await a.list_assistants()] == [NAME]
+        listed = await a.list_assistants_paginated(limit=5)
+        assert [x.name for x in listed.assistants] == [NAME]
+        updated = await a.update_assistant(assistant_name=NAME, instructions="New.")
+        assert updated.instructions == "New."
+        score = await a.evaluation.metrics.alignment(
+            question="q", answer="It is blue.", ground_truth_answer="It is blue."
+        )
+        assert score.scores.alignment == 1.0
+        await a.delete_assistant(assistant_name=NAME, timeout=-1)
+        assert (await a.describe(name=NAME)).status == "Terminating"

@@ -18,6 +18,7 @@ from . import _context
 from ._errors import invalid
 from ._http import json_response, optional_bool, optional_int, read_json_object
 from ._models import assistant_or_404, file_json, ready_assistant
+from ._records import FileRecord
 from ._requests import (
     check_sampling,
     files_matching,
@@ -29,7 +30,6 @@ from ._requests import (
 )
 from ._retrieval import Hit, best_sentences, search, token_count
 from ._state import EmulatorState, state_of
-from ._store import FileRecord
 from ._versions import is_2026, request_version
 
 _ANSWER_SENTENCES = 3

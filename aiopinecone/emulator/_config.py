@@ -96,3 +96,11 @@ class EmulatorConfig:
     port: int = 0
     max_body_size: int = attrs.field(default=100 * 1024 * 1024, validator=_positive_int)
     """Largest request body accepted (bytes); bigger bodies get 413."""
+    tls_cert: str | None = None
+    """PEM certificate chain: serve https (with ``tls_key``); ``None``: plain http."""
+    tls_key: str | None = None
+    """PEM private key of ``tls_cert`` (``None``: the key is in the ``tls_cert`` file)."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.tls_key is not None and self.tls_cert is None:
+            raise ValueError("tls_key needs tls_cert (the certificate to serve)")

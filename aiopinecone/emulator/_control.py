@@ -18,8 +18,9 @@ from ._http import (
     read_json_object,
 )
 from ._pagination import page
+from ._records import AssistantRecord
 from ._state import EmulatorState, state_of
-from ._store import AssistantRecord, StoreError
+from ._store import StoreError
 from ._timefmt import rfc3339
 from ._versions import is_2026, name_max_length, request_version
 

@@ -24,9 +24,10 @@ from ._models import (
     signature,
 )
 from ._pagination import page
+from ._records import FILE_FAILED, FileRecord
 from ._retrieval import SUPPORTED_EXTENSIONS
 from ._state import EmulatorState, state_of
-from ._store import FILE_FAILED, FileRecord, StoreError
+from ._store import StoreError
 from ._versions import is_2026, request_version
 
 _FILE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")

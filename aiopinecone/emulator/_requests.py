@@ -8,8 +8,8 @@ from typing import Any
 from ._errors import invalid
 from ._filter import Predicate, compile_filter
 from ._http import optional_bool
+from ._records import FileRecord
 from ._state import EmulatorState
-from ._store import FileRecord
 
 DEFAULT_MODEL = "gpt-4o"
 KNOWN_MODELS = (

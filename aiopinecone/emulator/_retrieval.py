@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from ._documents import DocumentError, PageImage, kind_of, read_document
-from ._store import FileRecord
+from ._records import FileRecord
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".json", ".pdf", ".docx")
 """Extensions the API accepts (it types files by extension)."""

@@ -11,7 +11,7 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
-from .._convert import converter
+from .._convert import converter, register_model_hooks
 from .chat import Usage
 from .files import AssistantFile
 
@@ -119,3 +119,7 @@ def structure_snippet(value: Any, _: Any) -> Snippet:
         return UnknownSnippet(type=str(kind), data=value)
     snippet: Snippet = converter.structure(value, cls)
     return snippet
+
+
+# The open union's hook, registered as soon as its classes exist (importing this module).
+register_model_hooks({Snippet: structure_snippet})

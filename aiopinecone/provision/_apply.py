@@ -131,6 +131,7 @@ class Provisioner:
             counted=self._ledger.counted,
         )
         self._stats = RequestStats()  # the whole run's requests (its outage waits)
+        self._ledger.watch_limits(self._calls.class_rates)
         self._digests: dict[Path, str] | None = None
         self._plan: Plan | None = None
         self._poller: ReadinessPoller | None = None

@@ -182,9 +182,10 @@ class Plan:
             files += f" (files of {n} assistant{'s' if n != 1 else ''} checked once listed)"
         return f"Plan: {head}; {files}."
 
-    def render(self, *, verbose: bool = False) -> str:
-        """The plan as a readable diff; unchanged assistants are listed only when ``verbose``."""
-        return render_plan(self, verbose=verbose)
+    def render(self, *, verbose: bool = False, width: int | None = None) -> str:
+        """The plan as a readable diff; unchanged assistants are listed only when ``verbose``;
+        lines longer than ``width`` (e.g. the terminal's) are wrapped."""
+        return render_plan(self, verbose=verbose, width=width)
 
 
 def _same_instructions(spec: AssistantSpec, actual: ActualAssistant) -> bool:
