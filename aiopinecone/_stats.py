@@ -13,7 +13,14 @@ import attrs
 
 from .exceptions import PineconeError, RateLimitError
 
-__all__ = ["RequestStats", "record", "record_rate_wait", "track_requests", "tracking", "waiting_for_server"]
+__all__ = [
+    "RequestStats",
+    "record",
+    "record_rate_wait",
+    "track_requests",
+    "tracking",
+    "waiting_for_server",
+]
 
 _log: Final = logging.getLogger("aiopinecone")
 _DEBUG: Final = logging.DEBUG

@@ -32,7 +32,11 @@ async def test_a_saturated_pool_fails_no_healthy_describe(emulator: Emulator) ->
     emulator.store.create_assistant("busy")
     emulator.faults.script("GET", ONE, [Fault.delay(0.5)], repeat=True)
     async with AsyncPinecone(
-        api_key=API_KEY, host=emulator.url, max_connections=10, timeout=2
+        api_key=API_KEY,
+        host=emulator.url,
+        max_connections=10,
+        timeout=2,
+        rate_limits="off",  # the pool is under test, not the rate governor
     ) as pc:
         with track_requests() as stats:
             results = await asyncio.gather(
@@ -50,7 +54,11 @@ async def test_a_saturated_pool_reports_no_create_failed_or_ambiguous(
 ) -> None:
     emulator.faults.script("POST", ALL, [Fault.delay(0.5)], repeat=True)
     async with AsyncPinecone(
-        api_key=API_KEY, host=emulator.url, max_connections=10, timeout=2
+        api_key=API_KEY,
+        host=emulator.url,
+        max_connections=10,
+        timeout=2,
+        rate_limits="off",  # the pool is under test, not the rate governor
     ) as pc:
         results = await asyncio.gather(
             *(pc.assistants.create(name=f"c{i}", instructions="x") for i in range(CALLS)),

@@ -189,7 +189,7 @@ class ProvisionReport:
         c = self.counts()
         status = "cancelled" if self.cancelled else ("ok" if self.ok else "partial failure")
         lines.append("")
-        totals = (
+        totals: tuple[str, ...] = (
             f"{status}{f' (shard {self.shard})' if self.shard else ''}: "
             f"{len(self.assistants)} assistants — {c['ok']} ok, {c['failed']} failed, "
             f"{c['cancelled']} cancelled, {c['not_started']} not started",
