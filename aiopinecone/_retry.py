@@ -2,7 +2,8 @@
 
 Decisions are pure (``RetryPolicy.should_retry``, ``RetryState.next_delay``); the request loop in
 ``_core.py`` asks them after each failed attempt. The per-call :class:`RetryState` is created only
-when an attempt fails, so a call that succeeds first time pays nothing for retries.
+when an attempt fails, so a call that succeeds first time pays nothing for retries; ``backoff``
+itself is imported when the first delay is computed, not with the package.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Iterator
 from typing import Final
 
 import attrs
-import backoff
 
 from ._stats import waiting_for_server
 from .exceptions import (
@@ -164,9 +164,9 @@ class RetryState:
         if retry_after is not None:
             if retry_after > policy.max_retry_after or retry_after > remaining:
                 return None
-            extra = backoff.full_jitter(min(base, 1.0)) if policy.jitter else 0.0
+            extra = _full_jitter(min(base, 1.0)) if policy.jitter else 0.0
             return min(retry_after + extra, remaining)
-        delay = backoff.full_jitter(base) if policy.jitter else base
+        delay = _full_jitter(base) if policy.jitter else base
         return min(delay, remaining)
 
     def _connect_delay(self) -> float | None:
@@ -186,7 +186,7 @@ class RetryState:
         if remaining <= 0:
             return None
         base = next(self._connect_delays)
-        delay = backoff.full_jitter(base) if policy.jitter else base
+        delay = _full_jitter(base) if policy.jitter else base
         self._connect_retries += 1
         self._outage = True
         return min(delay, remaining)
@@ -211,7 +211,15 @@ class RetryState:
             await asyncio.sleep(delay)
 
 
+def _full_jitter(value: float) -> float:
+    import backoff  # on the first retry, not with the package ("Import weight")
+
+    return backoff.full_jitter(value)
+
+
 def _expo(initial: float, maximum: float) -> Iterator[float]:
+    import backoff  # on the first retry or wait, not with the package ("Import weight")
+
     gen = backoff.expo(base=2, factor=initial, max_value=maximum)
     next(gen)  # backoff's generators are primed with one next() before they yield delays
     return gen

@@ -17,6 +17,7 @@ __all__ = [
     "RequestStats",
     "record",
     "record_rate_wait",
+    "scoped_stats",
     "track_requests",
     "tracking",
     "waiting_for_server",
@@ -36,7 +37,7 @@ class RequestStats:
     again after the server could not be reached (``RetryPolicy.connect_budget``);
     ``connect_retries``: the retries made after such connect failures.
     ``rate_waits`` / ``rate_wait_seconds``: attempts the rate governor held back, and for how
-    long in all (seconds).
+    long in all (seconds); ``retry_wait_seconds``: time slept before retries.
     """
 
     requests: int = 0
@@ -50,6 +51,7 @@ class RequestStats:
     _since: float = attrs.field(default=0.0, repr=False, eq=False, alias="_since")
     rate_waits: int = 0
     rate_wait_seconds: float = 0.0
+    retry_wait_seconds: float = 0.0
 
 
 _stats: ContextVar[RequestStats | None] = ContextVar("aiopinecone_request_stats", default=None)
@@ -92,6 +94,14 @@ def record_rate_wait(seconds: float) -> None:
         stats.rate_waits += 1
         stats.rate_wait_seconds += seconds
         stats = stats._parent
+
+
+@contextmanager
+def scoped_stats() -> Iterator[RequestStats]:
+    """Counters of one call (tracing): like :func:`track_requests` (what it counts is counted
+    in the enclosing ``track_requests`` counters too, as it happens)."""
+    with tracking(RequestStats()) as stats:
+        yield stats
 
 
 def record(
@@ -161,7 +171,11 @@ def waiting_for_server(charged: float | None = None) -> Iterator[None]:
 
 
 def log_retry(method: str, op: str, delay: float, error: PineconeError) -> None:
-    """The DEBUG line before a retry's wait."""
+    """Count a retry's wait, and its DEBUG line."""
+    stats = _stats.get()
+    while stats is not None:
+        stats.retry_wait_seconds += delay
+        stats = stats._parent
     if _log.isEnabledFor(_DEBUG):
         _log.debug("%s %s: retrying in %.3f s after %s", method, op, delay, error)
 

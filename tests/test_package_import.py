@@ -100,6 +100,8 @@ def test_import_loads_the_client_path_only() -> None:
         "aiopinecone.emulator",
         "aiopinecone.cli",
         "importlib.metadata",
+        "cattrs",  # built on first need (aiopinecone._convert)
+        "backoff",  # imported on the first retry or wait (aiopinecone._retry)
     ):
         assert module not in loaded, f"import aiopinecone loads {module}"
     assert not [m for m in loaded if m.startswith(("aiopinecone.provision.", "yaml."))]
@@ -207,6 +209,49 @@ async def main():
 
 print(json.dumps(asyncio.run(main())))
 """
+
+
+# A fresh process's first answer: the client path parses it without cattrs (and retries nothing,
+# so backoff is not needed); a malformed answer loads cattrs for the detailed error.
+FIRST_DESCRIBE = """
+import asyncio, json, sys
+import aiopinecone
+from aiopinecone._convert import parse
+from aiopinecone.models import Assistant
+
+async def main():
+    async with aiopinecone.AsyncPinecone(api_key="any-key", host={url!r}) as pc:
+        await pc.assistants.create(name="first")
+        loaded_after_create = [m for m in ("cattrs", "backoff") if m in sys.modules]
+        described = await pc.assistants.describe(name="first")
+        listed = await pc.assistants.list()
+    loaded = [m for m in ("cattrs", "backoff") if m in sys.modules]
+    try:
+        parse(b'{{"name": "x", "status": "Ready", "created_at": 3}}', Assistant)
+        error = None
+    except aiopinecone.ResponseParseError as exc:
+        error = exc.path
+    return {{
+        "loaded_after_create": loaded_after_create, "loaded": loaded,
+        "described": [described.name, type(described.created_at).__name__],
+        "listed": [a.name for a in listed], "error": error,
+        "cattrs_after_error": "cattrs" in sys.modules,
+    }}
+
+print(json.dumps(asyncio.run(main())))
+"""
+
+
+def test_first_answers_need_neither_cattrs_nor_backoff(
+    pinecone_emulator: ThreadedEmulator,
+) -> None:
+    result = run_fresh(FIRST_DESCRIBE.format(url=pinecone_emulator.url))
+    assert result["loaded_after_create"] == []
+    assert result["loaded"] == []
+    assert result["described"] == ["first", "datetime"]
+    assert result["listed"] == ["first"]
+    assert result["error"] == "$.created_at"
+    assert result["cattrs_after_error"] is True
 
 
 def test_chat_and_upload_work_after_a_bare_import(pinecone_emulator: ThreadedEmulator) -> None:
