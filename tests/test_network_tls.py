@@ -161,6 +161,17 @@ def test_emulator_cli_reports_a_bad_certificate(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "cannot load the TLS certificate" in done.stderr
+    missing = tmp_path / "missing.pem"
+    done = subprocess.run(
+        [sys.executable, "-m", "aiopinecone.emulator", "--port", "0", "--tls-cert", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "cannot load the TLS certificate" in done.stderr
+    assert "missing.pem" in done.stderr
 
 
 def test_cli_ca_bundle_and_proxy_flags(
