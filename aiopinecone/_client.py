@@ -75,8 +75,8 @@ class AsyncPinecone:
       ``proxy_auth=(login, password)``. https origins go through a
       ``CONNECT`` tunnel; a plain-http origin may only use a proxy on loopback (the key would
       reach the proxy in clear text).
-    - ``trust_env``: honour ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (and ``~/.netrc`` for
-      proxy credentials) as aiohttp does. Default ``False``, as in aiohttp and the official SDK:
+    - ``trust_env``: honour ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (and ``~/.netrc``
+      credentials) as aiohttp does. Default ``False``, as in aiohttp and the official SDK:
       where the key goes does not depend on variables a process inherits.
     - ``ssl``: an ``ssl.SSLContext`` (client certificates, pinning...), a CA bundle path (a file
       or a directory; TLS-inspecting proxies, private CAs), ``True`` (default verification) or
