@@ -98,6 +98,8 @@ class RedisStore:
         self._background: set[asyncio.Task[Any]] = set()
         self._pending: list[tuple[Grant, bool, float | None]] = []
         self.outages = 0
+        self._versions: dict[str, int] = {}
+        self._stale: set[str] = set()
 
     def __repr__(self) -> str:
         state = "local fallback" if self._down else "shared"
@@ -194,6 +196,7 @@ class RedisStore:
             return self.local.take_now(key, cost, limit, window)
         ok, value = int(reply[0]), reply[1]
         text = value.decode() if isinstance(value, bytes) else str(value)
+        self._note_version(key, reply[3])
         if ok:
             used = reply[2]
             return Grant(
@@ -201,6 +204,17 @@ class RedisStore:
             )
         wait = float(text)
         return ON_SETTLE if math.isinf(wait) else wait
+
+    def _note_version(self, key: str, raw: Any) -> None:
+        version = int(raw.decode() if isinstance(raw, bytes) else raw)
+        if version != self._versions.get(key, 0):
+            self._versions[key] = version
+            self._stale.add(key)
+
+    def state_changed(self, key: str) -> bool:
+        """Whether another process saved new learnt numbers for ``key`` since this store last
+        loaded or saved them (seen on the last take); the governor then reloads them."""
+        return key in self._stale
 
     def _orphan(self, key: str, cost: float, done: asyncio.Future[Any]) -> None:
         if done.cancelled() or done.exception() is not None:
@@ -270,6 +284,7 @@ class RedisStore:
 
     async def load_state(self, key: str) -> Mapping[str, float] | None:
         """See :meth:`BudgetStore.load_state` (what any process saved last)."""
+        self._stale.discard(key)
         if not self._down:
             try:
                 raw = await self._redis.hgetall(self._state_key(key))
@@ -295,9 +310,12 @@ class RedisStore:
                 pipe.delete(name)
                 pipe.hset(name, mapping={k: repr(float(v)) for k, v in state.items()})
                 pipe.pexpire(name, STATE_TTL_MS)
-                await pipe.execute()
+                pipe.hincrby(self._keys(key)[2], "statever", 1)
+                replies = await pipe.execute()
         except Exception as exc:
             self._failed(exc, "sharing learnt limits")
+        else:
+            self._versions[key] = int(replies[-1])  # our own save: nothing to reload
 
     async def aclose(self) -> None:
         """Stop the reconnect probe, finish pending settles, close the connections."""

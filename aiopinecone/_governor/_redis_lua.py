@@ -5,7 +5,8 @@ Keys of one class (one Redis Cluster hash slot through the ``{...}`` tag):
 - ``log``: ZSET, the window log; member ``"<seq>:<cost>"``, score the settle stamp;
 - ``open``: ZSET, the open grants; member ``"<seq>:<cost>"`` (the grant id), score the take stamp;
 - ``meta``: HASH, ``logged`` (sum of the log's costs), ``inflight`` (sum of the open grants'
-  costs), ``blocked`` (blocked-until stamp), ``seq`` (grant counter).
+  costs), ``blocked`` (blocked-until stamp), ``seq`` (grant counter), ``statever`` (how many
+  times a process saved its learnt state: others reload it when it changes).
 
 Stamps are Redis ``TIME`` (seconds, microsecond resolution): the one clock of every process.
 Numbers go back to Python as strings (Redis truncates a Lua number reply to an integer). Every
@@ -38,8 +39,9 @@ TAKE: Final = (
 local cost, limit, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local ttl, keep_ms = tonumber(ARGV[4]), ARGV[5]
 local blocked = tonumber(redis.call('HGET', meta, 'blocked') or '0')
+local version = redis.call('HGET', meta, 'statever') or '0'
 if now < blocked then
-    return {0, tostring(blocked - now)}
+    return {0, tostring(blocked - now), '0', version}
 end
 -- Open grants older than the ttl (a crashed process): counted, stamped at their take time.
 local stale = redis.call('ZRANGEBYSCORE', open, '-inf', '(' .. tostring(now - ttl), 'WITHSCORES')
@@ -78,7 +80,7 @@ if used + cost <= limit or used <= 0 then
     redis.call('ZADD', open, now, member)
     redis.call('HINCRBYFLOAT', meta, 'inflight', cost)
     keep(keep_ms)
-    return {1, member, tostring(used + cost)}
+    return {1, member, tostring(used + cost), version}
 end
 -- The smallest wait after which enough units have left the window.
 local need = used + cost - limit
@@ -90,16 +92,18 @@ while true do
     for i = 1, #chunk, 2 do
         freed = freed + cost_of(chunk[i])
         if freed >= need then
-            return {0, tostring(math.max(tonumber(chunk[i + 1]) + window - now, 0.000001))}
+            local wait = math.max(tonumber(chunk[i + 1]) + window - now, 0.000001)
+            return {0, tostring(wait), '0', version}
         end
     end
     offset = offset + 128
 end
-return {0, 'inf'}
+return {0, 'inf', '0', version}
 """
 )
-"""ARGV: cost, limit, window, grant ttl (s), keep (ms). Returns ``{1, grant id, used}`` (used:
-the units counted with this grant) or ``{0, wait seconds or "inf"}``."""
+"""ARGV: cost, limit, window, grant ttl (s), keep (ms). Returns ``{1, grant id, used, version}``
+(used: the units counted with this grant) or ``{0, wait seconds or "inf", "0", version}``;
+``version`` counts the saves of the shared controller state (``meta.statever``)."""
 
 SETTLE: Final = (
     _COMMON
