@@ -1,8 +1,10 @@
 """aiopinecone: an asyncio client for the Pinecone Assistant API.
 
-``import aiopinecone`` loads the client only. The provisioning names (``AssistantSpec``,
-``load_fleet``, ``Provisioner``...) load :mod:`aiopinecone.provision` (and PyYAML) when first
-used; the emulator and the command line are never loaded by this import.
+``import aiopinecone`` loads the client only. The data-plane names (chat, context, files,
+operations and evaluation models, the chat streams) load their area when first used; the
+provisioning names (``AssistantSpec``, ``load_fleet``, ``Provisioner``...) load
+:mod:`aiopinecone.provision` (and PyYAML); the emulator and the command line are never loaded
+by this import.
 """
 
 import importlib
@@ -10,6 +12,7 @@ from typing import TYPE_CHECKING, Final
 
 from ._client import AsyncPinecone
 from ._core import RequestStats, track_requests
+from ._governor import Governor
 from ._retry import RetryPolicy
 from ._retry import set_testing as set_retry_testing
 from ._version import __version__
@@ -34,23 +37,8 @@ from .exceptions import (
     WaitTimeoutError,
 )
 from .exceptions import deprecated_alias as _deprecated_alias
-from .models import (
-    AlignmentResult,
-    Assistant,
-    AssistantFile,
-    AssistantStatus,
-    ChatCompletion,
-    ChatResponse,
-    ChunkType,
-    ContextOptions,
-    ContextResponse,
-    FileStatus,
-    Message,
-    Operation,
-    OperationStatus,
-    Region,
-)
-from .resources import Assistants, ChatCompletionStream, ChatStream
+from .models.assistants import Assistant, AssistantStatus, Region
+from .resources import Assistants
 
 __all__ = [
     "APIError",
@@ -76,6 +64,7 @@ __all__ = [
     "FileSpec",
     "FileStatus",
     "FleetError",
+    "Governor",
     "Message",
     "NotFoundError",
     "Operation",
@@ -105,6 +94,19 @@ __all__ = [
 ]
 
 _LAZY: Final = {
+    "AlignmentResult": "models.evaluation",
+    "AssistantFile": "models.files",
+    "ChatCompletion": "models.chat",
+    "ChatCompletionStream": "resources._streams",
+    "ChatResponse": "models.chat",
+    "ChatStream": "resources._streams",
+    "ChunkType": "models.chat",
+    "ContextOptions": "models.chat",
+    "ContextResponse": "models.context",
+    "FileStatus": "models.files",
+    "Message": "models.chat",
+    "Operation": "models.operations",
+    "OperationStatus": "models.operations",
     "AssistantSpec": "provision",
     "FileSpec": "provision",
     "FleetError": "provision",
@@ -114,12 +116,21 @@ _LAZY: Final = {
     "RateLimits": "provision",
     "load_fleet": "provision",
 }
-"""Public names loaded on first use (PEP 562): name -> the submodule that defines it."""
+"""Public names loaded on first use (PEP 562): name -> the submodule that defines it.
+
+A name here must not be imported eagerly anywhere on the client path (``_client`` and what it
+imports), or the area would load with the package again (``tests/test_package_import.py``).
+"""
 
 _LAZY_SUBMODULES: Final = frozenset({"provision"})
 """Subpackages that ``import aiopinecone`` used to load, reachable as attributes on first use."""
 
 if TYPE_CHECKING:  # what type checkers see; at runtime __getattr__ loads these on first use
+    from .models.chat import ChatCompletion, ChatResponse, ChunkType, ContextOptions, Message
+    from .models.context import ContextResponse
+    from .models.evaluation import AlignmentResult
+    from .models.files import AssistantFile, FileStatus
+    from .models.operations import Operation, OperationStatus
     from .provision import (
         AssistantSpec,
         FileSpec,
@@ -130,12 +141,13 @@ if TYPE_CHECKING:  # what type checkers see; at runtime __getattr__ loads these 
         RateLimits,
         load_fleet,
     )
+    from .resources._streams import ChatCompletionStream, ChatStream
 
     TimeoutError = RequestTimeoutError  # deprecated alias
 
 
 def __getattr__(name: str) -> object:
-    """Load a provisioning name on first use; resolve deprecated names (with a warning)."""
+    """Load a data-plane or provisioning name on first use; resolve deprecated names."""
     submodule = _LAZY.get(name)
     if submodule is not None:
         value: object = getattr(importlib.import_module(f"{__name__}.{submodule}"), name)

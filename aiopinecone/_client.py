@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Final
 from urllib.parse import urlsplit
@@ -10,6 +11,8 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from ._core import Core
+from ._governor import Governor, RateLimits
+from ._network import SslOption, build_network, check_extra_headers, source_tag_field
 from ._retry import RetryPolicy
 from ._router import Router, is_loopback
 from ._transport import Transport, to_client_timeout
@@ -25,8 +28,9 @@ API_KEY_ENV: Final = "PINECONE_API_KEY"
 HOST_ENV: Final = "PINECONE_CONTROLLER_HOST"
 
 
-def _user_agent() -> str:
-    return f"aiopinecone/{__version__} aiohttp/{aiohttp.__version__}"
+def _user_agent(source_tag: str | None = None) -> str:
+    agent = f"aiopinecone/{__version__} aiohttp/{aiohttp.__version__}"
+    return agent if source_tag is None else f"{agent}; {source_tag_field(source_tag)}"
 
 
 class AsyncPinecone:
@@ -53,6 +57,31 @@ class AsyncPinecone:
       limits and the default timeout are then yours to set on it).
     - ``evaluation_host``: origin of the evaluation API. Default: Pinecone's US/EU evaluation
       hosts, or ``host`` itself when ``host`` is not Pinecone's (an emulator or a proxy).
+    - ``rate_limits``: the rate governor every request goes through (README "Rate limits").
+      ``None`` (default): adaptive, learning each operation class's limit from the Starter
+      plan's up; a plan (``"starter"``, ``"standard"``, ``"enterprise"``: exact limits), a
+      mapping of operation class to requests per minute, a :class:`~aiopinecone.RateLimits`,
+      ``"off"``; or a :class:`~aiopinecone.Governor` to share one budget between clients.
+
+    Networks (README "Networks and proxies"; these shape the session the client creates, so
+    they cannot be combined with ``session=``):
+
+    - ``proxy``: an ``http://`` or ``https://`` proxy URL, credentials in it or in
+      ``proxy_auth=(login, password)``. https origins go through a
+      ``CONNECT`` tunnel; a plain-http origin may only use a proxy on loopback (the key would
+      reach the proxy in clear text).
+    - ``trust_env``: honour ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (and ``~/.netrc`` for
+      proxy credentials) as aiohttp does. Default ``False``, as in aiohttp and the official SDK:
+      where the key goes does not depend on variables a process inherits.
+    - ``ssl``: an ``ssl.SSLContext`` (client certificates, pinning...), a CA bundle path (a file
+      or a directory; TLS-inspecting proxies, private CAs), ``True`` (default verification) or
+      ``False`` (no verification: logged as a warning, never do it outside a lab).
+    - ``trace_configs``: ``aiohttp.TraceConfig`` objects for the session (aiohttp's own
+      OpenTelemetry instrumentation works through these).
+    - ``source_tag``: appended to the User-Agent as ``; source_tag=<tag>`` (normalized like the
+      official SDK: lowercase ``[a-z0-9_ :]``, spaces to ``_``).
+    - ``headers``: extra headers for every request (not ``Api-Key``, the version or
+      ``Authorization``).
     """
 
     def __init__(
@@ -68,6 +97,14 @@ class AsyncPinecone:
         session: aiohttp.ClientSession | None = None,
         evaluation_host: str | None = None,
         allow_insecure_http: bool = False,
+        proxy: str | None = None,
+        proxy_auth: aiohttp.BasicAuth | tuple[str, str] | None = None,
+        trust_env: bool = False,
+        ssl: SslOption = None,
+        trace_configs: Iterable[aiohttp.TraceConfig] | None = None,
+        source_tag: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        rate_limits: RateLimits | Governor | str | Mapping[str, float | None] | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not key or not isinstance(key, str) or not key.strip():
@@ -94,6 +131,20 @@ class AsyncPinecone:
             raise ValidationError(
                 f"session must be an aiohttp.ClientSession, got {type(session).__name__}"
             )
+        network = build_network(
+            proxy=proxy,
+            proxy_auth=proxy_auth,
+            trust_env=trust_env,
+            ssl=ssl,
+            trace_configs=trace_configs,
+        )
+        if session is not None and not network.is_default:
+            raise ValidationError(
+                "proxy=, proxy_auth=, trust_env=, ssl= and trace_configs= configure the session "
+                "the client creates: set them on your own session instead (session=...)"
+            )
+        extra_headers = check_extra_headers(headers)
+        user_agent = _user_agent(source_tag)
         raw_host = host if host is not None else os.environ.get(HOST_ENV) or DEFAULT_HOST
         origin = normalize_origin(raw_host, field="host", allow_insecure=allow_insecure_http)
         evaluation_origin = (
@@ -103,6 +154,14 @@ class AsyncPinecone:
             if evaluation_host is not None
             else (None if origin == DEFAULT_HOST else origin)
         )
+        for checked in (origin, evaluation_origin):
+            leak = network.clear_text_proxy(checked) if checked is not None else None
+            if leak is not None and not allow_insecure_http:
+                raise ValidationError(
+                    f"refusing to send the API key in clear text through the proxy "
+                    f"{leak.partition('://')[2]!r} to the http:// origin {checked!r}: use "
+                    "https://, a proxy on loopback, or allow_insecure_http=True"
+                )
         self._host = origin
         self._core = Core(
             api_key=key,
@@ -116,9 +175,22 @@ class AsyncPinecone:
                 max_connections=max_connections,
                 max_connections_per_host=max_connections_per_host,
                 timeout=client_timeout,
+                network=None if network.is_default else network,
             ),
-            user_agent=_user_agent(),
+            user_agent=user_agent,
+            extra_headers=extra_headers,
         )
+        if isinstance(rate_limits, Governor):
+            governor = rate_limits
+        else:
+            try:
+                governor = Governor(RateLimits.coerce(rate_limits))
+            except (TypeError, ValueError) as exc:
+                raise ValidationError(str(exc)) from None
+        self.governor: Final = governor
+        """The rate governor (``governor.snapshot()``: budgets and counts per class)."""
+        if governor.enabled:
+            self._core.admission = governor
         self._router = Router(self._core, allow_insecure_http=allow_insecure_http)
         self.assistants: Final = Assistants(self._core, self._router)
         """Assistants: control plane, files, chat, evaluation, provisioning."""
@@ -132,6 +204,30 @@ class AsyncPinecone:
     def api_version(self) -> str:
         """The API version sent as ``X-Pinecone-Api-Version``."""
         return self._core.api_version
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The default :class:`~aiopinecone.RetryPolicy` of every call (``retry=`` overrides it)."""
+        return self._core.retry
+
+    def evaluation_host(self, region: str = "us") -> str:
+        """The origin ``evaluate_alignment(region=...)`` sends to.
+
+        ``evaluation_host=`` if given, else ``host`` when it is not Pinecone's (an emulator, a
+        proxy), else Pinecone's US or EU evaluation host.
+        """
+        return self._core.evaluation_url(region).removesuffix("/assistant")
+
+    @property
+    def session(self) -> aiohttp.ClientSession | None:
+        """The ``aiohttp.ClientSession`` every request goes through, once it exists (yours if
+        you passed one; created on first use or on ``async with`` otherwise)."""
+        return self._core.transport.current_session
+
+    @property
+    def connector(self) -> aiohttp.BaseConnector | None:
+        """The connection pool (the session's connector), once the session exists."""
+        return self._core.transport.connector
 
     @property
     def closed(self) -> bool:

@@ -23,7 +23,7 @@ import orjson
 
 from . import _convert
 from ._admission import Admission, Permit
-from ._protocol import build_headers, error_from_response, parse_retry_after
+from ._protocol import API_KEY_HEADER, build_headers, error_from_response, parse_retry_after
 from ._redact import Redactor
 from ._retry import RetryPolicy, RetryState
 from ._stats import RequestStats, log_retry, record, track_requests
@@ -85,6 +85,7 @@ class Core:
         timeout: aiohttp.ClientTimeout,
         transport: Transport,
         user_agent: str,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.api_version: Final = api_version
         self.control_url: Final = control_origin + "/assistant"
@@ -99,7 +100,16 @@ class Core:
         self.redactor: Final = Redactor(api_key)
         self._evaluation_origin = evaluation_origin
         self._headers: Final = build_headers(api_key, api_version, user_agent)
+        if extra_headers:
+            self._headers.update(extra_headers)
         self._json_headers: Final = {**self._headers, "Content-Type": "application/json"}
+
+    def bearer_headers(self) -> dict[str, str]:
+        """The key as ``Authorization: Bearer`` (an assistant's MCP endpoint), plus the
+        client's User-Agent and extra headers."""
+        headers = {k: v for k, v in self._headers.items() if k not in (API_KEY_HEADER, "Accept")}
+        headers["Authorization"] = "Bearer " + self._headers[API_KEY_HEADER]
+        return headers
 
     # -- URLs -------------------------------------------------------------------------------
 
@@ -344,6 +354,8 @@ class Core:
                     error.attempts = attempt
                     error.ambiguous = ambiguous or _was_ambiguous(error)
                 raise error
+            # With a governor, a 429's Retry-After also pauses the whole class from the same
+            # moment: this sleep and that pause overlap, so the retry's permit is free by then.
             ambiguous = ambiguous or _was_ambiguous(error)
             log_retry(method, op, delay, error)
             await state.sleep(delay)

@@ -2,7 +2,8 @@
 
 Decisions are pure (``RetryPolicy.should_retry``, ``RetryState.next_delay``); the request loop in
 ``_core.py`` asks them after each failed attempt. The per-call :class:`RetryState` is created only
-when an attempt fails, so a call that succeeds first time pays nothing for retries.
+when an attempt fails, so a call that succeeds first time pays nothing for retries; ``backoff``
+itself is imported when the first delay is computed, not with the package.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Iterator
 from typing import Final
 
 import attrs
-import backoff
 
 from .exceptions import (
     PineconeError,
@@ -24,7 +24,7 @@ from .exceptions import (
     ValidationError,
 )
 
-__all__ = ["RetryPolicy", "RetryState", "poll_delays", "set_testing"]
+__all__ = ["RetryPolicy", "RetryState", "is_testing", "poll_delays", "set_testing"]
 
 _NEVER_RETRIED_5XX: Final = frozenset({501, 505})
 _TESTING_POLL: Final = 0.02
@@ -39,6 +39,12 @@ def set_testing(enabled: bool) -> None:
     """
     global _testing
     _testing = enabled
+
+
+def is_testing() -> bool:
+    """Whether :func:`set_testing` made waits instant (the rate governor's Retry-After pauses
+    follow it too)."""
+    return _testing
 
 
 def _check_attempts(_inst: object, _attr: object, value: int) -> None:
@@ -124,9 +130,9 @@ class RetryState:
         if retry_after is not None:
             if retry_after > policy.max_retry_after or retry_after > remaining:
                 return None
-            extra = backoff.full_jitter(min(base, 1.0)) if policy.jitter else 0.0
+            extra = _full_jitter(min(base, 1.0)) if policy.jitter else 0.0
             return min(retry_after + extra, remaining)
-        delay = backoff.full_jitter(base) if policy.jitter else base
+        delay = _full_jitter(base) if policy.jitter else base
         return min(delay, remaining)
 
     async def sleep(self, delay: float) -> None:
@@ -138,7 +144,15 @@ class RetryState:
             await asyncio.sleep(delay)
 
 
+def _full_jitter(value: float) -> float:
+    import backoff  # on the first retry, not with the package ("Import weight")
+
+    return backoff.full_jitter(value)
+
+
 def _expo(initial: float, maximum: float) -> Iterator[float]:
+    import backoff  # on the first retry or wait, not with the package ("Import weight")
+
     gen = backoff.expo(base=2, factor=initial, max_value=maximum)
     next(gen)  # backoff's generators are primed with one next() before they yield delays
     return gen

@@ -107,6 +107,9 @@ class Router:
         hostname = host[7:].partition("/")[0].rpartition("@")[2]
         hostname = hostname.rsplit(":", 1)[0] if not hostname.endswith("]") else hostname
         allowed = is_loopback(hostname)
+        network = self._core.transport.network
+        if allowed and network is not None and network.clear_text_proxy(host) is not None:
+            return False  # the key would reach a proxy that is not on loopback in clear text
         # Every assistant of an emulator shares one http host: parse its address once, not on
         # every create (ipaddress costs as much as the rest of remember()).
         if allowed and len(self._loopback_hosts) < _MAX_LOOPBACK_HOSTS:

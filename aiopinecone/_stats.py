@@ -13,7 +13,7 @@ import attrs
 
 from .exceptions import PineconeError, RateLimitError
 
-__all__ = ["RequestStats", "record", "track_requests"]
+__all__ = ["RequestStats", "record", "record_rate_wait", "track_requests"]
 
 _log: Final = logging.getLogger("aiopinecone")
 _DEBUG: Final = logging.DEBUG
@@ -24,13 +24,17 @@ class RequestStats:
     """Counters of the requests made inside :func:`track_requests` (this task and its children).
 
     ``requests``: attempts sent; ``retries``: attempts that were retries; ``rate_limited``:
-    429 rate-limit answers met; ``last_retry_after``: the last ``Retry-After`` seen (seconds).
+    429 rate-limit answers met; ``last_retry_after``: the last ``Retry-After`` seen (seconds);
+    ``rate_waits`` / ``rate_wait_seconds``: attempts the rate governor held back, and for how
+    long in all (seconds).
     """
 
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
     last_retry_after: float | None = None
+    rate_waits: int = 0
+    rate_wait_seconds: float = 0.0
 
 
 _stats: ContextVar[RequestStats | None] = ContextVar("aiopinecone_request_stats", default=None)
@@ -48,6 +52,14 @@ def track_requests() -> Iterator[RequestStats]:
         yield stats
     finally:
         _stats.reset(token)
+
+
+def record_rate_wait(seconds: float) -> None:
+    """Count one attempt the rate governor held back for ``seconds``."""
+    stats = _stats.get()
+    if stats is not None:
+        stats.rate_waits += 1
+        stats.rate_wait_seconds += seconds
 
 
 def record(

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import aiohttp
 
+from ._network import Network
 from ._protocol import request_id_from
 from ._validation import check_seconds
 from .exceptions import PineconeError, RequestTimeoutError, TransportError
@@ -59,6 +60,7 @@ class Transport:
         "_owned",
         "_session",
         "_timeout",
+        "network",
     )
 
     def __init__(
@@ -69,7 +71,11 @@ class Transport:
         max_connections_per_host: int = 0,
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         keepalive: float = 30.0,
+        network: Network | None = None,
     ) -> None:
+        self.network: Network | None = network
+        """Proxy, TLS, environment and tracing options of the session we create (``None``:
+        aiohttp's defaults; ignored for a caller's session)."""
         self._session = session
         self._owned = session is None
         self._limit = max_connections
@@ -89,14 +95,19 @@ class Transport:
         if session is None:
             if self._closed:
                 raise PineconeError("this AsyncPinecone client is closed")
+            network = self.network
             connector = aiohttp.TCPConnector(
                 limit=self._limit,
                 limit_per_host=self._limit_per_host,
                 keepalive_timeout=self._keepalive,
                 ttl_dns_cache=300,
+                ssl=True if network is None else network.ssl,
             )
             session = self._session = aiohttp.ClientSession(
-                connector=connector, timeout=self._timeout, raise_for_status=False
+                connector=connector,
+                timeout=self._timeout,
+                raise_for_status=False,
+                **(network.session_options() if network is not None else {}),
             )
             # aiohttp silently re-sends GET/PUT/DELETE once when a connection drops. Retries are
             # the policy's job: a hidden one breaks attempt counts, RetryPolicy.none() and the
@@ -107,6 +118,11 @@ class Transport:
         elif self._closed:
             raise PineconeError("this AsyncPinecone client is closed")
         return session
+
+    @property
+    def current_session(self) -> aiohttp.ClientSession | None:
+        """The session if it exists (not created here)."""
+        return self._session
 
     @property
     def connector(self) -> aiohttp.BaseConnector | None:
@@ -150,7 +166,12 @@ class Transport:
                 allow_redirects=False,
             )
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise transport_error(exc, method, url) from exc
+            # A proxy's error quotes the proxy URL, credentials included: not chained.
+            cause = None if isinstance(exc, _PROXY_ERRORS) else exc
+            raise transport_error(exc, method, url) from cause
+
+
+_PROXY_ERRORS: Final = (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)
 
 
 def finish(response: aiohttp.ClientResponse) -> None:
@@ -173,6 +194,25 @@ async def read_body(response: aiohttp.ClientResponse, method: str, url: str) -> 
 def transport_error(exc: BaseException, method: str, url: str) -> TransportError:
     """The :class:`TransportError` for an aiohttp/OS/timeout failure."""
     where = f"{method} {_strip_query(url)}"
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return TransportError(
+            f"{where}: cannot connect to the proxy {_proxy_of(exc)}: {_os_reason(exc)}",
+            ambiguous=False,
+        )
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        return TransportError(
+            f"{where}: the proxy refused the connection: {exc.status} {exc.message}"
+            + (" (wrong or missing proxy credentials)" if exc.status == 407 else ""),
+            ambiguous=False,
+        )
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return TransportError(
+            f"{where}: TLS certificate verification failed: {exc.certificate_error} (a private "
+            "or TLS-inspecting CA? pass ssl=<its CA bundle path>)",
+            ambiguous=False,
+        )
+    if isinstance(exc, aiohttp.ClientConnectorSSLError):
+        return TransportError(f"{where}: TLS handshake failed: {_os_reason(exc)}", ambiguous=False)
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return RequestTimeoutError(f"{where}: timed out while connecting", ambiguous=False)
     if isinstance(exc, asyncio.TimeoutError):  # SocketTimeoutError and the total timeout
@@ -182,6 +222,15 @@ def transport_error(exc: BaseException, method: str, url: str) -> TransportError
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return TransportError(f"{where}: the server closed the connection without an answer")
     return TransportError(f"{where}: {_describe(exc)}")
+
+
+def _proxy_of(exc: aiohttp.ClientConnectorError) -> str:
+    # The connection key names the proxy host and port only (never its credentials).
+    return f"{exc.host}:{exc.port}"
+
+
+def _os_reason(exc: aiohttp.ClientConnectorError) -> str:
+    return exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
 
 
 def _describe(exc: BaseException) -> str:

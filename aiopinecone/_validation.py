@@ -33,7 +33,8 @@ REGIONS: Final = ("us", "eu")
 MAX_FIELD_BYTES: Final = 16 * 1024
 """Instructions and assistant metadata are limited to 16 KB by the API."""
 
-_NAME: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+_NAME: Final = re.compile(r"[A-Za-z0-9._~-]+")
+"""Characters that need no escaping in a URL path segment (RFC 3986 "unreserved")."""
 
 
 def _show(value: object) -> str:
@@ -57,7 +58,11 @@ def name_max_length(api_version: str) -> int:
 
 
 def check_assistant_name(name: object, api_version: str, *, field: str = "name") -> str:
-    """1-45 (2025-04) or 1-63 characters, lowercase alphanumerics or '-', alphanumeric ends."""
+    """What is certain about a name: 1-45 (2025-04) or 1-63 characters, all safe in a URL path.
+
+    Pinecone's docs ask for lowercase alphanumerics and '-' with alphanumeric ends, but the
+    service accepts more (mixed case, which it returns as given): the rest is the server's call.
+    """
     if type(name) is str and (name, api_version) in _valid_names:
         return name
     _check_name(name, api_version, field)
@@ -84,10 +89,10 @@ def _check_name(name: object, api_version: str, field: str) -> None:
             f"{field} {_show(name)} is {len(name)} characters long; API version {api_version} "
             f"allows at most {limit}"
         )
-    if _NAME.fullmatch(name) is None:
+    if _NAME.fullmatch(name) is None or not name.strip("."):
         raise ValidationError(
-            f"{field} {_show(name)} is invalid: use only lowercase letters, digits and '-', "
-            "starting and ending with a letter or digit"
+            f"{field} {_show(name)} is invalid: use only letters, digits, '-', '_', '.' or '~' "
+            "(characters safe in a URL path), and not only dots"
         )
 
 

@@ -2,7 +2,8 @@
 
 Exit codes: ``0`` success; ``1`` failure (a provisioning run with failed assistants, or an API
 error); ``2`` bad input (usage, an invalid fleet file, a missing API key: nothing was sent);
-``130`` interrupted (Ctrl-C; a provisioning run still prints and writes its report).
+``130`` interrupted by Ctrl-C, ``143`` by SIGTERM (a provisioning run still prints its summary
+and writes its report; a second signal stops at once).
 
 The API key comes from ``--api-key`` or ``PINECONE_API_KEY`` and is never printed.
 """
@@ -28,9 +29,17 @@ from ._cli_fleet import (
     report_command,
     shard_from_args,
 )
+from ._cli_io import (
+    Interrupts,
+    cli_message,
+    emulator_argv,
+    quiet_broken_pipe,
+    terminal_width,
+)
 from ._client import API_KEY_ENV, HOST_ENV, AsyncPinecone
+from ._table import fit_table
 from ._validation import API_VERSIONS
-from .exceptions import APIError, PineconeError, ValidationError
+from .exceptions import PineconeError, ValidationError
 
 if TYPE_CHECKING:
     from .provision import ProvisionOptions, ProvisionReport
@@ -41,6 +50,11 @@ EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
 EXIT_BAD_INPUT: Final = 2
 EXIT_INTERRUPTED: Final = 130
+EXIT_TERMINATED: Final = 143
+EXIT_SIGPIPE: Final = 141
+
+READ_ONLY_COMMANDS: Final = frozenset({"assistants", "files", "chat", "report"})
+"""Commands whose output a reader may stop reading (``| head``) without it being a failure."""
 
 RATE_PRESETS: Final = ("adaptive", "starter", "standard", "enterprise", "unlimited")
 
@@ -66,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="aiopinecone",
         description="Provision and drive Pinecone Assistants (asyncio client).",
         epilog="Exit codes: 0 success, 1 failure or partial failure, 2 bad input, "
-        "130 interrupted. The API key is read from --api-key or $PINECONE_API_KEY.",
+        "130 interrupted (Ctrl-C), 143 terminated (SIGTERM). "
+        "The API key is read from --api-key or $PINECONE_API_KEY.",
     )
     parser.add_argument(
         "--api-key",
@@ -75,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", help=f"control-plane origin (default: ${HOST_ENV} or Pinecone)")
     parser.add_argument(
         "--api-version", choices=API_VERSIONS, default="2025-10", help="API version (2025-10)"
+    )
+    parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow sending the API key over plain http to a host that is not loopback",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     adders: tuple[Callable[[Subcommands], object], ...] = (
@@ -148,6 +168,11 @@ def _add_files(commands: Subcommands) -> argparse.ArgumentParser:
     f_up.add_argument("path", type=Path)
     f_up.add_argument("--metadata", help="file metadata as a JSON object")
     f_up.add_argument("--wait", action="store_true", help="wait until it is processed")
+    f_up.add_argument(
+        "--no-check-limits",
+        action="store_true",
+        help="send it even if its type or size is beyond the documented limits",
+    )
     f_list = f_cmds.add_parser("list", help="list files")
     f_list.add_argument("assistant")
     f_list.add_argument("--json", action="store_true", help="JSON output")
@@ -189,7 +214,10 @@ def _model_dict(model: Any) -> dict[str, Any]:
 @asynccontextmanager
 async def _client(args: argparse.Namespace) -> AsyncIterator[AsyncPinecone]:
     async with AsyncPinecone(
-        api_key=args.api_key, host=args.host, api_version=args.api_version
+        api_key=args.api_key,
+        host=args.host,
+        api_version=args.api_version,
+        allow_insecure_http=args.allow_insecure_http,
     ) as pc:
         yield pc
 
@@ -217,7 +245,7 @@ async def _target(args: argparse.Namespace, err: TextIO) -> AsyncIterator[float]
     if not args.emulator:
         yield 60.0
         return
-    from .emulator import Emulator
+    from .emulator import Emulator, StateFileError
 
     key = secrets.token_urlsafe(16)
     emulator = Emulator(
@@ -228,7 +256,10 @@ async def _target(args: argparse.Namespace, err: TextIO) -> AsyncIterator[float]
         time_scale=EMULATOR_MINUTE / 60.0,
         state_path=args.emulator_state,
     )
-    await emulator.start()
+    try:
+        await emulator.start()
+    except StateFileError as exc:
+        raise _Usage(f"--emulator-state: {exc}") from None
     try:
         err.write(
             f"emulator: {emulator.url} ({EMULATOR_PLAN} plan rate limits, one minute = "
@@ -241,7 +272,7 @@ async def _target(args: argparse.Namespace, err: TextIO) -> AsyncIterator[float]
 
 
 def _write_report(args: argparse.Namespace, report: ProvisionReport, out: TextIO) -> None:
-    out.write("\n" + report.summary_table() + "\n")
+    out.write("\n" + report.summary_table(width=terminal_width(out)) + "\n")
     if args.report is not None:
         args.report.write_text(report.to_json() + "\n", encoding="utf-8")
 
@@ -260,7 +291,7 @@ async def _provision(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         options = provision_options(args, window, err)
         run = pc.assistants.provisioner(fleet, options=options, shard=shard)
         plan = await run.plan()
-        out.write(plan.render(verbose=args.verbose) + "\n")
+        out.write(plan.render(verbose=args.verbose, width=terminal_width(out)) + "\n")
         if args.plan:
             return EXIT_OK
         try:
@@ -282,10 +313,8 @@ async def _assistants(args: argparse.Namespace, out: TextIO) -> int:
             rows = [("name", "status", "host")] + [
                 (a.name, a.status, a.host or "") for a in assistants
             ]
-            widths = [max(len(r[i]) for r in rows) for i in range(3)]
-            for row in rows:
-                out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-                out.write("\n")
+            lines = fit_table(rows, terminal_width(out), steps=(("trim", 2), ("trim", 0)))
+            out.write("".join(line + "\n" for line in lines))
             return EXIT_OK
         if args.action == "describe":
             out.write(_json(_model_dict(await pc.assistants.describe(name=args.name))) + "\n")
@@ -311,6 +340,7 @@ async def _files(args: argparse.Namespace, out: TextIO) -> int:
                 file_path=args.path,
                 metadata=metadata,
                 wait=args.wait,
+                check_limits=not args.no_check_limits,
             )
             out.write(f"{uploaded.id}  {uploaded.name}  {uploaded.status or ''}\n".rstrip() + "\n")
             return EXIT_OK
@@ -355,7 +385,26 @@ COMMANDS: Final[dict[str, Command]] = {
 
 
 async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    return await COMMANDS[args.command](args, out, err)
+    """Run the command; a first SIGINT/SIGTERM cancels it (exit 130/143), a second kills."""
+    task = asyncio.current_task()
+    assert task is not None
+
+    def announce(name: str) -> None:
+        err.write(f"\n{name}: stopping (send it again to stop at once)\n")
+        err.flush()
+
+    with Interrupts(task, announce) as interrupts:
+        try:
+            return await COMMANDS[args.command](args, out, err)
+        except asyncio.CancelledError:
+            if interrupts.exit_code is None:
+                raise
+            # The command has cleaned up (a provisioning run wrote its summary and report).
+            task.uncancel()
+            err.write(
+                "interrupted\n" if interrupts.exit_code == EXIT_INTERRUPTED else "terminated\n"
+            )
+            return interrupts.exit_code
 
 
 def _is_fleet_error(exc: BaseException) -> bool:
@@ -367,6 +416,16 @@ def _is_fleet_error(exc: BaseException) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
     out, err = sys.stdout, sys.stderr
+    argv = sys.argv[1:] if argv is None else list(argv)
+    emulator_args = emulator_argv(argv)
+    if emulator_args is not None:
+        # Everything after `emulator` goes to the emulator's parser, as written.
+        from .emulator import main as emulator_main
+
+        try:
+            return emulator_main(emulator_args, prog="aiopinecone emulator")
+        except SystemExit as exc:  # its argparse: --help or a usage error
+            return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
     parser = build_parser()
     try:
         # Known args only: everything after `emulator` belongs to the emulator's own parser.
@@ -377,26 +436,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
     if args.command == "report":
         return report_command(args, out, err)
-    if args.command == "emulator":
-        from .emulator import main as emulator_main
-
-        try:
-            return emulator_main([*args.args, *extra])
-        except SystemExit as exc:  # its argparse: --help or a usage error
-            return int(exc.code) if isinstance(exc.code, int) else EXIT_BAD_INPUT
     try:
         return asyncio.run(_run(args, out, err))
     except KeyboardInterrupt:
         err.write("interrupted\n")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `aiopinecone assistants list | head`: the reader has what it wanted.
+        quiet_broken_pipe()
+        return EXIT_OK if args.command in READ_ONLY_COMMANDS else EXIT_SIGPIPE
     except (ValidationError, _Usage) as exc:
-        err.write(f"{exc}\n" if _is_fleet_error(exc) else f"aiopinecone: error: {exc}\n")
+        text = cli_message(str(exc))
+        err.write(f"{text}\n" if _is_fleet_error(exc) else f"aiopinecone: error: {text}\n")
         return EXIT_BAD_INPUT
-    except APIError as exc:
-        err.write(f"aiopinecone: {type(exc).__name__}: {exc}\n")
-        return EXIT_FAILED
-    except PineconeError as exc:
-        err.write(f"aiopinecone: {type(exc).__name__}: {exc}\n")
+    except PineconeError as exc:  # APIError and the rest
+        err.write(f"aiopinecone: {type(exc).__name__}: {cli_message(str(exc))}\n")
         return EXIT_FAILED
     except OSError as exc:
         err.write(f"aiopinecone: error: {exc}\n")

@@ -23,14 +23,23 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from . import client_cost, cold_start, instructions, scale, stream_memory
+from . import client_cost, cold_start, governor, instructions, scale, stream_memory
 from ._harness import EmulatorProcess, in_child, load_average, machine_info, table, write_json
 
 HERE: Final = Path(__file__).resolve().parent
-PARTS: Final = ("cost", "cold", "fleet", "upload", "stream", "scale")
+PARTS: Final = ("cost", "cold", "fleet", "governor", "upload", "stream", "scale")
 OPT_IN: Final = ("instructions",)
 """Parts run only when asked for with ``--only`` (slow, or needing extra tools)."""
-ALL_PARTS: Final = ("cost", "instructions", "cold", "fleet", "upload", "stream", "scale")
+ALL_PARTS: Final = (
+    "cost",
+    "instructions",
+    "cold",
+    "fleet",
+    "governor",
+    "upload",
+    "stream",
+    "scale",
+)
 MIB: Final = 1024 * 1024
 KEPT_MARKER: Final = (
     "<!-- Hand-recorded results below this line are kept when python -m benchmarks rewrites "
@@ -193,11 +202,18 @@ def _fleet(options: Options, log: Callable[[str], object]) -> dict[str, Any]:
     return results
 
 
+def _governor(options: Options, log: Callable[[str], object]) -> dict[str, Any]:
+    results = governor.run(quick=options.quick, log=log)
+    results.pop("machine", None)  # the suite records the machine once
+    return results
+
+
 RUNNERS: Final[Mapping[str, Callable[[Options, Callable[[str], object]], dict[str, Any]]]] = {
     "cost": _cost,
     "instructions": _instructions,
     "cold": _cold,
     "fleet": _fleet,
+    "governor": _governor,
     "upload": _upload,
     "stream": _stream,
     "scale": _scale,
@@ -216,6 +232,8 @@ def title(part: str, results: Mapping[str, Any]) -> str:
     if part == "fleet":
         size = data.get("parameters", {}).get("assistants", "N")
         return f"2. Fleet provisioning ({size} assistants)"
+    if part == "governor":
+        return "2b. Rate governor: limits it is not told"
     if part == "upload":
         return f"3a. Memory: {data.get('size_mib', '?')} MiB streamed upload"
     if part == "stream":
@@ -385,6 +403,7 @@ SECTIONS: Final[Mapping[str, Callable[[Mapping[str, Any]], list[str]]]] = {
     "instructions": lambda r: [instructions.markdown(r)],
     "cold": lambda r: [cold_start.markdown(r)],
     "fleet": _fleet_section,
+    "governor": lambda r: governor.section(r),
     "upload": _upload_section,
     "stream": lambda r: [stream_memory.markdown(r)],
     "scale": _scale_section,

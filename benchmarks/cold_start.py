@@ -22,11 +22,18 @@ wall time adds whatever waiting for a core the other work on the machine caused.
 ``baseline`` (``python -m benchmarks --only cold --cold-baseline DIR``) adds "aiopinecone
 (baseline)": the package found in ``DIR`` (for example an export of an older commit), measured in
 the same rounds.
+
+Byte code: every package is measured as installed, from its cached byte code. An installer
+compiles ``.pyc`` files (pip does), and aiohttp, cattrs and the official SDK come with them; a
+source tree run with ``PYTHONDONTWRITEBYTECODE=1`` (set on some machines, this one included)
+would compile aiopinecone from source in every child, which measures the compiler. So the
+package under test is compiled once (``compileall``, into its ``__pycache__``) before the rounds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import compileall
 import json
 import os
 import resource
@@ -130,6 +137,13 @@ class Tree:
         rest = self.env.get("PYTHONPATH")
         self.env["PYTHONPATH"] = os.pathsep.join([str(path), *([rest] if rest else [])])
 
+    def compile(self) -> None:
+        """Write the byte code of the ``aiopinecone`` package found here, as an install would
+        (a no-op for files whose cache is current)."""
+        package = self.path / "aiopinecone"
+        if package.is_dir() and not compileall.compile_dir(package, quiet=1):
+            raise RuntimeError(f"could not compile {package}")
+
 
 class Child:
     """One finished child process: when it started, its wall and CPU time, its JSON output."""
@@ -167,7 +181,7 @@ def _run_child(code: str, tree: Tree) -> Child:
 def _rounds(
     runners: Mapping[str, Callable[[], dict[str, float]]], rounds: int
 ) -> dict[str, list[dict[str, float]]]:
-    """One warm-up run each (byte-code caches, page cache), then ``rounds`` rotating rounds."""
+    """One warm-up run each (page cache), then ``rounds`` rotating rounds."""
     for run in runners.values():
         run()
     names = list(runners)
@@ -224,6 +238,8 @@ def measure_imports(
         trees[BASELINE], modules[BASELINE] = Tree(baseline), "aiopinecone"
     if official:
         trees["pinecone"], modules["pinecone"] = here, "pinecone"
+    for tree in trees.values():
+        tree.compile()
 
     def runner(name: str) -> Callable[[], dict[str, float]]:
         code = IMPORT_CHILD.format(module=modules[name])
@@ -302,6 +318,7 @@ def measure_first_response(
             name=DESCRIBED,
         )
         tree = Tree(path)
+        tree.compile()
 
         def run() -> dict[str, float]:
             child = _run_child(code, tree)

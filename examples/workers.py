@@ -7,6 +7,9 @@ in-flight requests are abandoned, connections are released and the client is clo
 Run it against the embedded emulator::
 
     python examples/workers.py --emulator --questions 200 --workers 20
+
+It exits 0 when every question was answered, 1 when some failed or were dropped at the deadline
+(the summary says how many), 130 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import sys
 import time
 
 import attrs
@@ -27,7 +31,14 @@ class Tally:
 
     answered: int = 0
     failed: int = 0
+    dropped: int = 0
+    """Questions never answered because the deadline cancelled the workers first."""
     errors: dict[str, int] = attrs.field(factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """Every question was answered."""
+        return self.failed == 0 and self.dropped == 0
 
 
 async def worker(
@@ -72,11 +83,13 @@ async def run_workers(
             for _ in range(workers):
                 group.create_task(worker(client, assistant, queue, tally))
     except TimeoutError:
-        pass  # the TaskGroup has already cancelled and awaited every worker
+        # The TaskGroup has already cancelled and awaited every worker: what was queued or in
+        # flight was dropped, and the caller must hear about it.
+        tally.dropped = len(questions) - tally.answered - tally.failed
     return tally
 
 
-async def _main(args: argparse.Namespace) -> None:
+async def _main(args: argparse.Namespace) -> int:
     async with contextlib.AsyncExitStack() as stack:
         if args.emulator:
             from aiopinecone.emulator import Emulator
@@ -105,21 +118,32 @@ async def _main(args: argparse.Namespace) -> None:
         )
         elapsed = time.perf_counter() - started
         print(
-            f"answered {tally.answered}, failed {tally.failed} {tally.errors or ''}"
-            f" in {elapsed:.2f}s with {args.workers} workers"
+            f"answered {tally.answered}, failed {tally.failed}, dropped {tally.dropped}"
+            f" {tally.errors or ''} in {elapsed:.2f}s with {args.workers} workers"
         )
+        if tally.dropped:
+            print(
+                f"deadline of {args.deadline:g} s reached: {tally.dropped} of "
+                f"{len(questions)} questions were dropped unanswered",
+                file=sys.stderr,
+            )
+        return 0 if tally.complete else 1
 
 
-def main() -> None:
+def main() -> int:
+    """Run the example; the exit status (0: everything answered)."""
     parser = argparse.ArgumentParser(description="asyncio workers sharing one aiopinecone client")
     parser.add_argument("--emulator", action="store_true", help="run against a local emulator")
     parser.add_argument("--assistant", default="docs")
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--workers", type=int, default=10)
     parser.add_argument("--deadline", type=float, default=None, help="seconds before cancelling")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_main(parser.parse_args()))
+    try:
+        return asyncio.run(_main(parser.parse_args()))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -7,9 +7,11 @@ Keep this file small; add fixtures by targeted edits. Every test runs against a 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from redis_server import RedisServer
+from tls_certs import TlsFiles, make_tls_files
 
 from aiopinecone import AsyncPinecone, set_retry_testing
 from aiopinecone.emulator import Emulator
@@ -19,8 +21,8 @@ API_KEY = "test-key"
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[Emulator]:
-    """A running emulator accepting only ``API_KEY``; no delays, no rate limits."""
-    async with Emulator(api_keys=(API_KEY,), ready_delay=0.0) as emu:
+    """A running emulator accepting only ``API_KEY``; no delays (deletes too), no rate limits."""
+    async with Emulator(api_keys=(API_KEY,), ready_delay=0.0, delete_delay=0.0) as emu:
         yield emu
 
 
@@ -76,3 +78,21 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """A throwaway CA (``trustme``) and a certificate for 127.0.0.1/localhost it issued."""
+    return make_tls_files(Path(tmp_path_factory.mktemp("tls")))
+
+
+@pytest.fixture
+async def tls_emulator(tls_files: TlsFiles) -> AsyncIterator[Emulator]:
+    """Like ``emulator``, served over https with ``tls_files``' certificate."""
+    async with Emulator(
+        api_keys=(API_KEY,),
+        delete_delay=0.0,
+        tls_cert=str(tls_files.cert_pem),
+        tls_key=str(tls_files.key_pem),
+    ) as emu:
+        yield emu

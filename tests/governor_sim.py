@@ -92,8 +92,10 @@ def simulate(
     retry_after: Callable[[float], float | None] | None = lambda s: s,
     seed: int = 0,
     horizon: float = 600.0,
+    concurrency: int | None = None,
 ) -> Result:
-    """Run ``n`` requests to acceptance (or until ``horizon`` simulated seconds)."""
+    """Run ``n`` requests to acceptance (or until ``horizon`` simulated seconds), at most
+    ``concurrency`` of them under way at once (None: all)."""
     rng = random.Random(seed)
     clock = [0.0]
     store = MemoryStore(clock=lambda: clock[0])
@@ -141,6 +143,8 @@ def simulate(
             stats["accepted"] += 1
             stats["done"] += 1
             stats["last"] = now
+            if backlog:
+                waiting.append((backlog.popleft(), now))
         else:
             hint = None if math.isnan(verdict) or retry_after is None else retry_after(verdict)
             gate.settle(now, ticket, RATE_LIMITED, retry_after=hint)
@@ -148,7 +152,9 @@ def simulate(
             waiting.append((request, now))
         pump()
 
-    for i in range(n):
+    active = n if concurrency is None else min(n, concurrency)
+    backlog = deque(range(active, n))
+    for i in range(active):
         waiting.append((i, 0.0))
     at(0.0, pump)
     while events and stats["done"] < n:

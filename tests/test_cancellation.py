@@ -57,7 +57,7 @@ def _quiet_loop(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 def in_use(pc: AsyncPinecone) -> int:
     """Connections checked out of the client's pool (0 once every request has ended)."""
-    connector = pc._core.transport.connector
+    connector = pc.connector
     return len(getattr(connector, "_acquired", ())) if connector is not None else 0
 
 

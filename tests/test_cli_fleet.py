@@ -21,7 +21,7 @@ NAMES = [f"team-{i}" for i in range(8)]
 
 @pytest.fixture
 def emu() -> Iterator[ThreadedEmulator]:
-    with Emulator(api_keys=(KEY,), ready_delay=0.0).in_thread() as e:
+    with Emulator(api_keys=(KEY,), ready_delay=0.0, delete_delay=0.0).in_thread() as e:
         yield e
 
 

@@ -39,7 +39,16 @@ def test_key_and_host_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PINECONE_CONTROLLER_HOST", "https://controller.example.com/")
     pc = AsyncPinecone()
     assert pc.host == "https://controller.example.com"
-    assert pc._core.assistants_url == "https://controller.example.com/assistant/assistants"
+
+
+async def test_key_and_host_from_environment_are_what_requests_use(
+    monkeypatch: pytest.MonkeyPatch, emulator: Emulator
+) -> None:
+    monkeypatch.setenv("PINECONE_API_KEY", API_KEY)
+    monkeypatch.setenv("PINECONE_CONTROLLER_HOST", emulator.url + "/")
+    async with AsyncPinecone() as pc:
+        assert await pc.assistants.list() == []  # the emulator accepts only API_KEY
+    assert emulator.log.count(method="GET", path="/assistant/assistants") == 1
 
 
 def test_arguments_win_over_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,23 +56,34 @@ def test_arguments_win_over_environment(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("PINECONE_CONTROLLER_HOST", "https://env.example.com")
     pc = AsyncPinecone(api_key=SECRET, host="https://arg.example.com")
     assert pc.host == "https://arg.example.com"
-    assert pc._core._headers["Api-Key"] == SECRET
+
+
+async def test_arguments_win_over_environment_in_requests(
+    monkeypatch: pytest.MonkeyPatch, emulator: Emulator
+) -> None:
+    monkeypatch.setenv("PINECONE_API_KEY", "from-env")
+    monkeypatch.setenv("PINECONE_CONTROLLER_HOST", "https://env.example.com")
+    async with AsyncPinecone(api_key=API_KEY, host=emulator.url) as pc:
+        assert await pc.assistants.list() == []  # the emulator accepts only API_KEY
+    assert emulator.log.count(method="GET", path="/assistant/assistants") == 1
 
 
 def test_defaults() -> None:
     pc = AsyncPinecone(api_key=SECRET)
     assert pc.host == "https://api.pinecone.io"
     assert pc.api_version == "2025-10"
-    assert pc._core.retry == RetryPolicy()
-    assert pc._core.evaluation_url("us") == "https://prod-1-data.ke.pinecone.io/assistant"
-    assert pc._core.evaluation_url("eu") == "https://prod-eu-data.ke.pinecone.io/assistant"
+    assert pc.retry == RetryPolicy()
+    assert pc.evaluation_host("us") + "/assistant" == "https://prod-1-data.ke.pinecone.io/assistant"
+    assert (
+        pc.evaluation_host("eu") + "/assistant" == "https://prod-eu-data.ke.pinecone.io/assistant"
+    )
 
 
 def test_custom_host_also_serves_evaluation() -> None:
     pc = AsyncPinecone(api_key=SECRET, host="http://127.0.0.1:9999")
-    assert pc._core.evaluation_url("eu") == "http://127.0.0.1:9999/assistant"
+    assert pc.evaluation_host("eu") + "/assistant" == "http://127.0.0.1:9999/assistant"
     pc = AsyncPinecone(api_key=SECRET, evaluation_host="https://eval.example.com")
-    assert pc._core.evaluation_url() == "https://eval.example.com/assistant"
+    assert pc.evaluation_host() + "/assistant" == "https://eval.example.com/assistant"
 
 
 @pytest.mark.parametrize("version", ["2025-04", "2025-10", "2026-04"])
@@ -145,12 +165,13 @@ def test_repr_never_shows_the_key() -> None:
 
 async def test_session_is_created_lazily_inside_the_loop_and_closed(emulator: Emulator) -> None:
     pc = AsyncPinecone(api_key=API_KEY, host=emulator.url)
-    transport = pc._core.transport
-    assert transport.connector is None  # nothing created at construction
+    # Nothing created at construction (read as a pair: mypy must not narrow the properties).
+    assert (pc.connector, pc.session) == (None, None)
     await pc.assistants.list()
-    connector = pc._core.transport.connector
+    connector = pc.connector
     assert connector is not None
-    session = pc._core.transport.session()
+    session = pc.session
+    assert session is not None
     await pc.close()
     assert session.closed
     assert connector.closed
@@ -176,7 +197,7 @@ async def test_callers_session_is_used_and_never_closed(emulator: Emulator) -> N
     async with aiohttp.ClientSession() as session:
         async with AsyncPinecone(api_key=API_KEY, host=emulator.url, session=session) as pc:
             await pc.assistants.create(name="mine")
-            assert pc._core.transport.session() is session
+            assert pc.session is session
         assert not session.closed
         # still usable by its owner after the client is gone
         async with session.get(f"{emulator.url}/assistant/assistants") as response:

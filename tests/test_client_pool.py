@@ -41,7 +41,7 @@ async def test_concurrent_calls_never_exceed_max_connections(
             *(pc.assistants.describe(name="busy") for _ in range(limit * 6))
         )
         assert all(a.name == "busy" for a in results)
-        connector = pc._core.transport.connector
+        connector = pc.connector
         assert connector is not None
         assert connector.limit == limit
     peak = max_in_flight(emulator)
@@ -54,7 +54,7 @@ async def test_connections_are_reused(client: AsyncPinecone, emulator: Emulator)
     emulator.store.create_assistant("reuse")
     for _ in range(20):
         await client.assistants.describe(name="reuse")
-    connector = client._core.transport.connector
+    connector = client.connector
     assert connector is not None
     # after sequential calls exactly one keep-alive connection sits in the pool
     conns = getattr(connector, "_conns", {})
@@ -68,7 +68,7 @@ async def test_cancelled_calls_release_their_connection(emulator: Emulator) -> N
         tasks = [asyncio.create_task(pc.assistants.describe(name="slow")) for _ in range(3)]
         for _ in range(200):  # bounded: until the three requests are in flight
             await asyncio.sleep(0.01)
-            connector = pc._core.transport.connector
+            connector = pc.connector
             if connector is not None and len(getattr(connector, "_acquired", ())) == 3:
                 break
         for task in tasks:
@@ -77,7 +77,7 @@ async def test_cancelled_calls_release_their_connection(emulator: Emulator) -> N
         assert all(isinstance(r, asyncio.CancelledError) for r in results)
         # the pool is usable again at full width
         assert (await pc.assistants.describe(name="slow")).name == "slow"
-        connector = pc._core.transport.connector
+        connector = pc.connector
         assert connector is not None
         assert len(getattr(connector, "_acquired", ())) == 0
 
@@ -95,8 +95,8 @@ async def test_closing_leaves_nothing_behind(emulator: Emulator) -> None:
 
 async def test_data_plane_shares_the_one_pool(client: AsyncPinecone, emulator: Emulator) -> None:
     await client.assistants.create(name="shared")
-    base = await client._router.base_url("shared")
-    session = client._core.transport.session()
-    response = await client._core.request("GET", f"{base}/files/shared", op="list_files")
-    assert response.status == 200
-    assert client._core.transport.session() is session
+    session = client.session
+    assert session is not None
+    assert await client.assistants.list_files(assistant_name="shared") == []
+    assert emulator.log.count(method="GET", path="/assistant/files/shared") == 1
+    assert client.session is session

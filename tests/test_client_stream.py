@@ -1,4 +1,5 @@
-"""``Core.stream``: the streaming entry point the data plane builds SSE on."""
+"""Streamed responses (the core's streaming path, reached through ``chat(stream=True)``):
+whole bodies, released connections, errors before the head, retries before the head only."""
 
 from __future__ import annotations
 
@@ -9,29 +10,28 @@ import pytest
 from aiopinecone import AsyncPinecone, NotFoundError, RetryPolicy, ServerError
 from aiopinecone.emulator import Emulator
 from aiopinecone.emulator.faults import Fault
+from aiopinecone.models import ContentChunk, MessageEndChunk, MessageStartChunk
 
 CHAT = "/assistant/chat/{name}"
 BODY = {"messages": [{"role": "user", "content": "hello"}], "stream": True}
+MESSAGES = [{"role": "user", "content": "hello"}]
 
 
 def acquired(pc: AsyncPinecone) -> int:
-    connector = pc._core.transport.connector
+    connector = pc.connector
     return len(getattr(connector, "_acquired", ()))
 
 
 async def test_stream_reads_the_whole_body(client: AsyncPinecone, emulator: Emulator) -> None:
     emulator.store.create_assistant("talk")
-    url = f"{emulator.url}/assistant/chat/talk"
-    chunks: list[bytes] = []
-    async with await client._core.stream("POST", url, op="chat", json=BODY) as body:
-        assert body.status == 200
-        assert body.headers["Content-Type"].startswith("text/event-stream")
-        async for chunk in body:
-            chunks.append(chunk)
-    text = b"".join(chunks).decode()
-    assert text.count("data:") >= 3
-    assert '"message_start"' in text
-    assert '"message_end"' in text
+    stream = await client.assistants.chat(assistant_name="talk", messages=MESSAGES, stream=True)
+    async with stream:
+        chunks = [chunk async for chunk in stream]
+    assert emulator.log.count(method="POST", path="/assistant/chat/talk", status=200) == 1
+    assert len(chunks) >= 3
+    assert isinstance(chunks[0], MessageStartChunk)
+    assert any(isinstance(chunk, ContentChunk) for chunk in chunks)
+    assert isinstance(chunks[-1], MessageEndChunk)
     assert acquired(client) == 0
 
 
@@ -39,9 +39,9 @@ async def test_breaking_out_releases_the_connection(
     client: AsyncPinecone, emulator: Emulator
 ) -> None:
     emulator.store.create_assistant("talk")
-    url = f"{emulator.url}/assistant/chat/talk"
-    async with await client._core.stream("POST", url, op="chat", json=BODY) as body:
-        async for _chunk in body:
+    stream = await client.assistants.chat(assistant_name="talk", messages=MESSAGES, stream=True)
+    async with stream:
+        async for _chunk in stream:
             break
     assert acquired(client) == 0
     # the pool still works
@@ -53,11 +53,11 @@ async def test_cancelling_a_reader_releases_the_connection(
 ) -> None:
     emulator.store.create_assistant("talk")
     emulator.faults.script("POST", CHAT, [Fault.delay(5.0)])
-    url = f"{emulator.url}/assistant/chat/talk"
 
     async def read() -> None:
-        async with await client._core.stream("POST", url, op="chat", json=BODY) as body:
-            async for _chunk in body:
+        stream = await client.assistants.chat(assistant_name="talk", messages=MESSAGES, stream=True)
+        async with stream:
+            async for _chunk in stream:
                 pass
 
     task = asyncio.create_task(read())
@@ -74,10 +74,11 @@ async def test_cancelling_a_reader_releases_the_connection(
 async def test_error_status_is_raised_before_the_body(
     client: AsyncPinecone, emulator: Emulator
 ) -> None:
-    url = f"{emulator.url}/assistant/chat/nobody"
-    with pytest.raises(NotFoundError):
-        async with await client._core.stream("POST", url, op="chat", json=BODY):
-            pytest.fail("the block must not run for an error status")
+    emulator.store.create_assistant("talk")
+    emulator.faults.script("POST", CHAT, [Fault.status(404)])
+    with pytest.raises(NotFoundError):  # at the await: no stream, no block to run
+        await client.assistants.chat(assistant_name="talk", messages=MESSAGES, stream=True)
+    assert emulator.log.count(method="POST", status=404) == 1
     assert acquired(client) == 0
 
 
@@ -86,13 +87,12 @@ async def test_retries_happen_before_the_head_only(
 ) -> None:
     emulator.store.create_assistant("talk")
     emulator.faults.script("POST", CHAT, [Fault.status(503), Fault.status(429)])
-    url = f"{emulator.url}/assistant/chat/talk"
-    async with await client._core.stream(
-        "POST", url, op="chat", json=BODY, idempotent=True
-    ) as body:
-        data = await body.read()
-    assert b"message_end" in data
+    stream = await client.assistants.chat(assistant_name="talk", messages=MESSAGES, stream=True)
+    async with stream:
+        chunks = [chunk async for chunk in stream]
+    assert isinstance(chunks[-1], MessageEndChunk)
     assert emulator.log.count(method="POST") == 3
+    url = f"{emulator.url}/assistant/chat/talk"
     emulator.faults.script("POST", CHAT, [Fault.status(503)])
     with pytest.raises(ServerError) as info:
         async with await client._core.stream(

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from pdfgen import make_pdf
 
 from aiopinecone import AsyncPinecone, ContextResponse, Message, NotFoundError, ValidationError
 from aiopinecone.emulator import Emulator
@@ -26,7 +27,7 @@ async def emu() -> AsyncIterator[Emulator]:
             metadata={"kind": "faq"},
         )
         emulator.store.put_file(
-            "docs", name="guide.pdf", content=b"Shipping labels are printed at the desk.\n"
+            "docs", name="guide.pdf", content=make_pdf(["Shipping labels are printed at the desk."])
         )
         yield emulator
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from pdfgen import make_pdf
 
 from aiopinecone.emulator import Emulator
 
@@ -290,11 +291,7 @@ async def test_context_validation(emu: Emulator, http: aiohttp.ClientSession, pa
 
 
 async def test_pdf_pages_are_cited(emu: Emulator, http: aiohttp.ClientSession) -> None:
-    pdf = (
-        b"%PDF-1.4\n1 0 obj << /Type /Page >> stream\nBT (Intro page about nothing.) Tj ET\n"
-        b"endstream\n2 0 obj << /Type /Page >> stream\nBT (Warranty covers two years.) Tj ET\n"
-        b"endstream\n%%EOF"
-    )
+    pdf = make_pdf(["Intro page about nothing.", "Warranty covers two years."])
     emu.store.put_file("helper", name="manual.pdf", content=pdf)
     status, body = await post(http, chat_url(emu, "/context"), {"query": "warranty years"})
     top = body["snippets"][0]

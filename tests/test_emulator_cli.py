@@ -128,7 +128,7 @@ async def test_state_survives_a_restart(tmp_path: Path) -> None:
     path = str(tmp_path / "emu.db")
     headers = {"Api-Key": "k", "X-Pinecone-Api-Version": "2026-04"}
     async with aiohttp.ClientSession(headers=headers) as http:
-        async with Emulator(state_path=path) as emu:
+        async with Emulator(state_path=path, delete_delay=0.0) as emu:
             async with http.post(
                 emu.url + "/assistant/assistants",
                 json={"name": "kept", "instructions": "Stay.", "metadata": {"a": 1}},
@@ -143,7 +143,7 @@ async def test_state_survives_a_restart(tmp_path: Path) -> None:
             emu.store.create_assistant("gone")
             emu.store.delete_assistant("gone")
             first_url = emu.url
-        async with Emulator(state_path=path) as emu:
+        async with Emulator(state_path=path, delete_delay=0.0) as emu:
             assert first_url.startswith("http://127.0.0.1:")
             async with http.get(emu.url + "/assistant/assistants/kept") as resp:
                 body = await resp.json()
@@ -161,7 +161,7 @@ async def test_state_survives_a_restart(tmp_path: Path) -> None:
                 assert body["snippets"][0]["content"] == "Persistence keeps files."
             assert "gone" not in emu.store
             emu.store.delete_assistant("kept")
-        async with Emulator(state_path=path) as emu:
+        async with Emulator(state_path=path, delete_delay=0.0) as emu:
             assert len(emu.store) == 0
 
 

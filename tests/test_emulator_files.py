@@ -22,7 +22,7 @@ DOC = b"Returns are accepted within 30 days.\n\nShipping takes 5 business days.\
 
 @pytest.fixture
 async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(api_keys=(KEY,)) as emulator:
+    async with Emulator(api_keys=(KEY,), delete_delay=0.0) as emulator:
         emulator.store.create_assistant("docs")
         yield emulator
 

@@ -62,7 +62,7 @@ async def test_web_service_shares_one_client_and_closes_it() -> None:
                         assert "14 days" in body["answer"]
                 async with http.get(base, params={"assistant": "nobody", "q": "hi"}) as resp:
                     assert resp.status == 404
-                async with http.get(base, params={"assistant": "Bad_Name", "q": "hi"}) as resp:
+                async with http.get(base, params={"assistant": "Bad Name", "q": "hi"}) as resp:
                     assert resp.status == 400
         finally:
             await runner.cleanup()
@@ -70,7 +70,7 @@ async def test_web_service_shares_one_client_and_closes_it() -> None:
         assert clients[0].closed
         # Only the seeding describe/create/upload traffic and the handlers' calls; the bad
         # name was rejected before any request left the client.
-        assert emu.log.count(path="/assistant/assistants/Bad_Name") == 0
+        assert emu.log.count(path="/assistant/assistants/Bad Name") == 0
 
 
 async def test_workers_answer_everything_and_stop_at_a_deadline() -> None:
@@ -93,6 +93,8 @@ async def test_workers_answer_everything_and_stop_at_a_deadline() -> None:
                 pc, assistant="docs", questions=["q"] * 3, workers=1, deadline=0.5
             )
             assert slow.answered < 3
+            assert slow.dropped == 3 - slow.answered - slow.failed > 0
+            assert not slow.complete
             # Cancelled workers gave their connections back: the pool still serves.
             again = await workers.run_workers(pc, assistant="docs", questions=["q"], workers=1)
             assert again.answered == 1
@@ -118,3 +120,31 @@ def test_workers_example_runs_as_a_script() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "answered 30, failed 0" in proc.stdout
+
+
+def test_workers_example_says_what_a_deadline_dropped() -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "error",
+            str(EXAMPLES / "workers.py"),
+            "--emulator",
+            "--questions",
+            "20000",
+            "--workers",
+            "5",
+            "--deadline",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    answered = int(proc.stdout.split("answered ", 1)[1].split(",", 1)[0])
+    dropped = int(proc.stdout.split("dropped ", 1)[1].split(" ", 1)[0])
+    assert dropped > 0
+    assert answered + dropped == 20000  # nothing failed, nothing unaccounted for
+    assert f"{dropped} of 20000 questions were dropped" in proc.stderr

@@ -33,7 +33,7 @@ FILES = "/assistant/files/docs"
 
 @pytest.fixture
 async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(api_keys=(KEY,)) as emulator:
+    async with Emulator(api_keys=(KEY,), delete_delay=0.0) as emulator:
         emulator.store.create_assistant("docs")
         yield emulator
 
@@ -464,7 +464,7 @@ async def test_large_upload_streams_in_chunks(
     emu: Emulator, make_client: ClientFactory, tmp_path: Path
 ) -> None:
     data = os.urandom(3 * 1024 * 1024 + 5)
-    path = tmp_path / "big.pdf"
+    path = tmp_path / "big.txt"  # random bytes: not a PDF, which would fail processing
     path.write_bytes(data)
     pc = make_client("2026-04")
     f = await pc.assistants.upload_file(assistant_name="docs", file_path=path, wait=True)

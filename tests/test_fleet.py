@@ -97,7 +97,7 @@ def test_every_problem_is_reported_with_line_and_path(tree: Path) -> None:
         tree / "bad.yaml",
         """\
 assistants:
-  - name: Bad_Name
+  - name: Bad Name
     instructions: ok
   - name: good
     instrutions: typo
@@ -130,7 +130,7 @@ assistants:
     ]
     text = str(err)
     assert text.startswith(f"{fleet_file}: 8 problems found, nothing was sent:")
-    assert f"{fleet_file}:2:11: assistants[0].name: name 'Bad_Name' is invalid" in text
+    assert f"{fleet_file}:2:11: assistants[0].name: name 'Bad Name' is invalid" in text
     assert "unknown key 'instrutions' (did you mean 'instructions'?)" in text
     assert "region must be one of us, eu, got 'mars'" in text
     assert "file not found:" in text

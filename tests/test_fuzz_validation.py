@@ -4,9 +4,10 @@ before sending anything.
 Random names, instructions, metadata, regions, file names, file ids, chat messages and queries
 go through the public methods against the emulator (which applies Pinecone's rules on its own;
 it shares no code with the client). For every call: a ``ValidationError`` means the emulator's
-request log did not move; anything the client sends is accepted (never a 400 or a 5xx) and
-stored exactly as given; no other exception ever escapes. Fleet files get the same treatment:
-random documents give a fleet or a ``FleetError``, never anything else.
+request log did not move; anything the client sends is accepted (never a 400 or a 5xx; names
+are the exception: the client checks only what is certain about them and the server refuses the
+rest) and stored exactly as given; no other exception ever escapes. Fleet files get the same
+treatment: random documents give a fleet or a ``FleetError``, never anything else.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import json
 import math
 import os
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from hypothesis import strategies as st
 
 from aiopinecone import (
     AsyncPinecone,
+    BadRequestError,
     ConflictError,
     NotFoundError,
     PineconeError,
@@ -168,7 +171,7 @@ class Harness:
 def harness() -> Iterator[Harness]:
     set_retry_testing(True)
     loop = asyncio.new_event_loop()
-    emu = Emulator(api_keys=(KEY,))
+    emu = Emulator(api_keys=(KEY,), delete_delay=0.0)
     loop.run_until_complete(emu.start())
     h = Harness(loop, emu)
     for version in VERSIONS:
@@ -203,6 +206,15 @@ def settled(outcome: Any, sent: bool, *, allowed: tuple[type[BaseException], ...
 
 
 VERSION = st.sampled_from(VERSIONS)
+SERVICE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
+"""The docs' name rule without its lowercase part: what the service accepts, as far as known."""
+
+
+def server_decides(name: Any) -> tuple[type[BaseException], ...]:
+    """A URL-safe name outside the service's rule is the server's to refuse (it is sent)."""
+    if isinstance(name, str) and SERVICE_NAME.fullmatch(name) is None:
+        return (BadRequestError,)
+    return ()
 
 
 @FUZZ
@@ -222,7 +234,9 @@ def test_create_sends_only_what_the_server_accepts(
             name=name, instructions=instructions, metadata=metadata, region=region
         )
     )
-    if settled(outcome, sent, allowed=(ConflictError,)):
+    if isinstance(outcome, BadRequestError):
+        assert "Invalid assistant name" in outcome.message
+    if settled(outcome, sent, allowed=(ConflictError, *server_decides(name))):
         stored = harness.emu.store.get_assistant(name)
         assert json_ready(metadata)
         assert stored.metadata == (wire_form(metadata) if metadata is not None else None)

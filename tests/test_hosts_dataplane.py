@@ -6,6 +6,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 
+import orjson
 import pytest
 
 from aiopinecone import AsyncPinecone, NotFoundError, RetryPolicy, ServerError
@@ -19,7 +20,7 @@ FILES = "/assistant/files/docs"
 
 @pytest.fixture
 async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(api_keys=(KEY,)) as emulator:
+    async with Emulator(api_keys=(KEY,), delete_delay=0.0) as emulator:
         emulator.store.create_assistant("docs")
         yield emulator
 
@@ -32,6 +33,16 @@ async def pc(emu: Emulator) -> AsyncIterator[AsyncPinecone]:
 
 def describes(emu: Emulator) -> int:
     return emu.log.count(method="GET", path=DESCRIBE)
+
+
+async def cache_host(emu: Emulator, pc: AsyncPinecone, host: str) -> None:
+    """Have ``pc`` cache ``host`` for "docs" through the public path: a describe that says so."""
+    answer = orjson.dumps({"name": "docs", "status": "Ready", "host": host})
+    emu.faults.script(
+        "GET", DESCRIBE, [Fault.status(200, body=answer, content_type="application/json")]
+    )
+    await pc.assistants.describe(name="docs")
+    emu.log.clear()
 
 
 async def test_concurrent_first_calls_resolve_once(emu: Emulator, pc: AsyncPinecone) -> None:
@@ -98,7 +109,7 @@ async def test_stale_host_is_resolved_again_and_the_call_retried(
 ) -> None:
     async with Emulator(api_keys=(KEY,)) as old_host:
         # As if the assistant had been re-created on another host since it was cached.
-        pc.assistants._router.hosts.prime("docs", old_host.url)
+        await cache_host(emu, pc, old_host.url)
         assert await pc.assistants.list_files(assistant_name="docs") == []
         assert old_host.log.count(method="GET", path=FILES) == 1
     assert describes(emu) == 1
@@ -109,6 +120,6 @@ async def test_unreachable_cached_host_is_resolved_again(emu: Emulator, pc: Asyn
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    pc.assistants._router.hosts.prime("docs", dead)
+    await cache_host(emu, pc, dead)
     assert await pc.assistants.list_files(assistant_name="docs") == []
     assert describes(emu) == 1

@@ -4,7 +4,9 @@ provisioning or YAML.
 Every ``import`` of every module under ``aiopinecone/`` counts — at module level and inside
 functions — except those under ``if TYPE_CHECKING:`` (never run). An import of a package's
 submodule is an edge to that submodule; the implicit import of the parent packages is not an
-edge (Python runs them first, whatever the module imports).
+edge (Python runs them first, whatever the module imports). Imports by computed name
+(``importlib.import_module(f"...")``, as in the lazy ``aiopinecone.__getattr__``) are not seen:
+write a plain ``from . import x`` inside the function where the name is known.
 """
 
 from __future__ import annotations

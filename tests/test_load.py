@@ -47,7 +47,7 @@ class Sampler:
         self.samples = 0
 
     def sample(self) -> None:
-        connector = self.pc._core.transport.connector
+        connector = self.pc.connector
         in_use = len(getattr(connector, "_acquired", ())) if connector is not None else 0
         server = self.emu.open_connections
         self.max_in_use = max(self.max_in_use, in_use)
@@ -111,7 +111,7 @@ async def test_ten_thousand_calls_through_a_pool_of_one_hundred() -> None:
                 gc.collect()
                 rss_second = rss_mib()
                 assert rss_second - rss_first < 48, (rss_before, rss_first, rss_second)
-                connector = pc._core.transport.connector
+                connector = pc.connector
                 assert connector is not None
                 assert len(getattr(connector, "_acquired", ())) == 0
         gc.collect()

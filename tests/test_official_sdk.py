@@ -29,7 +29,8 @@ NAME = "sdk-assistant"
 def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThreadedEmulator]:
     # A short ready delay makes the SDK really wait for Ready (it polls every 0.5 s); files
     # and deletes finish at once because the SDK polls those every 5 s.
-    emulator = Emulator(api_keys=(KEY,), ready_delay=0.2)
+    # (test_official_sdk_conformance.py runs the same SDK with deletes that take time.)
+    emulator = Emulator(api_keys=(KEY,), ready_delay=0.2, delete_delay=0.0)
     with emulator.in_thread() as running:
         monkeypatch.delenv("PINECONE_API_KEY", raising=False)
         monkeypatch.delenv("PINECONE_PLUGIN_ASSISTANT_CONTROL_HOST", raising=False)

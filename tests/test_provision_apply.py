@@ -55,7 +55,9 @@ def fleet(docs: Sequence[Path], n: int = 4, prefix: str = "a") -> list[Assistant
 
 @pytest.fixture
 async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(api_keys=(KEY,), ready_delay=0.05, file_processing_delay=0.03) as e:
+    async with Emulator(
+        api_keys=(KEY,), ready_delay=0.05, file_processing_delay=0.03, delete_delay=0.0
+    ) as e:
         yield e
 
 
@@ -264,7 +266,7 @@ async def test_cancel_then_resume_converges_without_duplicates(
         assert outcomes["cancelled"] >= 1
         assert set(outcomes) <= {"ok", "cancelled", "not_started"}
         # Every request of the run has ended: no connection is still in use.
-        connector = pc._core.transport.connector
+        connector = pc.connector
         assert connector is not None
         assert len(connector._acquired) == 0
         # Cut in the middle: assistants were created, uploads were under way.

@@ -5,6 +5,9 @@ progress display."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -30,6 +33,7 @@ from aiopinecone.provision import (
 )
 
 KEY = "options-test-key"
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -207,3 +211,22 @@ async def test_processing_that_outlives_its_timeout_fails_its_assistant(tmp_path
     assert slow.error_type == "WaitTimeoutError"
     assert slow.error == "files of assistant 'slow' still processing after 0.2 s: slow.md"
     assert report.polls["processing"] >= 2
+
+
+def test_provisioning_specs_built_in_python_loads_no_yaml() -> None:
+    probe = (
+        "import sys\n"
+        "import aiopinecone\n"
+        "from aiopinecone.provision import AssistantSpec\n"
+        "pc = aiopinecone.AsyncPinecone(api_key='k', host='http://127.0.0.1:9')\n"
+        "pc.assistants.provisioner([AssistantSpec(name='a')])\n"
+        "print('before:', 'yaml' in sys.modules)\n"
+        "from aiopinecone.provision import parse_fleet\n"
+        "print('after:', 'yaml' in sys.modules, len(parse_fleet('assistants: [{name: b}]')))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["before: False", "after: True 1"]

@@ -22,7 +22,16 @@ def test_good_names(version: str, name: str) -> None:
 
 @pytest.mark.parametrize("version", ["2025-04", "2025-10", "2026-04"])
 @pytest.mark.parametrize(
-    "name", ["", "-a", "a-", "A", "a_b", "a.b", "a b", "a/b", "é", "a\n", "../x", "ab-"]
+    "name", ["SgYlP", "Support-Bot", "A", "-a", "a-", "a_b", "a.b", "ab-", "~x"]
+)
+def test_uncertain_names_are_left_to_the_server(version: str, name: str) -> None:
+    # The docs say lowercase, the service accepts mixed case: only URL-unsafe text is refused.
+    assert check_assistant_name(name, version) == name
+
+
+@pytest.mark.parametrize("version", ["2025-04", "2025-10", "2026-04"])
+@pytest.mark.parametrize(
+    "name", ["", "a b", "a/b", "é", "a\n", "../x", "a?b", "a#b", "a%20b", ".", ".."]
 )
 def test_bad_names(version: str, name: str) -> None:
     with pytest.raises(ValidationError, match="name"):

@@ -204,6 +204,15 @@ class RateLimits:
             return cls.preset(value)
         if isinstance(value, Mapping):
             return cls(limits=value)
+        limits, window = getattr(value, "limits", None), getattr(value, "window", None)
+        if isinstance(limits, Mapping) and isinstance(window, int | float):
+            # The provisioning RateLimits of earlier versions: same fields.
+            return cls(
+                limits=limits,
+                window=window,
+                adaptive=bool(getattr(value, "adaptive", False)),
+                enabled=bool(limits) or bool(getattr(value, "adaptive", False)),
+            )
         raise TypeError(
             "rate_limits must be None, a preset name, a mapping of operation class to requests "
             f"per minute, False or aiopinecone.RateLimits, got {value!r}"

@@ -29,7 +29,7 @@ How it learns (adaptive mode; a fixed budget never changes):
   in its minute accepts a few probes quickly, then refuses them until the minute turns). A
   refused probe doubles the gap before the next one (at most ``window / 4``); one whose
   ``Retry-After`` matches the window's own wait confirms the model: no probe before the next
-  window.
+  window (then 2, 4, at most 8 windows while it keeps being confirmed).
 - Later real limits cut the rate by ``BETA`` (the burst stays), one cut per round trip.
 - A ``Retry-After`` blocks the whole class (the governor tells the store); without one, repeated
   429s pause the class one slot, doubling per consecutive 429, at most one window. Nothing here
@@ -42,10 +42,12 @@ import math
 from collections.abc import Mapping
 from typing import Final
 
-__all__ = ["BETA", "GENTLE", "GROWTH", "Controller"]
+__all__ = ["BETA", "GENTLE", "GROWTH", "LEVEL_STEP", "Controller"]
 
-GROWTH: Final = 0.2
-"""Slow start: growth of the limit per round trip (the most it can overshoot a real limit)."""
+GROWTH: Final = 0.5
+"""Slow start: growth per round trip between the plans' limits (the most it overshoots)."""
+LEVEL_STEP: Final = 0.05
+"""Slow start at a plan's limit: the small step past it (the most it overshoots there)."""
 BETA: Final = 0.7
 """Multiplicative decrease on a real limit (TCP CUBIC's and AWS adaptive mode's beta)."""
 GENTLE: Final = 0.9
@@ -65,19 +67,25 @@ class Controller:
 
     __slots__ = (
         "_burst_from",
+        "_confirmed",
         "_cut_end",
         "_episode_at",
         "_episode_bad",
         "_epoch_end",
         "_measure_from",
         "_measured",
+        "_pause_level",
+        "_paused_at",
         "_probe_gap",
         "_step_at",
         "_step_need",
         "_step_ok",
         "adaptive",
         "base_window",
+        "learnt",
+        "levels",
         "limit",
+        "outstanding",
         "probe_at",
         "probe_in_flight",
         "refused_streak",
@@ -86,13 +94,20 @@ class Controller:
         "window",
     )
 
-    def __init__(self, *, limit: float, window: float, adaptive: bool) -> None:
+    def __init__(
+        self, *, limit: float, window: float, adaptive: bool, levels: tuple[float, ...] = ()
+    ) -> None:
+        self.levels = tuple(sorted(float(level) for level in levels))
+        """The plans' limits of the class (per window): slow start stops at each."""
         self.limit = float(limit)
         self.window = float(window)
         self.base_window = float(window)
         self.adaptive = adaptive
         self.slow_start = adaptive
+        self.learnt = False
         self.refused_streak = 0
+        self.outstanding = 0
+        """Grants of this process not yet answered (the gate counts them)."""
         self.probe_in_flight = False
         self.probe_at = 0.0
         self.srtt = 0.0
@@ -105,6 +120,8 @@ class Controller:
         self._epoch_end = self._cut_end = -math.inf
         self._episode_at, self._episode_bad = math.inf, 0.0
         self._burst_from = math.inf
+        self._confirmed = 0
+        self._pause_level, self._paused_at = 0, -math.inf
 
     @property
     def rate(self) -> float:
@@ -125,19 +142,22 @@ class Controller:
         would keep waiting ``wait`` more seconds, may go as a probe. Not when the window frees
         within two round trips: the client's log is stamped at answers, later than the
         server's, so such a probe would prove nothing."""
-        return (
-            self.adaptive
-            and not self.slow_start
-            and not self.probe_in_flight
-            and now >= self.probe_at
-            and now - waited_since >= self._probe_gap
-            and wait > 2.0 * self.srtt
-        )
+        if not self.adaptive or self.probe_in_flight or wait <= 2.0 * self.srtt:
+            return False
+        if math.isinf(wait):
+            return False  # the budget is held by requests in flight: their answers will tell
+        if self.slow_start:
+            # The limit is still a guess and no answer in flight can grow it (a client whose
+            # concurrency is below the guess): waiting on it is not waiting on the server.
+            return self.outstanding == 0
+        return now >= self.probe_at and now - waited_since >= self._probe_gap
 
     def next_probe(self, now: float, waited_since: float) -> float:
         """When :meth:`may_probe` could next say yes (``inf``: not before an answer)."""
-        if not self.adaptive or self.slow_start or self.probe_in_flight:
+        if not self.adaptive or self.probe_in_flight:
             return math.inf
+        if self.slow_start:
+            return now if self.outstanding == 0 else math.inf
         return max(self.probe_at, waited_since + self._probe_gap, now)
 
     def probe_started(self) -> None:
@@ -157,7 +177,10 @@ class Controller:
     ) -> None:
         """The server counted the request, granted at ``taken_at``. ``saturated``: the budget
         is the bottleneck (tasks wait for it, or the grant took its last units)."""
+        self.outstanding -= 1
         self.refused_streak = 0
+        if taken_at is None or taken_at >= self._paused_at:
+            self._pause_level = 0
         if not self.adaptive:
             return
         if taken_at is None or taken_at >= self._episode_at:
@@ -168,11 +191,20 @@ class Controller:
         if self.slow_start:
             if self._burst_from == math.inf and taken_at is not None:
                 self._burst_from = taken_at
+            if probe:
+                # The guess kept a request waiting and the server took it: a step at once
+                # (a client below the limit's concurrency grows too).
+                self.probe_in_flight = False
+                if math.isfinite(self.limit):
+                    step = self._next_step(cost)
+                    self.limit += step
+                    self._step_at, self._step_need, self._step_ok = now, step - cost, 0.0
+                return
             # A step is over when every grant taken since it began was accepted.
             if saturated and (taken_at is None or taken_at >= self._step_at - 1e-9):
                 self._step_ok += cost
                 if self._step_ok >= self._step_need and math.isfinite(self.limit):
-                    step = max(self.limit * GROWTH, cost)
+                    step = self._next_step(cost)
                     self.limit += step
                     # The step's last grant may not fit whole (a fraction of a request).
                     self._step_at, self._step_need, self._step_ok = now, step - cost, 0.0
@@ -183,7 +215,21 @@ class Controller:
             self._measure(now)
             self._probe_gap = self._slot()
             self.probe_at = now
+            self._confirmed = 0
             self._cut_end = now  # new facts: the next 429s may cut again
+
+    def _next_step(self, cost: float) -> float:
+        """Slow start's next step: grow by ``GROWTH``, but stop exactly at the next plan's
+        limit (where limits usually are), then try a small step past it."""
+        limit = self.limit
+        if any(abs(limit - level) < 1e-9 for level in self.levels):
+            return max(limit * LEVEL_STEP, cost)
+        step = limit * GROWTH
+        for level in self.levels:
+            if limit < level < limit + step:
+                step = level - limit
+                break
+        return max(step, cost)
 
     def _measure(self, now: float) -> None:
         """Set the window from the rate the server sustained since the last cut (the burst
@@ -214,18 +260,22 @@ class Controller:
 
         Returns the seconds to block the whole class (the server's ``Retry-After`` if given).
         """
+        self.outstanding -= 1
         self.refused_streak += 1
-        streak = self.refused_streak
-        if probe:
+        if probe and not self.slow_start:
             self.probe_in_flight = False
             self._measure(now)
             self._probe_gap = min(self._probe_gap * 2.0, self.window / 4.0)
             self.probe_at = now + self._probe_gap
             if retry_after is not None and expected is not None and retry_after >= expected / 2:
                 # The server's wait matches the window's: the model holds; probe again only
-                # after the next window.
-                self.probe_at = now + retry_after + self.window
+                # after the next window, then after 2, 4, at most 8 (a plan upgrade is still
+                # found within minutes; a steady limit costs few 429s).
+                self._confirmed = min(self._confirmed + 1, 4)
+                skip = 2.0 ** (self._confirmed - 1)
+                self.probe_at = now + retry_after + skip * self.window
         elif self.adaptive:
+            self.probe_in_flight = False
             if self._is_real(now, retry_after, taken_at, cost):
                 if now >= self._cut_end:
                     self._real_limit(now, usage, retry_after)
@@ -236,9 +286,16 @@ class Controller:
                 self._epoch_end = now + self._epoch()
         if retry_after is not None and math.isfinite(retry_after) and retry_after >= 0:
             return retry_after
-        if streak == 1:
-            return 0.0  # no hint and alone: the request's own retry backoff is enough
-        return min(self.window, self._slot() * 2.0 ** (streak - 2))
+        # No hint. A request sent before the last pause began says nothing new; otherwise the
+        # pause grows per round trip: none for the first (the request's own retry backoff is
+        # enough), then one slot, doubling, at most one window.
+        if taken_at is not None and taken_at < self._paused_at:
+            return 0.0
+        self._pause_level += 1
+        self._paused_at = now
+        if self._pause_level == 1:
+            return 0.0
+        return min(self.window, self._slot() * 2.0 ** (self._pause_level - 2))
 
     def _is_real(
         self, now: float, retry_after: float | None, taken_at: float | None, cost: float
@@ -272,8 +329,10 @@ class Controller:
         if self.slow_start:
             # The first real limit: the burst is what the server accepted in the window.
             self.slow_start = False
-            cut = self.limit * BETA if math.isfinite(self.limit) else 0.0
+            # The first limit met replaces a guess: what the server accepted is all we know.
+            cut = self.limit * BETA if math.isfinite(self.limit) and self.learnt else 0.0
             self.limit = max(MIN_LIMIT, usage, cut)
+            self.learnt = True
             if retry_after is not None and self._burst_from < now:
                 # The server frees room `retry_after` from now; its window began with the
                 # burst: a per-minute server gives its minute, a per-second bucket about a
@@ -290,6 +349,7 @@ class Controller:
 
     def unknown(self, now: float, *, probe: bool) -> None:
         """The request ended without an answer (it may have been counted)."""
+        self.outstanding -= 1
         if probe:
             self.probe_in_flight = False
 

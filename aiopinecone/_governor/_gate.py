@@ -53,6 +53,7 @@ class ClassGate:
         c = self.controller
         got = store.take_now(self.key, cost, c.limit, c.window)
         if type(got) is Grant:
+            c.outstanding += 1
             return Ticket(got, False, now)
         assert isinstance(got, float)
         probe = None
@@ -65,6 +66,7 @@ class ClassGate:
         c = self.controller
         got = await self.store.take(self.key, cost=cost, limit=c.limit, window=c.window)
         if isinstance(got, Grant):
+            c.outstanding += 1
             return Ticket(got, False, now)
         probe = None
         if c.may_probe(now, waited_since, got):
@@ -77,6 +79,7 @@ class ClassGate:
         c = self.controller
         if isinstance(probe, Grant):
             c.probe_started()
+            c.outstanding += 1
             return Ticket(probe, True, now, now + wait)
         if probe is not None:
             return probe  # blocked by a Retry-After: the probe waits like everyone

@@ -19,8 +19,11 @@ from typing import Any, Final
 
 import attrs
 
+from .._admission import Permit
+from .._retry import is_testing
+from .._stats import record_rate_wait
 from ..exceptions import RequestTimeoutError
-from ._config import TOKEN_BUDGETS, RateLimits, class_of
+from ._config import PRESETS, TOKEN_BUDGETS, RateLimits, class_of
 from ._controller import Controller
 from ._gate import ACCEPTED, RATE_LIMITED, UNKNOWN, ClassGate, Ticket
 from ._store import BudgetStore, MemoryStore
@@ -60,7 +63,13 @@ class _Queue:
 
 
 class Governor:
-    """Rate budgets per operation class for every request of one client (see module doc)."""
+    """The rate governor: budgets per operation class for every request of a client.
+
+    ``AsyncPinecone(rate_limits=...)`` builds one; pass a ``Governor`` itself as
+    ``rate_limits=`` to several clients to share one budget. ``limits``: a
+    :class:`~aiopinecone.RateLimits` (default: adaptive); ``store``: where the accounting lives
+    (default: this process). :meth:`snapshot` reports what each class learnt and did.
+    """
 
     def __init__(
         self,
@@ -94,6 +103,7 @@ class Governor:
                 limit=math.inf if limit is None else limit,
                 window=self.limits.window,
                 adaptive=adaptive,
+                levels=tuple(plan[cls] for plan in PRESETS.values() if cls in plan),
             )
             gate = self._gates[cls] = ClassGate(cls, controller, self.store)
             self._queues[cls] = _Queue()
@@ -149,6 +159,14 @@ class Governor:
                     stats.wait_seconds += waited
                     if got.probe:
                         stats.probes += 1
+                    record_rate_wait(waited)
+                    if _log.isEnabledFor(logging.DEBUG):
+                        _log.debug(
+                            "%s: waited %.3f s for the rate budget (%s)",
+                            gate.key,
+                            waited,
+                            "probe" if got.probe else "in budget",
+                        )
                     return GovernorPermit(gate, got, waited)
                 if not gate.local and math.isinf(got):
                     got = gate.controller.window / max(gate.controller.limit, 1.0)
@@ -202,7 +220,7 @@ class Governor:
 
     def settle(
         self,
-        permit: GovernorPermit,
+        permit: Permit,
         *,
         status: int | None,
         retry_after: float | None,
@@ -210,6 +228,7 @@ class Governor:
     ) -> None:
         """How the attempt ended: ``status`` (None: no answer), ``Retry-After`` seconds,
         ``cost``: the corrected cost (tokens from the answer's ``usage``), if known."""
+        assert isinstance(permit, GovernorPermit)
         if permit.settled:
             return
         permit.settled = True
@@ -218,6 +237,8 @@ class Governor:
         if status == 429:
             outcome = RATE_LIMITED
             self.stats[gate.key].rate_limited += 1
+            if retry_after is not None and is_testing():
+                retry_after = 0.0  # retry waits are instant in test suites (set_retry_testing)
         queue = self._queues[gate.key]
         now = self._clock()
         if gate.local is not None:

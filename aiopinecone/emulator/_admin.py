@@ -17,7 +17,8 @@ GET         /__emulator/log             ``{"total", "count", "entries": [...]}``
 DELETE      /__emulator/log             forget the entries
 GET         /__emulator/counters        limits and per-class accepted/rejected counters
 DELETE      /__emulator/counters        zero the counters and empty the rate-limit windows
-PUT         /__emulator/rate-limits     ``{"limits": "starter" | {class: n}, "time_scale": x}``
+PUT         /__emulator/rate-limits     ``{"limits": "starter" | {class: n}, "time_scale": x,
+                                        "buckets": {class: {"rate": r, "burst": b}}}``
 GET         /__emulator/faults          active scripts and chaos
 POST        /__emulator/faults          ``{"method", "path", "faults": [...], "repeat"}`` -> 201
 DELETE      /__emulator/faults          remove every script and stop chaos
@@ -164,7 +165,7 @@ class _Admin:
 
     async def put_rate_limits(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        unknown = set(body) - {"limits", "time_scale"}
+        unknown = set(body) - {"limits", "time_scale", "buckets"}
         if unknown:
             raise _BadRequest(f"Unknown field(s): {', '.join(sorted(unknown))}.")
         limits = body.get("limits")
@@ -174,7 +175,9 @@ class _Admin:
                 f"per minute (classes: {', '.join(OPERATION_CLASSES)})."
             )
         try:
-            self.limiter.configure(limits, time_scale=body.get("time_scale"))
+            self.limiter.configure(
+                limits, time_scale=body.get("time_scale"), buckets=body.get("buckets")
+            )
         except (TypeError, ValueError) as exc:
             raise _BadRequest(str(exc)) from None
         return _json(self.limiter.snapshot())

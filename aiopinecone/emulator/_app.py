@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from . import _chat, _control, _evaluation, _files
+from . import _chat, _control, _evaluation, _files, _mcp
 from ._errors import error_middleware, error_response
 from ._paths import ADMIN_PREFIX
 from ._state import STATE_KEY, EmulatorState, state_of
@@ -34,9 +34,21 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if request.path.startswith(ADMIN_PREFIX):
         return await handler(request)
     keys = state_of(request).config.api_keys
-    given = request.headers.get("Api-Key", "")
-    if not given or (keys and not _key_ok(given, keys)):
-        return error_response(401, "UNAUTHENTICATED", "Invalid API key.")
+    if request.path.startswith(_mcp.MCP_PREFIX):
+        # MCP clients send the key as a Bearer token (the MCP authorization scheme).
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        given = token.strip() if scheme.lower() == "bearer" else ""
+        if not given or (keys and not _key_ok(given, keys)):
+            return error_response(
+                401,
+                "UNAUTHENTICATED",
+                "Invalid API key.",
+                headers={"WWW-Authenticate": 'Bearer realm="pinecone-assistant"'},
+            )
+    else:
+        given = request.headers.get("Api-Key", "")
+        if not given or (keys and not _key_ok(given, keys)):
+            return error_response(401, "UNAUTHENTICATED", "Invalid API key.")
     request[API_VERSION_KEY] = resolve_version(request.headers.get(HEADER))
     return await handler(request)
 
@@ -66,4 +78,5 @@ def create_app(
     _files.add_routes(app)
     _chat.add_routes(app)
     _evaluation.add_routes(app)
+    _mcp.add_routes(app)
     return app

@@ -1,4 +1,7 @@
-"""Chat, chat completions and context: retrieval-grounded answers, plain JSON or SSE streams."""
+"""Chat and chat completions: retrieval-grounded answers, plain JSON or SSE streams.
+
+(Context, the third route under ``/assistant/chat/``, lives in ``_context``.)
+"""
 
 from __future__ import annotations
 
@@ -11,17 +14,24 @@ import attrs
 import orjson
 from aiohttp import web
 
+from . import _context
 from ._errors import invalid
-from ._filter import Predicate, compile_filter
 from ._http import json_response, optional_bool, optional_int, read_json_object
-from ._models import file_json, ready_assistant
-from ._retrieval import Hit, best_sentences, reference_type, search, token_count
+from ._models import assistant_or_404, file_json, ready_assistant
+from ._records import FileRecord
+from ._requests import (
+    check_sampling,
+    files_matching,
+    filter_of,
+    messages_of,
+    model_of,
+    multimodal_options,
+    query_of,
+)
+from ._retrieval import Hit, best_sentences, search, token_count
 from ._state import EmulatorState, state_of
-from ._store import FileRecord
 from ._versions import is_2026, request_version
 
-DEFAULT_MODEL = "gpt-4o"
-_ROLES = ("user", "assistant", "system")
 _ANSWER_SENTENCES = 3
 _CHAT_TOP_K = 16
 _WORDS_PER_CHUNK = 4
@@ -57,58 +67,6 @@ class Answer:
             "completion_tokens": completion,
             "total_tokens": self.prompt_tokens + completion,
         }
-
-
-def _messages(body: Mapping[str, Any]) -> list[dict[str, str]]:
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise invalid("Field 'messages' is required: a non-empty array of {role, content}.")
-    out = []
-    for index, message in enumerate(messages):
-        if not isinstance(message, dict):
-            raise invalid(f"messages[{index}] must be an object with 'role' and 'content'.")
-        role = message.get("role", "user")
-        content = message.get("content")
-        if not isinstance(role, str) or role not in _ROLES:
-            raise invalid(f"messages[{index}].role must be one of {', '.join(_ROLES)}.")
-        if not isinstance(content, str):
-            raise invalid(f"messages[{index}].content must be a string.")
-        if not content.strip():
-            raise invalid("Message content cannot be empty")
-        out.append({"role": role, "content": content})
-    return out
-
-
-def _query_of(messages: Sequence[Mapping[str, str]]) -> str:
-    for message in reversed(messages):
-        if message["role"] == "user":
-            return message["content"]
-    return messages[-1]["content"]
-
-
-def _filter_of(body: Mapping[str, Any]) -> Predicate | None:
-    spec = body.get("filter")
-    return None if spec is None else compile_filter(spec)
-
-
-def _model_of(body: Mapping[str, Any]) -> str:
-    model = body.get("model", DEFAULT_MODEL)
-    if model is None:
-        return DEFAULT_MODEL
-    if not isinstance(model, str) or not model:
-        raise invalid("Field 'model' must be a non-empty string.")
-    return model
-
-
-def _temperature(body: Mapping[str, Any]) -> None:
-    value = body.get("temperature")
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-        raise invalid("Field 'temperature' must be a number.")
-
-
-def _files(state: EmulatorState, assistant: str, matches: Predicate | None) -> list[FileRecord]:
-    files = state.store.available_files(assistant)
-    return files if matches is None else [f for f in files if matches(f.metadata)]
 
 
 def answer(query: str, files: Sequence[FileRecord], instructions: str | None, top_k: int) -> Answer:
@@ -196,6 +154,7 @@ def _parse_chat(body: Mapping[str, Any]) -> tuple[bool, bool, bool]:
             raise invalid("Field 'context_options' must be an object.")
         optional_int(options, "top_k", minimum=1, maximum=64)
         optional_int(options, "snippet_size", minimum=512, maximum=8192)
+        multimodal_options(options)
     return stream, json_mode, highlights
 
 
@@ -204,17 +163,18 @@ async def chat(request: web.Request) -> web.StreamResponse:
     state = state_of(request)
     version = request_version(request)
     name = request.match_info["assistant_name"]
+    assistant_or_404(state, name)  # the service checks the assistant before the body
     body = await read_json_object(request)
-    messages = _messages(body)
-    model = _model_of(body)
-    _temperature(body)
+    messages = messages_of(body)
+    model = model_of(body)
+    check_sampling(body)
     stream, json_mode, highlights = _parse_chat(body)
-    matches = _filter_of(body)
+    matches = filter_of(body)
     assistant = ready_assistant(state, name)
     options = body.get("context_options") or {}
     top_k = options.get("top_k") or _CHAT_TOP_K
     result = answer(
-        _query_of(messages), _files(state, name, matches), assistant.instructions, top_k
+        query_of(messages), files_matching(state, name, matches), assistant.instructions, top_k
     )
     response_id = uuid.uuid4().hex
     citations = _citations(result, state, version, highlights)
@@ -313,15 +273,19 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     """``POST /assistant/chat/{assistant_name}/chat/completions``: OpenAI-shaped answer."""
     state = state_of(request)
     name = request.match_info["assistant_name"]
+    assistant_or_404(state, name)
     body = await read_json_object(request)
-    messages = _messages(body)
-    model = _model_of(body)
-    _temperature(body)
+    messages = messages_of(body)
+    model = model_of(body)
+    check_sampling(body)
     stream = optional_bool(body, "stream")
-    matches = _filter_of(body)
+    matches = filter_of(body)
     assistant = ready_assistant(state, name)
     result = answer(
-        _query_of(messages), _files(state, name, matches), assistant.instructions, _CHAT_TOP_K
+        query_of(messages),
+        files_matching(state, name, matches),
+        assistant.instructions,
+        _CHAT_TOP_K,
     )
     text = _completion_text(result)
     response_id = uuid.uuid4().hex
@@ -362,56 +326,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def context(request: web.Request) -> web.Response:
-    """``POST /assistant/chat/{assistant_name}/context``: the snippets retrieval finds."""
-    state = state_of(request)
-    version = request_version(request)
-    name = request.match_info["assistant_name"]
-    body = await read_json_object(request)
-    query = body.get("query")
-    has_messages = body.get("messages") is not None
-    if (query is None) == (not has_messages):
-        raise invalid("Exactly one of 'query' or 'messages' must be provided.")
-    if query is not None:
-        if not isinstance(query, str):
-            raise invalid("Field 'query' must be a string.")
-        if not query.strip():
-            raise invalid("Field 'query' cannot be empty.")
-        text = query
-    else:
-        text = _query_of(_messages(body))
-    top_k = optional_int(body, "top_k", minimum=1, maximum=64) or 16
-    snippet_size = optional_int(body, "snippet_size", minimum=512, maximum=8192) or 2048
-    optional_bool(body, "multimodal", default=True)
-    optional_bool(body, "include_binary_content", default=True)
-    matches = _filter_of(body)
-    ready_assistant(state, name)
-    hits = search(text, _files(state, name, matches), top_k)
-    snippets: list[dict[str, Any]] = []
-    prompt = token_count(text)
-    for hit in hits:
-        words = hit.chunk.text.split(" ")
-        content = " ".join(words[: max(1, snippet_size * 3 // 4)])
-        prompt += token_count(content)
-        kind = reference_type(hit.file.name)
-        reference: dict[str, Any] = {"type": kind, "file": file_json(hit.file, state, version)}
-        if kind in ("pdf", "doc_x"):
-            reference["pages"] = [hit.chunk.page]
-        snippets.append(
-            {"type": "text", "content": content, "score": hit.score, "reference": reference}
-        )
-    return json_response(
-        {
-            "id": uuid.uuid4().hex,
-            "snippets": snippets,
-            "usage": {"prompt_tokens": prompt, "completion_tokens": 0, "total_tokens": prompt},
-        }
-    )
-
-
 def add_routes(app: web.Application) -> None:
     """Register the chat, chat completions and context routes."""
     base = "/assistant/chat/{assistant_name}"
     app.router.add_post(base, chat)
     app.router.add_post(base + "/chat/completions", chat_completions)
-    app.router.add_post(base + "/context", context)
+    app.router.add_post(base + "/context", _context.context)

@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import ssl
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from ._config import RATE_LIMIT_PRESETS, EmulatorConfig
+from ._config import DEFAULT_DELETE_DELAY, RATE_LIMIT_PRESETS, EmulatorConfig
+from ._persistence import StateFileError
 from ._server import Emulator
 
 
@@ -47,9 +49,9 @@ def build_parser(prog: str = "python -m aiopinecone.emulator") -> argparse.Argum
     parser.add_argument(
         "--delete-delay",
         type=float,
-        default=0.0,
+        default=DEFAULT_DELETE_DELAY,
         metavar="S",
-        help="seconds an assistant or file stays Terminating/Deleting",
+        help=f"seconds an assistant or file stays Terminating/Deleting ({DEFAULT_DELETE_DELAY})",
     )
     parser.add_argument(
         "--rate-limits",
@@ -84,6 +86,18 @@ def build_parser(prog: str = "python -m aiopinecone.emulator") -> argparse.Argum
         metavar="PATH",
         help="sqlite file keeping assistants and files across restarts",
     )
+    parser.add_argument(
+        "--tls-cert",
+        default=None,
+        metavar="PEM",
+        help="serve https with this certificate chain (PEM; with --tls-key)",
+    )
+    parser.add_argument(
+        "--tls-key",
+        default=None,
+        metavar="PEM",
+        help="private key of --tls-cert (PEM; default: in the --tls-cert file)",
+    )
     return parser
 
 
@@ -101,6 +115,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         state_path=args.state,
         host=args.host,
         port=args.port,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
 
 
@@ -138,6 +154,12 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         asyncio.run(serve(config))
     except KeyboardInterrupt:
         return 0
+    except StateFileError as exc:
+        print(f"{parser.prog}: error: --state: {exc}", file=sys.stderr)
+        return 2
+    except ssl.SSLError as exc:
+        print(f"error: cannot load the TLS certificate or key: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

@@ -8,6 +8,11 @@ from types import MappingProxyType
 import attrs
 
 RATE_LIMIT_PRESETS = ("starter", "standard", "enterprise", "unlimited")
+DEFAULT_DELETE_DELAY = 1.0
+"""Seconds a deleted file stays ``Deleting`` and a deleted assistant ``Terminating`` by default.
+
+Deletes take time on the service, and clients poll for them (the official 8.x SDK describes once
+right after the DELETE); tests that do not care set ``delete_delay=0``."""
 
 
 def _freeze_limits(value: str | Mapping[str, int]) -> str | Mapping[str, int]:
@@ -66,8 +71,10 @@ def _check_duplicate(_inst: object, _attr: object, value: int) -> None:
 class EmulatorConfig:
     """How an :class:`Emulator` behaves.
 
-    Every delay is in real seconds. ``api_keys`` is the set of accepted ``Api-Key`` values; an empty
-    tuple accepts any non-empty key. ``rate_limits`` is a preset name (``starter``, ``standard``,
+    Every delay is in real seconds; deletes take ``delete_delay`` (default
+    :data:`DEFAULT_DELETE_DELAY`, one second), everything else is immediate by default.
+    ``api_keys`` is the set of accepted ``Api-Key`` values; an empty tuple accepts any non-empty
+    key. ``rate_limits`` is a preset name (``starter``, ``standard``,
     ``enterprise``, ``unlimited``) or a mapping of operation class to requests per minute;
     ``time_scale`` scales the length of that minute (``0.05`` makes a "minute" last three seconds).
     ``state_path`` is a sqlite file that keeps assistants and files across restarts
@@ -77,7 +84,7 @@ class EmulatorConfig:
     api_keys: tuple[str, ...] = attrs.field(default=(), converter=_to_keys)
     ready_delay: float = attrs.field(default=0.0, validator=_non_negative)
     file_processing_delay: float = attrs.field(default=0.0, validator=_non_negative)
-    delete_delay: float = attrs.field(default=0.0, validator=_non_negative)
+    delete_delay: float = attrs.field(default=DEFAULT_DELETE_DELAY, validator=_non_negative)
     duplicate_status: int = attrs.field(default=409, validator=_check_duplicate)
     quota: int | None = attrs.field(default=None, validator=_check_quota)
     rate_limits: str | Mapping[str, int] = attrs.field(
@@ -89,3 +96,11 @@ class EmulatorConfig:
     port: int = 0
     max_body_size: int = attrs.field(default=100 * 1024 * 1024, validator=_positive_int)
     """Largest request body accepted (bytes); bigger bodies get 413."""
+    tls_cert: str | None = None
+    """PEM certificate chain: serve https (with ``tls_key``); ``None``: plain http."""
+    tls_key: str | None = None
+    """PEM private key of ``tls_cert`` (``None``: the key is in the ``tls_cert`` file)."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.tls_key is not None and self.tls_cert is None:
+            raise ValueError("tls_key needs tls_cert (the certificate to serve)")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
 from aiohttp import web
 
-from ._errors import ApiError, invalid, not_found
+from ._errors import METADATA_MAX_BYTES, ApiError, invalid, metadata_too_large, not_found
 from ._http import (
     conflict,
     json_response,
@@ -17,12 +18,14 @@ from ._http import (
     read_json_object,
 )
 from ._pagination import page
+from ._records import AssistantRecord
 from ._state import EmulatorState, state_of
-from ._store import AssistantRecord, StoreError
+from ._store import StoreError
 from ._timefmt import rfc3339
 from ._versions import is_2026, name_max_length, request_version
 
-_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+# The docs say lowercase; the service accepts and returns mixed case as given ("SgYlP").
+_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$")
 _MAX_FIELD_BYTES = 16 * 1024
 _REGIONS = ("us", "eu")
 
@@ -58,9 +61,16 @@ def check_name(name: str, version: str) -> None:
     if not 1 <= len(name) <= limit or not _NAME.match(name):
         raise invalid(
             f"Invalid assistant name {name[:80]!r}: must be 1-{limit} characters long, start and "
-            "end with an alphanumeric character, and consist only of lower case alphanumeric "
-            "characters or '-'."
+            "end with an alphanumeric character, and consist only of alphanumeric characters "
+            "or '-'."
         )
+
+
+def _metadata(body: dict[str, Any]) -> dict[str, Any] | None:
+    metadata = optional_object(body, "metadata")
+    if metadata is not None and len(orjson.dumps(metadata)) > METADATA_MAX_BYTES:
+        raise metadata_too_large()
+    return metadata
 
 
 async def list_assistants(request: web.Request) -> web.Response:
@@ -90,10 +100,17 @@ async def create_assistant(request: web.Request) -> web.Response:
         raise invalid("Field 'name' must be a string.")
     check_name(name, version)
     instructions = optional_str(body, "instructions", max_bytes=_MAX_FIELD_BYTES)
-    metadata = optional_object(body, "metadata", max_bytes=_MAX_FIELD_BYTES)
+    metadata = _metadata(body)
     region = optional_str(body, "region") or "us"
     if region not in _REGIONS:
         raise invalid(f"Invalid region: Valid options are {', '.join(_REGIONS)}")
+    environment = optional_str(body, "environment")
+    if environment is not None:
+        # Reserved for Pinecone's own projects: the service refuses it for everyone else.
+        raise invalid(
+            f"Invalid environment {environment[:40]!r}: the environment field is reserved for "
+            "internal use."
+        )
     try:
         record = state.store.create_assistant(
             name, instructions=instructions, metadata=metadata, region=region
@@ -117,6 +134,10 @@ async def update_assistant(request: web.Request) -> web.Response:
     """``PATCH /assistant/assistants/{assistant_name}``: only the fields sent change."""
     state = state_of(request)
     name = request.match_info["assistant_name"]
+    try:
+        state.store.get_assistant(name)  # the service checks the assistant before the body
+    except StoreError as exc:
+        raise store_error(exc, state) from None
     body = await read_json_object(request)
     unknown = sorted(set(body) - {"instructions", "metadata"})
     if unknown:
@@ -124,7 +145,7 @@ async def update_assistant(request: web.Request) -> web.Response:
     if not body:
         raise invalid("No updates provided: send 'instructions' and/or 'metadata'.")
     instructions = optional_str(body, "instructions", max_bytes=_MAX_FIELD_BYTES)
-    metadata = optional_object(body, "metadata", max_bytes=_MAX_FIELD_BYTES)
+    metadata = _metadata(body)
     try:
         record = state.store.update_assistant(
             name,

@@ -54,6 +54,14 @@ def invalid(message: str) -> ApiError:
     return ApiError(400, "INVALID_ARGUMENT", message)
 
 
+METADATA_MAX_BYTES = 16384
+
+
+def metadata_too_large() -> ApiError:
+    """The service's 400 for metadata over its limit (assistants and files alike)."""
+    return invalid(f"Metadata exceeds maximum length of {METADATA_MAX_BYTES} bytes")
+
+
 def not_found(message: str) -> ApiError:
     """A 404 NOT_FOUND error."""
     return ApiError(404, "NOT_FOUND", message)

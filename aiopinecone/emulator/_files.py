@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import re
 from typing import Any
@@ -10,7 +11,8 @@ import orjson
 from aiohttp import BadContentDispositionHeader, BadContentDispositionParam, BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from ._errors import ApiError, invalid, not_found
+from ._documents import check_document
+from ._errors import ApiError, invalid, metadata_too_large, not_found
 from ._filter import parse_filter_param
 from ._http import json_response, query_bool, query_int
 from ._models import (
@@ -22,13 +24,14 @@ from ._models import (
     signature,
 )
 from ._pagination import page
+from ._records import FILE_FAILED, FileRecord
 from ._retrieval import SUPPORTED_EXTENSIONS
 from ._state import EmulatorState, state_of
-from ._store import FILE_FAILED, FileRecord, StoreError
+from ._store import StoreError
 from ._versions import is_2026, request_version
 
 _FILE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-_MAX_METADATA_BYTES = 16 * 1024
+_MAX_METADATA_BYTES = 16384
 _READ_SIZE = 64 * 1024
 _OPERATION_TYPES = ("upload_file", "upsert_file", "update_file_metadata", "delete_file")
 _OPERATION_STATUSES = ("Processing", "Completed", "Failed")
@@ -45,7 +48,7 @@ def _too_large(limit: int) -> ApiError:
 
 def _parse_metadata(raw: str | bytes, where: str) -> dict[str, Any]:
     if len(raw) > _MAX_METADATA_BYTES:
-        raise invalid(f"File metadata ({where}) exceeds the maximum size of 16 KB.")
+        raise metadata_too_large()
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -162,6 +165,8 @@ async def upload_file(request: web.Request) -> web.Response:
     assistant = request.match_info["assistant_name"]
     ready_assistant(state, assistant)
     name, content, metadata, multimodal = await _read_upload(request, version)
+    # Read the document off the loop once (cached): the store then finds it parsed.
+    await asyncio.to_thread(check_document, name, content)
     try:
         record, _ = state.store.put_file(
             assistant, name=name, content=content, metadata=metadata, multimodal=multimodal
@@ -186,10 +191,11 @@ async def upsert_file(request: web.Request) -> web.Response:
         )
     assistant = request.match_info["assistant_name"]
     file_id = request.match_info["assistant_file_id"]
+    ready_assistant(state, assistant)
     if not _FILE_ID.match(file_id):
         raise invalid("Invalid file id: must be 1-128 characters of letters, digits, '-' or '_'.")
-    ready_assistant(state, assistant)
     name, content, metadata, multimodal = await _read_upload(request, version)
+    await asyncio.to_thread(check_document, name, content)
     try:
         record, _ = state.store.put_file(
             assistant,

@@ -8,16 +8,16 @@ from typing import Any
 from urllib.parse import quote
 
 from ._errors import ApiError, not_found
-from ._state import EmulatorState
-from ._store import (
+from ._records import (
     ASSISTANT_READY,
     FILE_FAILED,
     OP_PROCESSING,
     AssistantRecord,
     FileRecord,
     OperationRecord,
-    StoreError,
 )
+from ._state import EmulatorState
+from ._store import StoreError
 from ._timefmt import rfc3339
 from ._versions import is_2026
 

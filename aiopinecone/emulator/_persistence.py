@@ -10,7 +10,8 @@ from typing import Any
 import attrs
 import orjson
 
-from ._store import AssistantRecord, FileRecord, OperationRecord, Store
+from ._records import AssistantRecord, FileRecord, OperationRecord
+from ._store import Store
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS assistants (name TEXT PRIMARY KEY, data BLOB NOT NULL);
@@ -25,14 +26,32 @@ CREATE TABLE IF NOT EXISTS operations (
 """
 
 
+class StateFileError(ValueError):
+    """The state file cannot be used (a directory, not an sqlite database, not writable)."""
+
+
 class SqlitePersistence:
-    """Writes every store change through to one sqlite file (a :class:`StoreListener`)."""
+    """Writes every store change through to one sqlite file (a :class:`StoreListener`).
+
+    Raises :class:`StateFileError` (one line, naming the path) when ``path`` cannot be used.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        if Path(path).is_dir():
+            raise StateFileError(f"state file {str(path)!r} is a directory, not an sqlite file")
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StateFileError(f"cannot open state file {str(path)!r}: {exc}") from None
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise StateFileError(
+                f"state file {str(path)!r} is not a usable sqlite database ({exc})"
+            ) from None
 
     def load_into(self, store: Store) -> None:
         """Replace ``store``'s state with what the file holds."""

@@ -29,6 +29,7 @@ import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from ._bucket import TokenBucket, check_bucket
 from ._errors import error_response
 
 ADMIN_PREFIX: Final = "/__emulator/"
@@ -96,6 +97,9 @@ RATE_LIMITED_KEY: Final = web.RequestKey("aiopinecone_emulator_rate_limited", bo
 """Request key set to True when the rate limiter rejected the request."""
 
 RETRY_AFTER_MS_HEADER: Final = "X-Emulator-Retry-After-Ms"
+SCALED_RETRY_AFTER_HEADER: Final = "Retry-After-Ms"
+"""Sent with the per-minute window's 429 when the minute is time-scaled: in a scaled world the
+wait scales too (whole seconds would round a 2-second minute's wait up by half)."""
 
 
 def operation_class(method: str, path: str) -> str:
@@ -161,6 +165,7 @@ class Decision:
     retry_after: float = 0.0
     """Seconds until a request of this class would be accepted (0 when accepted)."""
     limit: int | None = None
+    bucket: TokenBucket | None = None
 
 
 _ACCEPT: Final = Decision(True)
@@ -230,6 +235,7 @@ class RateLimiter:
         self._accepted_at: dict[str, deque[float]] = {op: deque() for op in OPERATION_CLASSES}
         self.counters: dict[str, ClassCounters] = {op: ClassCounters() for op in OPERATION_CLASSES}
         """Accepted and rejected requests per operation class, since start or :meth:`reset`."""
+        self._buckets: dict[str, TokenBucket] = {}
 
     @property
     def preset(self) -> str | None:
@@ -256,20 +262,35 @@ class RateLimiter:
         limits: str | Mapping[str, int | None] | None = None,
         *,
         time_scale: float | None = None,
+        buckets: Mapping[str, object] | None = None,
     ) -> None:
-        """Change the limits and/or the time scale; takes effect with the next request.
+        """Change the limits, the time scale and/or the token buckets; takes effect with the
+        next request.
 
-        Requests already accepted stay in their window (lowering a limit does not forget them).
-        Counters are kept; :meth:`reset` clears them.
+        ``buckets`` maps an operation class to ``{"rate": per_second, "burst": tokens}``: that
+        class is then limited by a token bucket (a per-second limit) instead of its per-minute
+        window; ``{}`` removes every bucket. Requests already accepted stay in their window
+        (lowering a limit does not forget them). Counters are kept; :meth:`reset` clears them.
         """
         new_limits = _check_limits(limits) if limits is not None else None
         new_scale = _check_scale(time_scale) if time_scale is not None else None
+        new_buckets = None
+        if buckets is not None:
+            if not isinstance(buckets, Mapping):
+                raise TypeError(f"buckets must be a mapping, got {buckets!r}")
+            new_buckets = {}
+            for op, spec in buckets.items():
+                if op not in OPERATION_CLASSES:
+                    raise ValueError(f"unknown operation class {op!r}")
+                new_buckets[op] = check_bucket(op, spec)
         with self._lock:
             if new_limits is not None:
                 self._preset, self._limits = new_limits
             if new_scale is not None:
                 self._time_scale = new_scale
                 self._window = 60.0 * new_scale
+            if new_buckets is not None:
+                self._buckets = new_buckets
 
     def reset(self) -> None:
         """Forget every accepted request and zero the counters."""
@@ -278,6 +299,8 @@ class RateLimiter:
                 window.clear()
             for counters in self.counters.values():
                 counters.accepted = counters.rejected = 0
+            for bucket in self._buckets.values():
+                bucket.reset()
 
     def acquire(self, op_class: str) -> Decision:
         """Admit one request of ``op_class`` now, or say how long until one would be admitted."""
@@ -286,6 +309,14 @@ class RateLimiter:
 
     def _acquire(self, op_class: str) -> Decision:
         counters = self.counters[op_class]
+        bucket = self._buckets.get(op_class)
+        if bucket is not None:
+            wait = bucket.take(self._clock())
+            if wait == 0.0:
+                counters.accepted += 1
+                return _ACCEPT
+            counters.rejected += 1
+            return Decision(False, wait, bucket=bucket)
         limit = self._limits.get(op_class)
         if limit is None:
             counters.accepted += 1
@@ -318,6 +349,7 @@ class RateLimiter:
             "preset": self._preset,
             "time_scale": self._time_scale,
             "window_seconds": self._window,
+            "buckets": {op: b.snapshot() for op, b in self._buckets.items()},
             "classes": {
                 op: {
                     "limit": self._limits.get(op),
@@ -332,17 +364,22 @@ class RateLimiter:
         """The 429 response for a rejected request."""
         wait = decision.retry_after
         seconds = max(1, math.ceil(wait))
-        plan = f" ({self._preset})" if self._preset else ""
-        minute = "minute" if self._time_scale == 1.0 else f"{self._window:g} s (scaled minute)"
+        headers = {"Retry-After": str(seconds), RETRY_AFTER_MS_HEADER: str(math.ceil(wait * 1000))}
+        bucket = decision.bucket
+        if bucket is not None:
+            what = f"{bucket.rate:g} requests per second (burst {bucket.burst:g})"
+        else:
+            plan = f" ({self._preset})" if self._preset else ""
+            minute = "minute"
+            if self._time_scale != 1.0:
+                minute = f"{self._window:g} s (scaled minute)"
+                headers[SCALED_RETRY_AFTER_HEADER] = str(math.ceil(wait * 1000))
+            what = f"{decision.limit} requests per {minute}{plan}"
         return error_response(
             429,
             "RESOURCE_EXHAUSTED",
-            f"Rate limit exceeded for {op_class}: {decision.limit} requests per {minute}{plan}. "
-            f"Retry after {seconds} s.",
-            headers={
-                "Retry-After": str(seconds),
-                RETRY_AFTER_MS_HEADER: str(math.ceil(wait * 1000)),
-            },
+            f"Rate limit exceeded for {op_class}: {what}. Retry after {seconds} s.",
+            headers=headers,
         )
 
     @web.middleware

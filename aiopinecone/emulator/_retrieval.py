@@ -1,26 +1,23 @@
 """Deterministic keyword retrieval over the text of uploaded files.
 
-A file's text is split into pages (form feeds in text files, page objects in simple PDFs) and
-paragraph chunks; a query is scored against every chunk with BM25 over lowercase word stems.
+A file's text is split into pages (form feeds in text files, the pages of PDFs, see
+``_documents``) and paragraph chunks; a query is scored against every chunk with BM25 over
+lowercase word stems.
 The same query over the same files always gives the same chunks in the same order.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import html
-import io
 import math
 import re
-import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import attrs
-import orjson
 
-from ._store import FileRecord
+from ._documents import DocumentError, PageImage, kind_of, read_document
+from ._records import FileRecord
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".json", ".pdf", ".docx")
 """Extensions the API accepts (it types files by extension)."""
@@ -40,16 +37,7 @@ _STOPWORDS = frozenset(
 
 def reference_type(file_name: str) -> str:
     """The ``reference.type`` of a snippet from this file (text, markdown, json, pdf, doc_x)."""
-    lowered = file_name.lower()
-    if lowered.endswith(".pdf"):
-        return "pdf"
-    if lowered.endswith(".docx"):
-        return "doc_x"
-    if lowered.endswith(".md"):
-        return "markdown"
-    if lowered.endswith(".json"):
-        return "json"
-    return "text"
+    return kind_of(file_name)
 
 
 def stems(text: str) -> list[str]:
@@ -85,60 +73,11 @@ class Chunk:
 
 
 def extract_pages(name: str, content: bytes) -> list[str]:
-    """The readable text of a file, page by page."""
-    kind = reference_type(name)
-    if kind == "pdf":
-        return _pdf_pages(content)
-    if kind == "doc_x":
-        return [_docx_text(content)]
-    text = content.decode("utf-8", errors="replace")
-    if kind == "json":
-        with contextlib.suppress(orjson.JSONDecodeError):
-            text = _flatten_json(orjson.loads(content))
-    return text.split("\f")
-
-
-def _flatten_json(value: object, prefix: str = "") -> str:
-    if isinstance(value, dict):
-        return "\n\n".join(_flatten_json(v, f"{prefix}{k}: ") for k, v in value.items())
-    if isinstance(value, list):
-        return "\n\n".join(_flatten_json(v, prefix) for v in value)
-    return f"{prefix}{value}"
-
-
-_PDF_PAGE = re.compile(rb"/Type\s*/Page(?!s)")
-_PDF_STRING = re.compile(rb"\(((?:\\.|[^\\)])*)\)\s*Tj|\[((?:[^\]])*)\]\s*TJ")
-
-
-def _pdf_pages(content: bytes) -> list[str]:
-    # Uncompressed text operators only: enough for test PDFs written by hand or by simple tools.
-    pieces = _PDF_PAGE.split(content)
-    pages = pieces[1:] if len(pieces) > 1 else pieces
-    out = []
-    for page in pages:
-        words = []
-        for match in _PDF_STRING.finditer(page):
-            raw = match.group(1) if match.group(1) is not None else match.group(2)
-            words.append(re.sub(rb"\\(.)", rb"\1", re.sub(rb"[()]", b"", raw)).decode("latin-1"))
-        out.append(" ".join(words))
-    return out if any(p.strip() for p in out) else [_printable_runs(content)]
-
-
-def _docx_text(content: bytes) -> str:
-    # A .docx is a zip; its text is in word/document.xml, one <w:p> per paragraph.
+    """The readable text of a file, page by page (none if it cannot be read)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            xml = archive.read("word/document.xml").decode("utf-8", errors="replace")
-    except (zipfile.BadZipFile, KeyError, OSError):
-        return _printable_runs(content)
-    paragraphs = re.split(r"</w:p>", xml)
-    texts = [html.unescape(re.sub(r"<[^>]+>", "", p)).strip() for p in paragraphs]
-    return "\n\n".join(t for t in texts if t)
-
-
-def _printable_runs(content: bytes) -> str:
-    runs = re.findall(rb"[\x20-\x7e]{4,}", content)
-    return " ".join(r.decode("ascii") for r in runs)
+        return [page.text for page in read_document(name, content)]
+    except DocumentError:
+        return []
 
 
 def chunk_file(record: FileRecord) -> tuple[Chunk, ...]:
@@ -174,6 +113,16 @@ class Hit:
     chunk: Chunk
     file: FileRecord
     score: float
+
+
+def page_images(hit: Hit) -> tuple[PageImage, ...]:
+    """The images of the page a hit is on (PDFs)."""
+    try:
+        pages = read_document(hit.file.name, hit.file.content)
+    except DocumentError:
+        return ()
+    index = hit.chunk.page - 1
+    return pages[index].images if 0 <= index < len(pages) else ()
 
 
 def search(query: str, files: Iterable[FileRecord], top_k: int) -> list[Hit]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import ssl
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
@@ -25,6 +26,7 @@ from .faults import FaultInjector
 T = TypeVar("T")
 
 _THREAD_START_TIMEOUT = 30.0
+_MAX_REQUEST_LINE = 64 * 1024
 
 
 class Emulator:
@@ -54,7 +56,8 @@ class Emulator:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:<port>``: the control-plane origin and every assistant's host."""
+        """``http://127.0.0.1:<port>`` (``https://`` with ``tls_cert``): the control-plane origin
+        and every assistant's host."""
         if self._url is None:
             raise RuntimeError("the emulator is not running: use 'async with Emulator() as emu'")
         return self._url
@@ -107,10 +110,21 @@ class Emulator:
             after_auth=self._parts.after_auth,
         )
         self._parts.setup_admin(app)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        # 64 KiB request lines: up to 2025-10 file metadata (up to 16 KB of JSON) travels in
+        # the query string, and the service's front end takes such URLs.
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+            max_line_size=_MAX_REQUEST_LINE,
+        )
         await runner.setup()
         try:
-            site = web.TCPSite(runner, self.config.host, self.config.port, reuse_address=True)
+            tls = server_ssl_context(self.config)
+            site = web.TCPSite(
+                runner, self.config.host, self.config.port, reuse_address=True, ssl_context=tls
+            )
             await site.start()
         except BaseException:
             await runner.cleanup()
@@ -119,7 +133,7 @@ class Emulator:
         port = _bound_port(runner)
         host = self.config.host
         shown = f"[{host}]" if ":" in host else host
-        self._url = f"http://{shown}:{port}"
+        self._url = f"{'https' if tls is not None else 'http'}://{shown}:{port}"
         self._state.url = self._url
 
     async def stop(self) -> None:
@@ -148,6 +162,15 @@ class Emulator:
     def in_thread(self) -> ThreadedEmulator:
         """A synchronous context manager running this emulator in a daemon thread."""
         return ThreadedEmulator(self)
+
+
+def server_ssl_context(config: EmulatorConfig) -> ssl.SSLContext | None:
+    """The TLS context serving ``config.tls_cert`` (``None``: plain http)."""
+    if config.tls_cert is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(config.tls_cert, config.tls_key)
+    return context
 
 
 def _bound_port(runner: web.AppRunner) -> int:

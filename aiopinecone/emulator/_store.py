@@ -13,118 +13,22 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any
 
-import attrs
-
-ASSISTANT_INITIALIZING = "Initializing"
-ASSISTANT_READY = "Ready"
-ASSISTANT_TERMINATING = "Terminating"
-ASSISTANT_FAILED = "Failed"
-
-FILE_PROCESSING = "Processing"
-FILE_AVAILABLE = "Available"
-FILE_DELETING = "Deleting"
-FILE_FAILED = "ProcessingFailed"
-
-OP_PROCESSING = "Processing"
-OP_COMPLETED = "Completed"
-OP_FAILED = "Failed"
+from ._documents import check_document
+from ._records import (
+    ASSISTANT_FAILED,
+    FILE_AVAILABLE,
+    FILE_FAILED,
+    AssistantRecord,
+    FileRecord,
+    OperationRecord,
+    StoreListener,
+)
 
 FAIL_MARKER = "EMULATOR_FAIL_PROCESSING"
 """A file whose content contains this text, or whose metadata has ``{"emulator_fail": true}``,
 ends in ``ProcessingFailed`` instead of ``Available``."""
-
-
-@attrs.define(kw_only=True)
-class AssistantRecord:
-    """One assistant as the emulator stores it."""
-
-    name: str
-    instructions: str | None = None
-    metadata: dict[str, Any] | None = None
-    region: str = "us"
-    created_at: float
-    updated_at: float
-    ready_at: float
-    gone_at: float | None = None
-    """Set by delete: ``Terminating`` until this time, then gone."""
-    failed_status: str | None = None
-    """``Failed`` / ``InitializationFailed`` forced by :meth:`Store.fail_assistant`."""
-
-    def status(self, now: float) -> str:
-        """The lifecycle status at ``now``."""
-        if self.gone_at is not None:
-            return ASSISTANT_TERMINATING
-        if self.failed_status is not None:
-            return self.failed_status
-        return ASSISTANT_READY if now >= self.ready_at else ASSISTANT_INITIALIZING
-
-
-@attrs.define(kw_only=True)
-class FileRecord:
-    """One uploaded file as the emulator stores it."""
-
-    id: str
-    assistant_name: str
-    name: str
-    content: bytes
-    metadata: dict[str, Any] | None = None
-    multimodal: bool = False
-    created_on: float
-    updated_on: float
-    available_at: float
-    gone_at: float | None = None
-    error_message: str | None = None
-
-    @property
-    def size(self) -> int:
-        """Size in bytes."""
-        return len(self.content)
-
-    def status(self, now: float) -> str:
-        """The lifecycle status at ``now``."""
-        if self.gone_at is not None:
-            return FILE_DELETING
-        if now < self.available_at:
-            return FILE_PROCESSING
-        return FILE_FAILED if self.error_message is not None else FILE_AVAILABLE
-
-    def percent_done(self, now: float) -> float:
-        """Processing progress in [0, 1]."""
-        if now >= self.available_at:
-            return 1.0
-        span = self.available_at - self.updated_on
-        return 0.0 if span <= 0 else max(0.0, min(1.0, (now - self.updated_on) / span))
-
-
-@attrs.define(kw_only=True)
-class OperationRecord:
-    """A 2026-04 long-running operation (upload, upsert, delete of a file)."""
-
-    id: str
-    assistant_name: str
-    operation_type: str
-    file_id: str | None
-    created_on: float
-    completes_at: float
-    error_message: str | None = None
-
-    def status(self, now: float) -> str:
-        """The operation status at ``now``."""
-        if now < self.completes_at:
-            return OP_PROCESSING
-        return OP_FAILED if self.error_message is not None else OP_COMPLETED
-
-
-class StoreListener(Protocol):
-    """Receives every durable change (the persistence layer implements it)."""
-
-    def save_assistant(self, record: AssistantRecord) -> None: ...
-    def delete_assistant(self, name: str) -> None: ...
-    def save_file(self, record: FileRecord) -> None: ...
-    def delete_file(self, assistant_name: str, file_id: str) -> None: ...
-    def save_operation(self, record: OperationRecord) -> None: ...
 
 
 class StoreError(Exception):
@@ -348,13 +252,17 @@ class Store:
         multimodal: bool = False,
         file_id: str | None = None,
     ) -> tuple[FileRecord, bool]:
-        """Create a file, or replace the one with ``file_id``; returns ``(record, created)``."""
+        """Create a file, or replace the one with ``file_id``; returns ``(record, created)``.
+
+        Content that is not what the name's extension says (a ``.pdf`` that is not a PDF)
+        ends ``ProcessingFailed`` with an ``error_message``, like the service's processing.
+        """
         with self.locked() as now:
             self.get_assistant(assistant_name)
             files = self._files[assistant_name]
             fid = file_id or str(uuid.uuid4())
             existing = files.get(fid)
-            error = None
+            error = check_document(name, content)
             if _wants_failure(content, metadata):
                 error = f"File processing failed for {name!r}: the emulator was asked to fail it."
             record = FileRecord(
@@ -381,7 +289,7 @@ class Store:
             if record is None:
                 raise StoreError(
                     "not_found",
-                    f"File with id {file_id} not found in assistant {assistant_name!r}.",
+                    f"File with id {file_id} not found in provided assistant",
                 )
             return record
 
@@ -471,7 +379,7 @@ class Store:
             if record is None:
                 raise StoreError(
                     "not_found",
-                    f"Operation {operation_id} not found in assistant {assistant_name!r}.",
+                    f"Operation {operation_id} not found.",
                 )
             return record
 

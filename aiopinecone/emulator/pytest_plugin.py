@@ -21,7 +21,8 @@ from ._server import Emulator, ThreadedEmulator
 
 @pytest.fixture
 def pinecone_emulator_config() -> EmulatorConfig:
-    """The configuration of ``pinecone_emulator``: any non-empty API key, no delays."""
+    """The configuration of ``pinecone_emulator``: any non-empty API key, the default delays
+    (deletes take one second, as they take time on the service; everything else is instant)."""
     return EmulatorConfig()
 
 

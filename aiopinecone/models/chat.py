@@ -10,7 +10,7 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
-from .._convert import structure
+from .._convert import register_model_hooks, structure
 from ..exceptions import ResponseParseError
 from .files import AssistantFile
 
@@ -292,3 +292,7 @@ def parse_chunk(data: Any) -> ChatStreamChunk:
         return UnknownChunk(type=str(kind), data=data)
     chunk: ChatStreamChunk = structure(data, cls)
     return chunk
+
+
+# The open union's hook, registered as soon as its classes exist (importing this module).
+register_model_hooks({ChatStreamChunk: lambda value, _: parse_chunk(value)})

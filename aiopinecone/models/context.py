@@ -11,7 +11,7 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
-from .._convert import converter
+from .._convert import hook_for, register_model_hooks
 from .chat import Usage
 from .files import AssistantFile
 
@@ -117,5 +117,9 @@ def structure_snippet(value: Any, _: Any) -> Snippet:
     cls = SNIPPET_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         return UnknownSnippet(type=str(kind), data=value)
-    snippet: Snippet = converter.structure(value, cls)
+    snippet: Snippet = hook_for(cls)(value, cls)
     return snippet
+
+
+# The open union's hook, registered as soon as its classes exist (importing this module).
+register_model_hooks({Snippet: structure_snippet})

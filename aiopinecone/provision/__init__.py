@@ -18,14 +18,13 @@ Files are identified on the server by name plus a content hash in their metadata
 """
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._lease import Lease, LeaseError, LeaseHeldError
 from ._apply import Provisioner
 from ._calls import ProvisionClient
 from ._errors import FleetError, FleetProblem
 from ._files import HASH_METADATA_KEY
-from ._fleet import Fleet, load_fleet, parse_fleet
 from ._merge import ReportMergeError, merge_reports
 from ._options import ProvisionKeywords, ProvisionOptions
 from ._plan import AssistantPlan, Change, FileAction, Plan, make_plan, plan_files
@@ -34,6 +33,11 @@ from ._ratelimit import OPERATION_CLASSES, PRESETS, RateLimiter, RateLimits
 from ._report import AssistantReport, ProvisionReport
 from ._shard import Shard
 from ._specs import AssistantSpec, FileSpec
+
+if TYPE_CHECKING:  # at run time __getattr__ loads them (and PyYAML) on first use
+    from ._fleet import Fleet, load_fleet, parse_fleet
+
+_FLEET_NAMES = frozenset({"Fleet", "load_fleet", "parse_fleet"})
 
 __all__ = [
     "HASH_METADATA_KEY",
@@ -71,6 +75,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name in _FLEET_NAMES:
+        # Fleet files are YAML: load the reader (and PyYAML) only when one is read, not for
+        # provisioning specs built in Python.
+        from . import _fleet
+
+        value = getattr(_fleet, name)
+        globals()[name] = value
+        return value
     if name == "Progress":
         warnings.warn(
             "aiopinecone.provision.Progress is deprecated; use ProgressDisplay (Progress also "
@@ -80,3 +92,7 @@ def __getattr__(name: str) -> Any:
         )
         return ProgressDisplay
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -129,6 +129,7 @@ class Provisioner:
             clock=clock,
             counted=self._ledger.counted,
         )
+        self._ledger.watch_limits(self._calls.class_rates)
         self._digests: dict[Path, str] | None = None
         self._plan: Plan | None = None
         self._poller: ReadinessPoller | None = None

@@ -33,6 +33,7 @@ from ._ratelimit import (
     FILES_DELETE,
     FILES_READ,
     FILES_UPLOAD,
+    OPERATION_CLASSES,
     RateLimiter,
     RateLimits,
 )
@@ -127,6 +128,16 @@ class Calls:
     def snapshot(self) -> dict[str, Any]:
         """Per operation class: the limiter's counters (for the report)."""
         return dict(self._limiter.snapshot())
+
+    def class_rates(self) -> dict[str, float]:
+        """Per operation class with a known limit: the most requests per second it may send
+        (for the progress display's ETA; an adaptive limit counts once it was learnt)."""
+        rates: dict[str, float] = {}
+        for op in OPERATION_CLASSES:
+            state = self._limiter.state(op)
+            if state.limit is not None and (state.learnt or not state.adaptive):
+                rates[op] = state.limit / state.window
+        return rates
 
     async def call(
         self,

@@ -15,9 +15,14 @@ from typing import Any
 from ..models.assistants import AssistantStatus
 from ._plan import AssistantPlan, FileAction
 from ._progress import ProgressDisplay
+from ._ratelimit import ASSISTANTS_WRITE, FILES_UPLOAD
 from ._report import ProvisionReport, Recorder, now_utc
 
-__all__ = ["Ledger"]
+__all__ = ["PHASE_CLASSES", "Ledger"]
+
+PHASE_CLASSES = {"create": ASSISTANTS_WRITE, "update": ASSISTANTS_WRITE, "upload": FILES_UPLOAD}
+"""The operation class whose rate limit bounds a phase (deletes mix two classes; readiness and
+processing are polls)."""
 
 
 class Ledger:
@@ -32,6 +37,8 @@ class Ledger:
         self.t0: float | None = None
         self.t1: float | None = None
         self.cancelled = False
+        self.requests = 0  # every request of the run, reads and polls included
+        self.rate_limited = 0
 
     def begin(self) -> None:
         """The run begins (its plan may still have to be made)."""
@@ -93,11 +100,27 @@ class Ledger:
 
     def counted(self, rec: Recorder | None, requests: int, rate_limited: int) -> None:
         """A call sent ``requests`` requests, ``rate_limited`` of them answered 429."""
+        self.requests += requests
+        self.rate_limited += rate_limited
         if rec is not None:
             rec.requests += requests
             rec.rate_limited += rate_limited
-        if rate_limited and self.progress is not None:
-            self.progress.rate_limited(rate_limited)
+        if self.progress is not None:
+            self.progress.requested(requests)
+            if rate_limited:
+                self.progress.rate_limited(rate_limited)
+
+    def watch_limits(self, class_rates: Callable[[], Mapping[str, float]]) -> None:
+        """Tell the display the most requests per second each operation class may send
+        (``class_rates()``, asked at each render), for ETAs that respect the limits."""
+        if self.progress is None:
+            return
+
+        def phase_rates() -> dict[str, float]:
+            rates = class_rates()
+            return {phase: rates[op] for phase, op in PHASE_CLASSES.items() if op in rates}
+
+        self.progress.set_ceilings(phase_rates)
 
     def report(
         self, *, prune: bool, requests: Mapping[str, Any], polls: Mapping[str, int]
@@ -115,4 +138,6 @@ class Ledger:
             cancelled=self.cancelled,
             requests=dict(requests),
             polls=dict(polls),
+            all_requests=self.requests,
+            all_rate_limited=self.rate_limited,
         )

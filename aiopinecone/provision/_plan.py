@@ -13,6 +13,8 @@ from typing import Any, Literal, Protocol
 
 import attrs
 
+from ..models.assistants import AssistantStatus
+from ..models.files import FileStatus
 from ._files import as_sent, is_same_file
 from ._render import MISSING, render_plan
 from ._specs import AssistantSpec, FileSpec
@@ -31,14 +33,6 @@ __all__ = [
 
 AssistantActionKind = Literal["create", "update", "unchanged", "delete", "blocked"]
 FileActionKind = Literal["upload", "replace", "unchanged", "cleanup", "delete"]
-
-READY = "Ready"
-INITIALIZING = "Initializing"
-TERMINATING = "Terminating"
-BLOCKING_STATUSES = frozenset({"Failed", "InitializationFailed", TERMINATING})
-FILE_AVAILABLE = "Available"
-FILE_PROCESSING = "Processing"
-FILE_DELETING = "Deleting"
 
 
 class ActualAssistant(Protocol):
@@ -188,9 +182,10 @@ class Plan:
             files += f" (files of {n} assistant{'s' if n != 1 else ''} checked once listed)"
         return f"Plan: {head}; {files}."
 
-    def render(self, *, verbose: bool = False) -> str:
-        """The plan as a readable diff; unchanged assistants are listed only when ``verbose``."""
-        return render_plan(self, verbose=verbose)
+    def render(self, *, verbose: bool = False, width: int | None = None) -> str:
+        """The plan as a readable diff; unchanged assistants are listed only when ``verbose``;
+        lines longer than ``width`` (e.g. the terminal's) are wrapped."""
+        return render_plan(self, verbose=verbose, width=width)
 
 
 def _same_instructions(spec: AssistantSpec, actual: ActualAssistant) -> bool:
@@ -216,7 +211,7 @@ def assistant_changes(spec: AssistantSpec, actual: ActualAssistant) -> tuple[Cha
 
 def _preferred(files: Sequence[ActualFile]) -> ActualFile:
     for file in files:
-        if file.status == FILE_AVAILABLE:
+        if file.status == FileStatus.AVAILABLE:
             return file
     return files[0]
 
@@ -231,7 +226,7 @@ def plan_files(
     """File actions for one assistant; ``actual=None`` means it has no files (just created)."""
     by_name: dict[str, list[ActualFile]] = {}
     for file in actual or ():
-        if file.status == FILE_DELETING:
+        if file.status == FileStatus.DELETING:
             continue  # already going away: neither a match nor something to delete
         by_name.setdefault(file.name, []).append(file)
 
@@ -242,13 +237,14 @@ def plan_files(
         matching = [
             f
             for f in present
-            if f.status != "ProcessingFailed" and is_same_file(f.name, f.metadata, spec, sha)
+            if f.status != FileStatus.PROCESSING_FAILED
+            and is_same_file(f.name, f.metadata, spec, sha)
         ]
         if not present:
             actions.append(FileAction(kind="upload", name=spec.name, spec=spec, sha256=sha))
         elif not matching:
             stale = tuple(f.id for f in present)
-            failed = any(f.status == "ProcessingFailed" for f in present)
+            failed = any(f.status == FileStatus.PROCESSING_FAILED for f in present)
             reason = (
                 "previous upload failed processing" if failed else "content or metadata changed"
             )
@@ -272,7 +268,7 @@ def plan_files(
                     spec=spec,
                     sha256=sha,
                     delete_ids=extra,
-                    pending=keep.status != FILE_AVAILABLE,
+                    pending=keep.status != FileStatus.AVAILABLE,
                     reason=f"{len(extra)} extra or stale copies" if extra else "",
                 )
             )
@@ -291,7 +287,7 @@ def plan_files(
 
 def needs_file_listing(spec: AssistantSpec, actual: ActualAssistant, *, prune: bool) -> bool:
     """Whether planning this existing assistant needs its file list (and can get it now)."""
-    return actual.status == READY and (bool(spec.files) or prune)
+    return actual.status == AssistantStatus.READY and (bool(spec.files) or prune)
 
 
 def make_plan(
@@ -324,7 +320,7 @@ def make_plan(
                 )
             )
             continue
-        if current.status in BLOCKING_STATUSES:
+        if current.status in AssistantStatus.TERMINAL_FAILURES:
             plans.append(
                 AssistantPlan(
                     name=spec.name,
@@ -356,7 +352,7 @@ def make_plan(
         )
     if prune:
         for name, current in sorted(existing.items()):
-            if name in wanted or current.status == TERMINATING:
+            if name in wanted or current.status == AssistantStatus.TERMINATING:
                 continue
             plans.append(
                 AssistantPlan(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 import orjson
+
+from ..models.assistants import AssistantStatus
 
 if TYPE_CHECKING:
     from ._plan import AssistantPlan, FileAction, Plan
@@ -69,25 +72,34 @@ def _assistant_line(a: AssistantPlan, width: int) -> str:
         bits.extend(f"{c.field}: {_show(c.old)} -> {_show(c.new)}" for c in a.changes)
     elif a.action in ("delete", "blocked"):
         bits.append(a.reason)
-    if a.status and a.status != "Ready" and a.action not in ("blocked",):
+    if a.status and a.status != AssistantStatus.READY and a.action not in ("blocked",):
         bits.append(f"status {a.status}")
     if not a.files_known:
-        ready = a.status == "Ready"
+        ready = a.status == AssistantStatus.READY
         bits.append("files not listed yet" if ready else "files checked once Ready")
     return f"{head}  {'; '.join(bits)}".rstrip() if bits else head.rstrip()
 
 
-def render_plan(plan: Plan, *, verbose: bool = False) -> str:
-    """Render ``plan`` as a diff-like text block ending with its summary line."""
+def _wrapped(line: str, width: int | None) -> list[str]:
+    # Wrapped, not cut: every change of a plan must stay readable in a narrow terminal.
+    if width is None or len(line) <= width:
+        return [line]
+    indent = " " * min(len(line) - len(line.lstrip()) + 12, width // 2)
+    return textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False) or [""]
+
+
+def render_plan(plan: Plan, *, verbose: bool = False, width: int | None = None) -> str:
+    """Render ``plan`` as a diff-like text block ending with its summary line (lines longer
+    than ``width``, if given, are wrapped with an indent)."""
     shown = [a for a in plan.assistants if verbose or a.has_changes or a.action == "blocked"]
-    width = max((len(a.name) for a in shown), default=0)
+    name_width = max((len(a.name) for a in shown), default=0)
     lines = [
         f"Plan for {len(plan.assistants)} assistant{'s' if len(plan.assistants) != 1 else ''}"
         f" (prune {'on' if plan.prune else 'off'}):",
         "",
     ]
     for a in shown:
-        lines.append(_assistant_line(a, width))
+        lines.append(_assistant_line(a, name_width))
         # A new assistant's files are all uploads: its line already counts them.
         files = a.files if verbose else (() if a.action == "create" else a.file_changes)
         lines.extend(_file_line(f) for f in files)
@@ -98,4 +110,4 @@ def render_plan(plan: Plan, *, verbose: bool = False) -> str:
         lines.append("  (nothing)")
     lines.append("")
     lines.append(plan.summary() if plan.has_changes else f"{plan.summary()} Nothing to do.")
-    return "\n".join(lines)
+    return "\n".join(part for line in lines for part in _wrapped(line, width))

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import attrs
 import orjson
 
+from .._table import Step, clip, fit_table, pack
 from ._shard import Shard
 
 __all__ = ["AssistantReport", "Outcome", "ProvisionReport", "Recorder"]
@@ -55,7 +56,9 @@ class ProvisionReport:
     operation class, the limiter's counters (started, accepted, 429s, seconds waited);
     ``polls`` how many readiness polls (one ``list`` each) and processing polls (one
     ``list_files`` each) the run made. ``shard`` is the shard this run applied, if sharded
-    (``aiopinecone report merge`` joins the shards' JSON reports).
+    (``aiopinecone report merge`` joins the shards' JSON reports). ``all_requests`` and
+    ``all_rate_limited`` count every request of the run, the plan's reads and readiness polls
+    included (``counts()`` reports them; ``None``: the sums over the assistants).
     """
 
     assistants: tuple[AssistantReport, ...]
@@ -67,6 +70,8 @@ class ProvisionReport:
     requests: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, hash=False)
     polls: Mapping[str, int] = attrs.field(factory=dict, hash=False)
     shard: Shard | None = None
+    all_requests: int | None = None
+    all_rate_limited: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -85,14 +90,22 @@ class ProvisionReport:
         raise KeyError(name)
 
     def counts(self) -> dict[str, int]:
-        """Assistants per outcome, plus files uploaded/deleted and 429s met."""
+        """Assistants per outcome, files uploaded/deleted, requests sent and 429s met."""
         out = dict.fromkeys(("ok", "failed", "cancelled", "not_started"), 0)
         for a in self.assistants:
             out[a.outcome] += 1
         out["files_uploaded"] = sum(a.files_uploaded for a in self.assistants)
         out["files_deleted"] = sum(a.files_deleted for a in self.assistants)
-        out["rate_limited"] = sum(a.rate_limited for a in self.assistants)
-        out["requests"] = sum(a.requests for a in self.assistants)
+        out["rate_limited"] = (
+            self.all_rate_limited
+            if self.all_rate_limited is not None
+            else sum(a.rate_limited for a in self.assistants)
+        )
+        out["requests"] = (
+            self.all_requests
+            if self.all_requests is not None
+            else sum(a.requests for a in self.assistants)
+        )
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -132,8 +145,12 @@ class ProvisionReport:
         option = orjson.OPT_INDENT_2 if indent else 0
         return orjson.dumps(self.to_dict(), option=option).decode()
 
-    def summary_table(self, *, all_rows: bool = False) -> str:
-        """A human summary: a table of the assistants that did something (or all), and totals."""
+    def summary_table(self, *, all_rows: bool = False, width: int | None = None) -> str:
+        """A human summary: a table of the assistants that did something (or all), and totals.
+
+        ``width`` (e.g. the terminal's): no line is longer; the note column is truncated, then
+        dropped with the seconds and the 429s, then names truncated; totals wrap.
+        """
         rows = [
             a
             for a in self.assistants
@@ -142,9 +159,6 @@ class ProvisionReport:
         header = ("assistant", "planned", "outcome", "files +/-", "reqs", "429s", "secs", "note")
         table: list[tuple[str, ...]] = [header]
         for a in rows:
-            note = a.error or ", ".join(a.actions)
-            if len(note) > 60:
-                note = note[:59] + "…"
             table.append(
                 (
                     a.name,
@@ -154,26 +168,31 @@ class ProvisionReport:
                     str(a.requests),
                     str(a.rate_limited),
                     f"{a.seconds:.1f}",
-                    note,
+                    clip(a.error or ", ".join(a.actions), 60),
                 )
             )
-        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-        lines = [
-            "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in table
-        ]
-        lines.insert(1, "  ".join("-" * w for w in widths))
+        steps: tuple[Step, ...] = (
+            ("trim", 7),
+            ("drop", 7),
+            ("drop", 6),
+            ("drop", 5),
+            ("trim", 0),
+        )
+        lines = fit_table(table, width, steps=steps, rule=True)
         if len(table) == 1:
             lines = ["(no assistant needed any change)"]
         c = self.counts()
         status = "cancelled" if self.cancelled else ("ok" if self.ok else "partial failure")
         lines.append("")
-        lines.append(
+        totals = (
             f"{status}{f' (shard {self.shard})' if self.shard else ''}: "
             f"{len(self.assistants)} assistants — {c['ok']} ok, {c['failed']} failed, "
-            f"{c['cancelled']} cancelled, {c['not_started']} not started; "
-            f"files {c['files_uploaded']} uploaded, {c['files_deleted']} deleted; "
-            f"{c['requests']} requests, {c['rate_limited']} rate-limited; {self.seconds:.1f} s"
+            f"{c['cancelled']} cancelled, {c['not_started']} not started",
+            f"files {c['files_uploaded']} uploaded, {c['files_deleted']} deleted",
+            f"{c['requests']} requests, {c['rate_limited']} rate-limited",
+            f"{self.seconds:.1f} s",
         )
+        lines.extend(pack(totals, width))
         return "\n".join(lines)
 
 

@@ -10,23 +10,20 @@ task that reads it all release the connection.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
-from .._retry import RetryPolicy
 from ..exceptions import ValidationError
-from ..models.chat import ChatCompletion, ChatResponse, ContextOptions, Message
-from ..models.context import ContextResponse
-from ._chat_body import (
-    check_context_options,
-    check_flag,
-    check_messages,
-    check_model,
-    check_read_timeout,
-    check_temperature,
-    retrieval_options,
-)
 from ._common import Resource, Timeout, json_filter
-from ._streams import ChatCompletionStream, ChatStream, chat_chunk, completion_chunk, open_stream
+
+if TYPE_CHECKING:
+    from .._retry import RetryPolicy
+    from ..models.chat import ChatCompletion, ChatResponse, ContextOptions, Message
+    from ..models.context import ContextResponse
+    from ._streams import ChatCompletionStream, ChatStream
+
+# The chat area (its models, the body checks, the streams and the SSE parser) is imported
+# inside the methods: `import aiopinecone` does not load it ("Import weight" in
+# docs/architecture.md). After the first call such an import is a dictionary lookup.
 
 __all__ = ["ChatMixin"]
 
@@ -104,6 +101,16 @@ class ChatMixin(Resource):
         timeout) end it with :class:`~aiopinecone.RequestTimeoutError`. ``timeout`` is the total
         timeout of a non-streamed call.
         """
+        from ..models.chat import ChatResponse
+        from ._chat_body import (
+            check_context_options,
+            check_flag,
+            check_messages,
+            check_model,
+            check_read_timeout,
+            check_temperature,
+        )
+
         core = self._core
         self._check_name(assistant_name)
         body: dict[str, Any] = {"messages": check_messages(messages, core.api_version)}
@@ -126,6 +133,8 @@ class ChatMixin(Resource):
             if json_response:
                 raise ValidationError("json_response=True cannot be combined with stream=True")
             body["stream"] = True
+            from ._streams import ChatStream, chat_chunk, open_stream
+
             return await open_stream(
                 ChatStream,
                 self._router.stream(
@@ -200,6 +209,15 @@ class ChatMixin(Resource):
         :class:`ChatCompletionStream` of :class:`~aiopinecone.models.ChatCompletionChunk`.
         Arguments as for :meth:`chat`.
         """
+        from ..models.chat import ChatCompletion
+        from ._chat_body import (
+            check_flag,
+            check_messages,
+            check_model,
+            check_read_timeout,
+            check_temperature,
+        )
+
         core = self._core
         self._check_name(assistant_name)
         body: dict[str, Any] = {"messages": check_messages(messages, core.api_version)}
@@ -212,6 +230,8 @@ class ChatMixin(Resource):
         path = f"/chat/{assistant_name}/chat/completions"
         if check_flag(stream, "stream"):
             body["stream"] = True
+            from ._streams import ChatCompletionStream, completion_chunk, open_stream
+
             return await open_stream(
                 ChatCompletionStream,
                 self._router.stream(
@@ -257,6 +277,9 @@ class ChatMixin(Resource):
         ``snippet_size`` (512-8192 tokens, default 2048); from 2025-10 ``multimodal`` (image
         snippets too) and ``include_binary_content`` (their base64 data).
         """
+        from ..models.context import ContextResponse
+        from ._chat_body import check_messages, retrieval_options
+
         core = self._core
         self._check_name(assistant_name)
         if (query is None) == (messages is None):

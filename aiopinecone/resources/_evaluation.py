@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from .._retry import RetryPolicy
+from typing import TYPE_CHECKING
+
 from .._validation import check_region
 from ..exceptions import ValidationError
-from ..models.evaluation import AlignmentResult
 from ._common import Resource, Timeout
+
+if TYPE_CHECKING:
+    from .._retry import RetryPolicy
+    from ..models.evaluation import AlignmentResult
 
 __all__ = ["EvaluationMixin"]
 
@@ -37,6 +41,8 @@ class EvaluationMixin(Resource):
         ``region`` (``us`` or ``eu``) picks Pinecone's evaluation host; a client built with
         ``evaluation_host=`` (or pointed at an emulator) always uses that host.
         """
+        from ..models.evaluation import AlignmentResult  # on first use ("Import weight")
+
         core = self._core
         body = {
             "question": _text(question, "question"),

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .._retry import RetryPolicy
 from .._wait import Polled, ProgressCallback, check_progress, check_wait_timeout, wait_until
 from ..exceptions import FileProcessingError, NotFoundError, ValidationError
-from ..models.files import AssistantFile, FileList, FileStatus
-from ..models.operations import Operation
 from ._common import Timeout, filter_param, quote_id
 from ._operations import OperationsMixin
 from ._pages import PAGE_SIZE, all_pages, page_params
 
+if TYPE_CHECKING:
+    from .._retry import RetryPolicy
+    from ..models.files import AssistantFile, FileList
+
 __all__ = ["FilesMixin"]
+
+# The area's models are imported inside the methods: `import aiopinecone` does not load them
+# ("Import weight" in docs/architecture.md). After the first call such an import is a lookup.
 
 
 def as_percent(percent_done: float) -> float:
@@ -43,6 +47,8 @@ class FilesMixin(OperationsMixin):
 
         Raises :class:`~aiopinecone.NotFoundError` when there is no such file (or assistant).
         """
+        from ..models.files import AssistantFile
+
         self._check_name(assistant_name)
         fid = quote_id(file_id, "file_id")
         if not isinstance(include_url, bool):
@@ -74,6 +80,8 @@ class FilesMixin(OperationsMixin):
         ``filter`` is a metadata filter (``{"team": {"$eq": "x"}}`` or ``{"team": "x"}``),
         sent JSON-encoded. ``page_size`` (1-100) and ``pagination_token`` need 2026-04.
         """
+        from ..models.files import FileList
+
         self._check_name(assistant_name)
         params = filter_param(filter)
         if page_size is not None or pagination_token is not None:
@@ -150,6 +158,8 @@ class FilesMixin(OperationsMixin):
         if not wait:
             return
         if response.status == 202 and response.body:
+            from ..models.operations import Operation
+
             operation = self._core.parse(response, Operation)
             await self._wait_operation(
                 assistant_name,
@@ -180,6 +190,8 @@ class FilesMixin(OperationsMixin):
         ``error_message``) when processing fails or the file is being deleted, and
         :class:`~aiopinecone.WaitTimeoutError` after ``timeout`` seconds (``None``: no limit).
         """
+        from ..models.files import FileStatus
+
         check_wait_timeout(timeout, "timeout")
         check_progress(progress)
         found: AssistantFile | None = None

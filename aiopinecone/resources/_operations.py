@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Final
+from typing import TYPE_CHECKING
 
-from .._retry import RetryPolicy
 from .._wait import Polled, ProgressCallback, check_progress, check_wait_timeout, wait_until
 from ..exceptions import FileProcessingError, ValidationError
-from ..models.operations import Operation, OperationList, OperationStatus, OperationType
 from ._common import Resource, Timeout, quote_id
 from ._pages import PAGE_SIZE, all_pages, page_params
 
+if TYPE_CHECKING:
+    from .._retry import RetryPolicy
+    from ..models.operations import Operation, OperationList
+
 __all__ = ["OperationsMixin"]
 
-_TYPES: Final = (
-    OperationType.UPLOAD_FILE,
-    OperationType.UPSERT_FILE,
-    OperationType.UPDATE_FILE_METADATA,
-    OperationType.DELETE_FILE,
-)
-_STATUSES: Final = (OperationStatus.PROCESSING, OperationStatus.COMPLETED, OperationStatus.FAILED)
+# The area's models are imported inside the methods: `import aiopinecone` does not load them
+# ("Import weight" in docs/architecture.md). After the first call such an import is a lookup.
 
 
 class OperationsMixin(Resource):
@@ -64,19 +61,32 @@ class OperationsMixin(Resource):
         ``operation_type`` is one of ``upload_file``, ``upsert_file``, ``update_file_metadata``,
         ``delete_file``; ``status`` one of ``Processing``, ``Completed``, ``Failed``.
         """
+        from ..models.operations import OperationList, OperationStatus, OperationType
+
         self._require_operations()
         self._check_name(assistant_name)
         params = page_params(page_size, pagination_token)
         if operation_type is not None:
-            if operation_type not in _TYPES:
+            types = (
+                OperationType.UPLOAD_FILE,
+                OperationType.UPSERT_FILE,
+                OperationType.UPDATE_FILE_METADATA,
+                OperationType.DELETE_FILE,
+            )
+            if operation_type not in types:
                 raise ValidationError(
-                    f"operation_type must be one of {', '.join(_TYPES)}, got {operation_type!r}"
+                    f"operation_type must be one of {', '.join(types)}, got {operation_type!r}"
                 )
             params["operation_type"] = operation_type
         if status is not None:
-            if status not in _STATUSES:
+            statuses = (
+                OperationStatus.PROCESSING,
+                OperationStatus.COMPLETED,
+                OperationStatus.FAILED,
+            )
+            if status not in statuses:
                 raise ValidationError(
-                    f"status must be one of {', '.join(_STATUSES)}, got {status!r}"
+                    f"status must be one of {', '.join(statuses)}, got {status!r}"
                 )
             params["status"] = status
         response = await self._router.request(
@@ -151,6 +161,8 @@ class OperationsMixin(Resource):
         retry: RetryPolicy | None,
         timeout: Timeout = None,
     ) -> Operation:
+        from ..models.operations import Operation
+
         response = await self._router.request(
             assistant_name,
             "GET",
@@ -173,6 +185,8 @@ class OperationsMixin(Resource):
         retry: RetryPolicy | None,
     ) -> Operation:
         """Poll ``operation`` until it is done; raise :class:`FileProcessingError` if it failed."""
+        from ..models.operations import OperationStatus
+
         current = operation
         polls = 0
 

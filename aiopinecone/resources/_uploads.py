@@ -18,7 +18,6 @@ How a retried upload stays single:
 from __future__ import annotations
 
 import string
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -26,18 +25,21 @@ from typing import TYPE_CHECKING, Any, Final, cast
 import aiohttp
 import orjson
 
-from .._retry import RetryPolicy
-from .._upload import MAX_METADATA_BYTES, UploadBody, UploadSource, prepare_upload
 from .._validation import check_json_object
 from .._wait import ProgressCallback, check_progress, check_wait_timeout
 from ..exceptions import PineconeError, ValidationError
-from ..models.files import AssistantFile, FileStatus
-from ..models.operations import Operation
 from ._common import Timeout, quote_id
 from ._files import FilesMixin
 
 if TYPE_CHECKING:
     import os
+
+    from .._retry import RetryPolicy
+    from .._upload import UploadBody, UploadSource
+    from ..models.files import AssistantFile
+
+# The upload bodies (`_upload`) and the files' models are imported inside the methods:
+# `import aiopinecone` does not load them ("Import weight" in docs/architecture.md).
 
 __all__ = ["UploadsMixin"]
 
@@ -105,6 +107,8 @@ class UploadsMixin(FilesMixin):
         ``wait_timeout`` seconds (``None``: no limit). A retried upload never leaves two copies
         (see the module documentation for how).
         """
+        from .._upload import MAX_METADATA_BYTES, prepare_upload
+
         core = self._core
         self._check_name(assistant_name)
         v2026 = core.api_version >= "2026-04"
@@ -183,6 +187,10 @@ class UploadsMixin(FilesMixin):
         retry: RetryPolicy | None,
         timeout: Timeout,
     ) -> AssistantFile:
+        import uuid
+
+        from ..models.operations import Operation
+
         fid = file_id if file_id is not None else str(uuid.uuid4())
         response = await self._router.request(
             assistant_name,
@@ -217,6 +225,8 @@ class UploadsMixin(FilesMixin):
         retry: RetryPolicy | None,
         timeout: Timeout,
     ) -> AssistantFile:
+        from ..models.files import AssistantFile
+
         started = datetime.now(UTC)
 
         async def reconcile(error: PineconeError) -> AssistantFile | None:
@@ -251,6 +261,8 @@ class UploadsMixin(FilesMixin):
         retry: RetryPolicy | None,
     ) -> AssistantFile | None:
         """The file an ambiguous upload attempt created, if it did (under the caller's policy)."""
+        from ..models.files import FileStatus
+
         files = await self.list_files(assistant_name=assistant_name, retry=retry)
         wanted = dict(metadata) if metadata else None
         since = started - _CLOCK_SKEW

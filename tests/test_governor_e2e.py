@@ -1,0 +1,139 @@
+"""The governor end to end: a default client against the emulator's limits and faults.
+
+Default options throughout (adaptive, never told the limit): what a user gets. Counts only,
+no timings (those are in ``benchmarks/RESULTS-governor.md``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from aiopinecone import (
+    AsyncPinecone,
+    RateLimitError,
+    RequestTimeoutError,
+    RetryPolicy,
+    track_requests,
+)
+from aiopinecone._governor import Governor, RateLimits
+from aiopinecone.emulator import Emulator, Fault
+
+KEY = "test-key"
+
+
+async def test_a_default_client_learns_a_per_minute_limit_it_is_not_told() -> None:
+    # 8 creates per 0.3 s "minute"; the client starts from Starter's 20 per 60 s.
+    async with (
+        Emulator(api_keys=(KEY,), rate_limits={"assistants_write": 8}, time_scale=0.005) as emu,
+        AsyncPinecone(api_key=KEY, host=emu.url) as pc,
+    ):
+        with track_requests() as stats:
+            created = await asyncio.gather(
+                *(pc.assistants.create(name=f"a{i:02d}") for i in range(24))
+            )
+        assert len({a.name for a in created}) == 24
+        state = pc.governor.snapshot()["assistants_write"]
+        assert state["limit"] == 8.0  # what the server accepted in its window
+        assert not state["learning"]
+        assert state["window_s"] < 60.0  # the server's 0.3 s window, from its Retry-After
+        # Every 429 the server sent was seen by the governor (and counted in the stats).
+        assert emu.limiter.counters["assistants_write"].rejected == state["rate_limited"]
+        assert stats.rate_limited == state["rate_limited"]
+        assert stats.rate_waits == state["waited"] > 0
+        assert stats.rate_wait_seconds > 0
+
+
+async def test_a_default_client_finds_a_per_second_bucket() -> None:
+    async with (
+        Emulator(api_keys=(KEY,)) as emu,
+        AsyncPinecone(api_key=KEY, host=emu.url) as pc,
+    ):
+        emu.limiter.configure(buckets={"assistants_read": {"rate": 40, "burst": 10}})
+        results = await asyncio.gather(
+            *(pc.assistants.list_page() for _ in range(60)), return_exceptions=True
+        )
+        assert not [r for r in results if isinstance(r, BaseException)]
+        state = pc.governor.snapshot()["assistants_read"]
+        assert state["window_s"] < 60.0  # no longer the per-minute guess
+
+
+async def test_retry_after_pauses_the_class_for_every_task() -> None:
+    async with (
+        Emulator(api_keys=(KEY,)) as emu,
+        AsyncPinecone(api_key=KEY, host=emu.url) as pc,
+    ):
+        emu.faults.script("POST", "/assistant/assistants", Fault.status(429, retry_after=1))
+        first = asyncio.create_task(pc.assistants.create(name="p0"))
+        for _ in range(200):  # bounded: until the 429 is answered
+            if emu.log.count(status=429):
+                break
+            await asyncio.sleep(0.01)
+        # Another task, another operation of the same class, after the 429: it waits too.
+        others = [asyncio.create_task(pc.assistants.create(name=f"p{i}")) for i in (1, 2)]
+        reads = await pc.assistants.list_page()  # another class does not wait
+        await asyncio.gather(first, *others)
+        refused = emu.log.filter(status=429)[0]
+        sent_after = emu.log.filter(method="POST", since=refused.seq)
+        assert len(sent_after) == 3
+        assert all(e.start >= refused.end + 1.0 - 0.05 for e in sent_after)
+        assert reads is not None
+        assert pc.governor.snapshot()["assistants_write"]["waited"] >= 2
+
+
+async def test_waiting_for_a_permit_counts_against_the_call_timeout() -> None:
+    async with (
+        Emulator(api_keys=(KEY,)) as emu,
+        AsyncPinecone(api_key=KEY, host=emu.url) as pc,
+    ):
+        emu.faults.script("POST", "/assistant/assistants", Fault.status(429, retry_after=30))
+        with pytest.raises(RateLimitError):
+            await pc.assistants.create(name="first", retry=RetryPolicy.none())
+        # The class is paused for 30 s; a call with a 0.5 s timeout does not wait that long.
+        with pytest.raises(RequestTimeoutError, match="rate budget of assistants_write"):
+            await pc.assistants.create(name="slow", timeout=0.5)
+        assert emu.log.count(method="POST") == 1
+        # Other classes are not paused.
+        await pc.assistants.list_page()
+
+
+async def test_cancelling_a_waiting_call_leaves_the_queue_clean() -> None:
+    limits = RateLimits(limits={"assistants_write": 1}, window=60.0)
+    async with (
+        Emulator(api_keys=(KEY,)) as emu,
+        AsyncPinecone(api_key=KEY, host=emu.url, rate_limits=limits) as pc,
+    ):
+        await pc.assistants.create(name="first")
+        waiting = asyncio.create_task(pc.assistants.create(name="second"))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert emu.log.count(method="POST") == 1  # the cancelled call never went out
+        await pc.assistants.list_page()  # the read class is free
+
+
+async def test_one_governor_shared_by_two_clients() -> None:
+    governor = Governor(RateLimits(limits={"assistants_write": 3}, window=60.0))
+    async with (
+        Emulator(api_keys=(KEY,)) as emu,
+        AsyncPinecone(api_key=KEY, host=emu.url, rate_limits=governor) as a,
+        AsyncPinecone(api_key=KEY, host=emu.url, rate_limits=governor) as b,
+    ):
+        await asyncio.gather(a.assistants.create(name="x1"), b.assistants.create(name="x2"))
+        await a.assistants.create(name="x3")
+        with pytest.raises(RequestTimeoutError):
+            await b.assistants.create(name="x4", timeout=0.2)
+        assert governor.snapshot()["assistants_write"]["granted"] == 3
+
+
+async def test_off_means_no_governor() -> None:
+    async with (
+        Emulator(api_keys=(KEY,), rate_limits={"assistants_write": 1}) as emu,
+        AsyncPinecone(api_key=KEY, host=emu.url, rate_limits="off") as pc,
+    ):
+        assert not pc.governor.enabled
+        await pc.assistants.create(name="o1")
+        assert pc.governor.snapshot() == {}
