@@ -41,7 +41,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from .._redisconn import REDIS_URL_ENV, connect, describe_url
-from ._redis_lua import BLOCK, SETTLE, TAKE, USAGE
+from ._redis_lua import BLOCK, OLDEST, SETTLE, TAKE, USAGE
 from ._store import GRANT_TTL, ON_SETTLE, Grant, MemoryStore
 
 if TYPE_CHECKING:
@@ -63,6 +63,10 @@ STATE_TTL_MS: Final = 7 * 24 * 3600 * 1000
 """Learnt limits are kept a week after the last save."""
 
 _MAX_PENDING: Final = 10_000
+
+PROBE_GAP: Final = 0.25
+"""After a refused probe, no process probes the class again for this share of the window (one
+process alone spaces its refused probes up to a quarter window the same way)."""
 
 
 class RedisStore:
@@ -93,12 +97,14 @@ class RedisStore:
         self._settle = self._redis.register_script(SETTLE)
         self._block = self._redis.register_script(BLOCK)
         self._usage = self._redis.register_script(USAGE)
+        self._oldest = self._redis.register_script(OLDEST)
         self._down = False
         self._probe: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._pending: list[tuple[Grant, bool, float | None]] = []
         self.outages = 0
         self._versions: dict[str, int] = {}
+        self._saved: dict[str, Mapping[str, float]] = {}
         self._stale: set[str] = set()
 
     def __repr__(self) -> str:
@@ -182,6 +188,7 @@ class RedisStore:
                     repr(float(window)),
                     repr(float(self.grant_ttl)),
                     self._keep_ms(window),
+                    repr(window * PROBE_GAP),
                 ],
             )
         )
@@ -279,6 +286,19 @@ class RedisStore:
                 return float(reply.decode() if isinstance(reply, bytes) else reply)
         return self.local.usage_now(key, window)
 
+    async def window_age(self, key: str, window: float) -> float | None:
+        """Seconds since the oldest entry of any process still in the window (None: none, or
+        Redis not reached): where a burst of several processes began."""
+        if self._down:
+            return None
+        try:
+            reply = await self._oldest(keys=self._keys(key), args=[repr(float(window))])
+        except Exception as exc:
+            self._failed(exc, "reading the window")
+            return None
+        text = reply.decode() if isinstance(reply, bytes) else str(reply)
+        return float(text) if text else None
+
     def _state_key(self, key: str) -> str:
         return f"aiopinecone:rate:{{{self.namespace}:{key}}}:state"
 
@@ -292,15 +312,20 @@ class RedisStore:
                 self._failed(exc, "reading learnt limits")
             else:
                 if raw:
-                    return {
+                    state = {
                         (k.decode() if isinstance(k, bytes) else str(k)): float(v)
                         for k, v in raw.items()
                     }
+                    self._saved[key] = state
+                    return dict(state)
                 return await self.local.load_state(key)
         return await self.local.load_state(key)
 
     async def save_state(self, key: str, state: Mapping[str, float]) -> None:
         """See :meth:`BudgetStore.save_state` (shared: the last writer wins)."""
+        if self._saved.get(key) == state:
+            return  # nothing new: no save, no reload in the other processes
+        self._saved[key] = dict(state)
         await self.local.save_state(key, state)
         if self._down or not state:
             return
