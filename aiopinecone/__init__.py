@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Final
 
 from ._client import AsyncPinecone
 from ._core import RequestStats, track_requests
-from ._governor import Governor
+from ._governor import Governor, RateLimits
 from ._retry import RetryPolicy
 from ._retry import set_testing as set_retry_testing
 from ._version import __version__
@@ -65,6 +65,7 @@ __all__ = [
     "FileStatus",
     "FleetError",
     "Governor",
+    "MCPEndpoint",
     "Message",
     "NotFoundError",
     "Operation",
@@ -104,6 +105,7 @@ _LAZY: Final = {
     "ContextOptions": "models.chat",
     "ContextResponse": "models.context",
     "FileStatus": "models.files",
+    "MCPEndpoint": "resources._mcp",
     "Message": "models.chat",
     "Operation": "models.operations",
     "OperationStatus": "models.operations",
@@ -113,7 +115,6 @@ _LAZY: Final = {
     "Plan": "provision",
     "ProvisionReport": "provision",
     "Provisioner": "provision",
-    "RateLimits": "provision",
     "load_fleet": "provision",
 }
 """Public names loaded on first use (PEP 562): name -> the submodule that defines it.
@@ -138,9 +139,9 @@ if TYPE_CHECKING:  # what type checkers see; at runtime __getattr__ loads these 
         Plan,
         Provisioner,
         ProvisionReport,
-        RateLimits,
         load_fleet,
     )
+    from .resources._mcp import MCPEndpoint
     from .resources._streams import ChatCompletionStream, ChatStream
 
     TimeoutError = RequestTimeoutError  # deprecated alias

@@ -23,9 +23,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Final, TypeAlias
-
-import attrs
+from typing import Final, NamedTuple, TypeAlias
 
 from ._retry import poll_delays
 from ._validation import check_seconds
@@ -40,9 +38,12 @@ ProgressCallback: TypeAlias = Callable[[float], Awaitable[object] | object]
 """A progress callback: called with the percentage done (0-100); may be a coroutine function."""
 
 
-@attrs.frozen(slots=True)
-class Polled:
-    """What one poll saw: whether the wait is over, the status, the percentage done if known."""
+class Polled(NamedTuple):
+    """What one poll saw: whether the wait is over, the status, the percentage done if known.
+
+    A named tuple, not an attrs class: it is internal, and an attrs class costs about ten times
+    as much to create at import ("Import weight" in docs/architecture.md).
+    """
 
     done: bool
     status: str | None = None

@@ -96,6 +96,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow sending the API key over plain http to a host that is not loopback",
     )
+    parser.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="http(s) proxy (credentials in a flag show in ps: prefer $HTTPS_PROXY + --trust-env)",
+    )
+    parser.add_argument(
+        "--trust-env",
+        action="store_true",
+        help="honour $HTTPS_PROXY, $HTTP_PROXY and $NO_PROXY",
+    )
+    parser.add_argument(
+        "--ca-bundle",
+        metavar="PEM",
+        help="trust this CA bundle (a private or TLS-inspecting CA) instead of the system's",
+    )
+    parser.add_argument("--source-tag", metavar="TAG", help="appended to the User-Agent")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     adders: tuple[Callable[[Subcommands], object], ...] = (
         _add_provision,
@@ -218,6 +234,10 @@ async def _client(args: argparse.Namespace) -> AsyncIterator[AsyncPinecone]:
         host=args.host,
         api_version=args.api_version,
         allow_insecure_http=args.allow_insecure_http,
+        proxy=getattr(args, "proxy", None),
+        trust_env=getattr(args, "trust_env", False),
+        ssl=getattr(args, "ca_bundle", None),
+        source_tag=getattr(args, "source_tag", None),
     ) as pc:
         yield pc
 
@@ -349,8 +369,9 @@ async def _files(args: argparse.Namespace, out: TextIO) -> int:
             if args.json:
                 out.write(_json([_model_dict(f) for f in files]) + "\n")
                 return EXIT_OK
-            for file in files:
-                out.write(f"{file.id}  {file.name}  {file.status or ''}\n")
+            rows = [("id", "name", "status")] + [(f.id, f.name, f.status or "") for f in files]
+            lines = fit_table(rows, terminal_width(out), steps=(("trim", 1),))
+            out.write("".join(line + "\n" for line in lines))
             return EXIT_OK
         await pc.assistants.delete_file(assistant_name=args.assistant, file_id=args.file_id)
         out.write(f"deleted {args.file_id}\n")

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import orjson
 import pytest
+from tls_certs import TlsFiles
 
-from aiopinecone.emulator import Emulator, ThreadedEmulator
+from aiopinecone.emulator import Emulator, EmulatorConfig, ThreadedEmulator
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_FLEET = REPO / "examples" / "fleet" / "fleet.yaml"
@@ -242,18 +243,45 @@ def test_a_signal_mid_run_writes_the_summary_and_report(
     assert data["counts"]["requests"] > 0
 
 
-def test_a_second_signal_stops_at_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_second_signal_stops_at_once(tmp_path: Path, sig: signal.Signals) -> None:
     proc, _, err, _report = _start_provision(tmp_path)
     try:
         _wait_for(err, "upload ", proc)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         # Signals of one kind do not queue: send the second once the first was taken.
-        _wait_for(err, "SIGTERM: stopping", proc, poll=0.001)
-        proc.send_signal(signal.SIGTERM)
+        _wait_for(err, f"{sig.name}: stopping", proc, poll=0.001)
+        proc.send_signal(sig)
         proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
-    assert proc.returncode == -signal.SIGTERM, err.read_text()  # killed by the signal itself
+    assert proc.returncode == -sig, err.read_text()  # killed by the signal itself
     assert "Traceback" not in err.read_text()
+
+
+def test_the_tls_and_key_hints_name_what_a_shell_user_can_do(tls_files: TlsFiles) -> None:
+    missing = run("assistants", "list")
+    assert missing.returncode == 2
+    assert "api_key=" not in missing.stderr
+    assert "--api-key KEY" in missing.stderr
+    config = EmulatorConfig(
+        api_keys=(KEY,), tls_cert=str(tls_files.cert_pem), tls_key=str(tls_files.key_pem)
+    )
+    with Emulator(config=config).in_thread() as emu:
+        refused = run("--host", emu.url, "assistants", "list", PINECONE_API_KEY=KEY)
+        assert refused.returncode == 1
+        assert "ssl=" not in refused.stderr
+        assert "set SSL_CERT_FILE=" in refused.stderr
+        # ...and doing what it says works.
+        trusted = run(
+            "--host",
+            emu.url,
+            "assistants",
+            "list",
+            PINECONE_API_KEY=KEY,
+            SSL_CERT_FILE=str(tls_files.ca_pem),
+        )
+        assert trusted.returncode == 0, trusted.stderr
+        assert trusted.stdout.split() == ["name", "status", "host"]

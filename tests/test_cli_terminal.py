@@ -123,14 +123,21 @@ def test_provision_output_fits_the_terminal_and_redraws_in_place(
     assert int(found.group(1)) == 33  # one list + one list_files per assistant
 
 
-def test_the_assistants_table_fits_80_columns(tmp_path: Path) -> None:
+def test_the_listing_tables_fit_80_columns() -> None:
     from aiopinecone.emulator import Emulator
 
+    long_name = "a-rather-long-file-name-that-goes-on-and-on-for-a-table-row.md"
+    owner = "a-rather-long-assistant-name-for-tables-00"
     with Emulator(api_keys=("k",)).in_thread() as emu:
         for i in range(3):
             emu.store.create_assistant(f"a-rather-long-assistant-name-for-tables-{i:02d}")
+        emu.store.put_file(owner, name=long_name, content=b"text")
         text = run_in_terminal(
             ["--api-key", "k", "--host", emu.url, "assistants", "list"], columns=80
+        )
+        files = run_in_terminal(
+            ["--api-key", "k", "--host", emu.url, "files", "list", owner],
+            columns=80,
         )
     screen = Screen(80)
     screen.feed(text)
@@ -138,3 +145,8 @@ def test_the_assistants_table_fits_80_columns(tmp_path: Path) -> None:
     rows = [line for line in screen.lines if line.startswith("a-rather-long")]
     assert len(rows) == 3
     assert all(len(row) <= 80 for row in rows)
+    screen = Screen(80)
+    screen.feed(files)
+    assert screen.wraps == []
+    assert screen.lines[0].split() == ["id", "name", "status"]
+    assert "a-rather-long-file-name" in screen.lines[1]

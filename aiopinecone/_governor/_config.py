@@ -75,10 +75,13 @@ _OP_CLASS: Final = MappingProxyType(
 
 
 def class_of(op: str) -> str:
-    """The operation class of the core's operation name ``op`` (by name, then by prefix)."""
+    """The operation class of the core's operation name ``op`` (by name, then by prefix; a
+    class name is its own class)."""
     cls = _OP_CLASS.get(op)
     if cls is not None:
         return cls
+    if op in OPERATION_CLASSES:
+        return op
     if op.startswith(("chat", "stream_chat")):
         return CHAT
     if op.startswith("context"):

@@ -98,18 +98,26 @@ class Governor:
         """The gate of operation class ``cls`` (created on first use)."""
         gate = self._gates.get(cls)
         if gate is None:
-            limit = self.limits.limits.get(cls)
-            adaptive = self.limits.adaptive
-            controller = Controller(
-                limit=math.inf if limit is None else limit,
-                window=self.limits.window,
-                adaptive=adaptive,
-                levels=tuple(plan[cls] for plan in PRESETS.values() if cls in plan),
-            )
-            gate = self._gates[cls] = ClassGate(cls, controller, self.store)
+            gate = self._gates[cls] = ClassGate(cls, self._controller(cls), self.store)
             self._queues[cls] = _Queue()
             self.stats[cls] = ClassStats()
         return gate
+
+    def _controller(self, cls: str) -> Controller:
+        limit = self.limits.limits.get(cls)
+        return Controller(
+            limit=math.inf if limit is None else limit,
+            window=self.limits.window,
+            adaptive=self.limits.adaptive,
+            levels=tuple(plan[cls] for plan in PRESETS.values() if cls in plan),
+        )
+
+    def configure(self, limits: RateLimits) -> None:
+        """Use ``limits`` from now on (a provisioning run's ``rate_preset``): every class
+        starts over from them; what the store counted stays counted."""
+        self.limits = limits
+        for cls, gate in self._gates.items():
+            gate.controller = self._controller(cls)
 
     def _gate_of(self, op: str) -> ClassGate:
         gate = self._by_op.get(op)
@@ -294,6 +302,10 @@ class Governor:
         changed = queue.changed
         if changed is not None and not changed.done():
             changed.set_result(None)
+
+    def controllers(self) -> dict[str, Controller]:
+        """The controller of every class used so far (read-only use: reports, ETAs)."""
+        return {cls: gate.controller for cls, gate in self._gates.items()}
 
     # -- token budgets ----------------------------------------------------------------------
 

@@ -5,8 +5,8 @@ came, never an error. The known values are constants on :class:`AssistantStatus`
 :class:`Region` for comparisons (``a.status == AssistantStatus.READY``).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: real annotations spare the converter evaluating
+# strings when it builds the first hook of a new process (the first describe's CPU time).
 from datetime import datetime
 from typing import Any, Final
 

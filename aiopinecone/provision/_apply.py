@@ -32,6 +32,7 @@ from typing import Unpack
 
 import attrs
 
+from .._governor import Governor
 from .._retry import RetryPolicy
 from ..models.assistants import Assistant
 from ..models.files import AssistantFile
@@ -84,7 +85,8 @@ class Provisioner:
 
     ``client`` is anything with the methods of :class:`ProvisionClient` (``pc.assistants``);
     ``api_version`` the client's API version, ``retry`` its retry policy (default:
-    ``RetryPolicy()``). The options come as a :class:`ProvisionOptions` (``options``) and/or as
+    ``RetryPolicy()``), ``governor`` its rate governor (``pc.governor``; None: the run limits
+    its own calls). The options come as a :class:`ProvisionOptions` (``options``) and/or as
     its keywords (``prune=True, concurrency=8, rate_limits="standard"``...), which override it.
     Raises :class:`FleetError` for invalid specs and
     :class:`~aiopinecone.ValidationError` for invalid options (nothing is sent).
@@ -97,6 +99,7 @@ class Provisioner:
         *,
         api_version: str,
         retry: RetryPolicy | None = None,
+        governor: Governor | None = None,
         options: ProvisionOptions | None = None,
         clock: Callable[[], float] = time.monotonic,
         **keywords: Unpack[ProvisionKeywords],
@@ -128,6 +131,7 @@ class Provisioner:
             concurrency=opts.concurrency,
             clock=clock,
             counted=self._ledger.counted,
+            governor=governor,
         )
         self._ledger.watch_limits(self._calls.class_rates)
         self._digests: dict[Path, str] | None = None

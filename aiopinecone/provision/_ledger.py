@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from .._governor._config import ASSISTANTS_WRITE, FILES_UPLOAD
 from ..models.assistants import AssistantStatus
 from ._plan import AssistantPlan, FileAction
 from ._progress import ProgressDisplay
-from ._ratelimit import ASSISTANTS_WRITE, FILES_UPLOAD
 from ._report import ProvisionReport, Recorder, now_utc
 
 __all__ = ["PHASE_CLASSES", "Ledger"]
