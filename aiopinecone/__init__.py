@@ -65,6 +65,7 @@ __all__ = [
     "FileStatus",
     "FleetError",
     "Governor",
+    "MCPEndpoint",
     "Message",
     "NotFoundError",
     "Operation",
@@ -104,6 +105,7 @@ _LAZY: Final = {
     "ContextOptions": "models.chat",
     "ContextResponse": "models.context",
     "FileStatus": "models.files",
+    "MCPEndpoint": "resources._mcp",
     "Message": "models.chat",
     "Operation": "models.operations",
     "OperationStatus": "models.operations",
@@ -141,6 +143,7 @@ if TYPE_CHECKING:  # what type checkers see; at runtime __getattr__ loads these 
         RateLimits,
         load_fleet,
     )
+    from .resources._mcp import MCPEndpoint
     from .resources._streams import ChatCompletionStream, ChatStream
 
     TimeoutError = RequestTimeoutError  # deprecated alias

@@ -33,9 +33,16 @@ __all__ = [
     "terminal_width",
 ]
 
-GLOBAL_VALUE_OPTIONS: Final = ("--api-key", "--host", "--api-version")
+GLOBAL_VALUE_OPTIONS: Final = (
+    "--api-key",
+    "--host",
+    "--api-version",
+    "--proxy",
+    "--ca-bundle",
+    "--source-tag",
+)
 """The global options that take a value (as the next argument or after ``=``)."""
-GLOBAL_FLAGS: Final = ("--allow-insecure-http",)
+GLOBAL_FLAGS: Final = ("--allow-insecure-http", "--trust-env")
 """The global options without a value."""
 
 
@@ -64,8 +71,9 @@ _PYTHON_HINTS: Final = (
     (re.compile(r"pass check_limits=False"), "add --no-check-limits"),
     (re.compile(r"pass allow_insecure_http=True"), "add --allow-insecure-http"),
     (re.compile(r"pass api_key=\.\.\."), "add --api-key KEY"),
-    # The default TLS context reads OpenSSL's variables: the CLI's way to name a CA bundle.
-    (re.compile(r"pass ssl=<([^>]*)>"), r"set SSL_CERT_FILE=<\1>"),
+    # The default TLS context also reads OpenSSL's variables: both ways of naming a CA bundle.
+    (re.compile(r"pass ssl=<([^>]*)>"), r"add --ca-bundle <\1> (or set SSL_CERT_FILE=<\1>)"),
+    (re.compile(r"allow_insecure_http=True"), "--allow-insecure-http"),
 )
 
 

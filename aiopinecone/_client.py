@@ -82,6 +82,9 @@ class AsyncPinecone:
       official SDK: lowercase ``[a-z0-9_ :]``, spaces to ``_``).
     - ``headers``: extra headers for every request (not ``Api-Key``, the version or
       ``Authorization``).
+    - ``tracing``: one OpenTelemetry span per API operation (README "Tracing"): ``True`` (the
+      global tracer provider) or a ``TracerProvider``; needs ``aiopinecone[otel]``. Default off,
+      at no cost.
     """
 
     def __init__(
@@ -105,6 +108,7 @@ class AsyncPinecone:
         source_tag: str | None = None,
         headers: Mapping[str, str] | None = None,
         rate_limits: RateLimits | Governor | str | Mapping[str, float | None] | None = None,
+        tracing: object = False,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not key or not isinstance(key, str) or not key.strip():
@@ -191,6 +195,10 @@ class AsyncPinecone:
         """The rate governor (``governor.snapshot()``: budgets and counts per class)."""
         if governor.enabled:
             self._core.admission = governor
+        if tracing is not False and tracing is not None:
+            from ._tracing import build_tracing  # OpenTelemetry only when asked for
+
+            self._core.tracing = build_tracing(tracing)
         self._router = Router(self._core, allow_insecure_http=allow_insecure_http)
         self.assistants: Final = Assistants(self._core, self._router)
         """Assistants: control plane, files, chat, evaluation, provisioning."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 import aiohttp
 import orjson
@@ -44,6 +44,9 @@ from .exceptions import (
     TransportError,
     ValidationError,
 )
+
+if TYPE_CHECKING:
+    from ._tracing import Tracing
 
 __all__ = ["Core", "Reconcile", "RequestStats", "Response", "track_requests"]
 
@@ -97,6 +100,8 @@ class Core:
         self.transport: Final = transport
         self.admission: Admission | None = None
         """The rate governor's seam (``_admission.py``); ``None``: every attempt goes at once."""
+        self.tracing: Tracing | None = None
+        """One OpenTelemetry span per call (``_tracing.py``); ``None``: off, nothing extra."""
         self.redactor: Final = Redactor(api_key)
         self._evaluation_origin = evaluation_origin
         self._headers: Final = build_headers(api_key, api_version, user_agent)
@@ -152,7 +157,7 @@ class Core:
         pass ``True`` for a POST made safe by reconciliation. ``op`` names the operation in logs
         and to the admission; ``cost`` is its weight there. ``reconcile``: see :class:`Reconcile`.
         """
-        return await self._send(
+        return await (self._send if self.tracing is None else self._traced)(
             method,
             url,
             op=op,
@@ -190,7 +195,7 @@ class Core:
         Leaving the block — at the end, on ``break``, on an exception or on cancellation —
         releases the connection (closed when the body was not read to the end).
         """
-        return await self._send(
+        return await (self._send if self.tracing is None else self._traced)(
             method,
             url,
             op=op,
@@ -247,6 +252,11 @@ class Core:
             raise
 
     # -- the attempt loop -------------------------------------------------------------------
+
+    async def _traced(self, method: str, url: str, **arguments: Any) -> Response:
+        """:meth:`_send` inside the call's span (tracing on)."""
+        assert self.tracing is not None
+        return await self.tracing.call(self._send, method, url, **arguments)
 
     async def _send(
         self,

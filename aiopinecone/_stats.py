@@ -13,7 +13,7 @@ import attrs
 
 from .exceptions import PineconeError, RateLimitError
 
-__all__ = ["RequestStats", "record", "record_rate_wait", "track_requests"]
+__all__ = ["RequestStats", "record", "record_rate_wait", "scoped_stats", "track_requests"]
 
 _log: Final = logging.getLogger("aiopinecone")
 _DEBUG: Final = logging.DEBUG
@@ -26,7 +26,7 @@ class RequestStats:
     ``requests``: attempts sent; ``retries``: attempts that were retries; ``rate_limited``:
     429 rate-limit answers met; ``last_retry_after``: the last ``Retry-After`` seen (seconds);
     ``rate_waits`` / ``rate_wait_seconds``: attempts the rate governor held back, and for how
-    long in all (seconds).
+    long in all (seconds); ``retry_wait_seconds``: time slept before retries.
     """
 
     requests: int = 0
@@ -35,6 +35,7 @@ class RequestStats:
     last_retry_after: float | None = None
     rate_waits: int = 0
     rate_wait_seconds: float = 0.0
+    retry_wait_seconds: float = 0.0
 
 
 _stats: ContextVar[RequestStats | None] = ContextVar("aiopinecone_request_stats", default=None)
@@ -60,6 +61,27 @@ def record_rate_wait(seconds: float) -> None:
     if stats is not None:
         stats.rate_waits += 1
         stats.rate_wait_seconds += seconds
+
+
+@contextmanager
+def scoped_stats() -> Iterator[RequestStats]:
+    """Counters of one call (tracing): like :func:`track_requests`, and added to the
+    enclosing ``track_requests`` counters, if any, when the call ends."""
+    outer = _stats.get()
+    stats = RequestStats()
+    token = _stats.set(stats)
+    try:
+        yield stats
+    finally:
+        _stats.reset(token)
+        if outer is not None:
+            for field in attrs.fields(RequestStats):
+                value = getattr(stats, field.name)
+                if field.name == "last_retry_after":
+                    if value is not None:
+                        outer.last_retry_after = value
+                else:
+                    setattr(outer, field.name, getattr(outer, field.name) + value)
 
 
 def record(
@@ -94,7 +116,10 @@ def record(
 
 
 def log_retry(method: str, op: str, delay: float, error: PineconeError) -> None:
-    """The DEBUG line before a retry's wait."""
+    """Count a retry's wait, and its DEBUG line."""
+    stats = _stats.get()
+    if stats is not None:
+        stats.retry_wait_seconds += delay
     if _log.isEnabledFor(_DEBUG):
         _log.debug("%s %s: retrying in %.3f s after %s", method, op, delay, error)
 

@@ -96,6 +96,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow sending the API key over plain http to a host that is not loopback",
     )
+    parser.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="http(s) proxy (credentials in a flag show in ps: prefer $HTTPS_PROXY + --trust-env)",
+    )
+    parser.add_argument(
+        "--trust-env",
+        action="store_true",
+        help="honour $HTTPS_PROXY, $HTTP_PROXY and $NO_PROXY",
+    )
+    parser.add_argument(
+        "--ca-bundle",
+        metavar="PEM",
+        help="trust this CA bundle (a private or TLS-inspecting CA) instead of the system's",
+    )
+    parser.add_argument("--source-tag", metavar="TAG", help="appended to the User-Agent")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     adders: tuple[Callable[[Subcommands], object], ...] = (
         _add_provision,
@@ -218,6 +234,10 @@ async def _client(args: argparse.Namespace) -> AsyncIterator[AsyncPinecone]:
         host=args.host,
         api_version=args.api_version,
         allow_insecure_http=args.allow_insecure_http,
+        proxy=getattr(args, "proxy", None),
+        trust_env=getattr(args, "trust_env", False),
+        ssl=getattr(args, "ca_bundle", None),
+        source_tag=getattr(args, "source_tag", None),
     ) as pc:
         yield pc
 

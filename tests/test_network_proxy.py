@@ -167,3 +167,14 @@ def test_proxy_values_are_checked_without_echoing_them() -> None:
         AsyncPinecone(api_key=API_KEY, proxy_auth=("u", "p"))
     pc = AsyncPinecone(api_key=API_KEY, proxy=f"http://u:{PROXY_PASSWORD}@127.0.0.1:3128")
     assert PROXY_PASSWORD not in repr(pc)
+
+
+async def test_mcp_helpers_use_the_clients_proxy(
+    open_proxy: ProxyServer, emulator: Emulator
+) -> None:
+    emulator.store.create_assistant("docs")
+    emulator.store.put_file("docs", name="faq.txt", content=b"Shipping takes 5 days.\n")
+    async with AsyncPinecone(api_key=API_KEY, host=emulator.url, proxy=open_proxy.url) as pc:
+        result = await pc.assistants.mcp_context(assistant_name="docs", query="shipping")
+    assert result.content
+    assert open_proxy.wait_for_access(f"127.0.0.1:{_port(emulator.url)}/mcp/assistants/docs")

@@ -161,3 +161,26 @@ def test_emulator_cli_reports_a_bad_certificate(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "cannot load the TLS certificate" in done.stderr
+
+
+def test_cli_ca_bundle_and_proxy_flags(
+    tls_files: TlsFiles, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aiopinecone.cli import main
+
+    config = EmulatorConfig(
+        api_keys=(API_KEY,), tls_cert=str(tls_files.cert_pem), tls_key=str(tls_files.key_pem)
+    )
+    with Emulator(config=config).in_thread() as emu:
+        base = ["--api-key", API_KEY, "--host", emu.url, "--source-tag", "cli test"]
+        assert main([*base, "--ca-bundle", str(tls_files.ca_pem), "assistants", "list"]) == 0
+        capsys.readouterr()
+        assert main([*base, "assistants", "list"]) == 1
+        err = capsys.readouterr().err
+        assert "TLS certificate verification failed" in err
+        assert "--ca-bundle" in err
+        assert API_KEY not in err
+        # An unreachable proxy: the typed transport error, on one line.
+        proxied = [*base, "--ca-bundle", str(tls_files.ca_pem), "--proxy", "127.0.0.1:9"]
+        assert main([*proxied, "assistants", "list"]) == 1
+        assert "cannot connect to the proxy 127.0.0.1:9" in capsys.readouterr().err

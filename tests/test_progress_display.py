@@ -95,3 +95,18 @@ def test_a_terminal_line_is_cut_to_the_terminal() -> None:
     progress.close()
     for segment in out.getvalue().replace("\x1b[K", "").replace("\n", "").split("\r"):
         assert len(segment) < 30  # one column short of the edge
+
+
+def test_the_final_line_keeps_the_phases_rather_than_the_request_count() -> None:
+    clock = Clock()
+    progress = ProgressDisplay(io.StringIO(), tty=False, clock=clock)
+    for phase, total in (("create", 32), ("ready", 32), ("upload", 96), ("process", 96)):
+        progress.add_total(phase, total)
+        progress.advance(phase, total)
+    progress.rate_limited(1)
+    progress.requested(267)
+    clock.now = 9.0
+    assert progress.render(width=79) == (
+        "create 32/32 | ready 32/32 | upload 96/96 | process 96/96 | 429s 1 | 9s"
+    )
+    assert progress.render(width=40) == "429s 1 | 9s"

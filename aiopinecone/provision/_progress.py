@@ -2,9 +2,10 @@
 
 On a terminal the line is redrawn in place a few times a second and never wider than the
 terminal (asked at every redraw, so a resized window is followed): when the full line does not
-fit, rates, finished phases, per-phase ETAs and the request count are left out, in that order,
-and what still does not fit is cut. Anywhere else (a CI log, a pipe) a full plain line is written
-every few seconds when something changed, plus a final one. Standard library only.
+fit, rates, finished phases (while others run), per-phase ETAs and the request count are left
+out, in that order, and what still does not fit is cut. Anywhere else (a CI log, a pipe) a full
+plain line is written every few seconds when something changed, plus a final one. Standard
+library only.
 
 Figures: ``upload 60/96 12.0/s ETA 3s`` is done/total, the rate over the last ``window``
 seconds (shown once a phase has run for a second; a finished phase shows only its count) and
@@ -159,16 +160,18 @@ class ProgressDisplay:
         return state.done, state.total, state.failed
 
     def _parts(self, now: float, level: int) -> list[str]:
-        # level 0: everything; 1: no rates; 2: no finished phases; 3: one overall ETA instead
-        # of one per phase; 4: no request count.
+        # level 0: everything; 1: no rates; 2: no finished phases while others run; 3: one
+        # overall ETA instead of one per phase; 4: no request count; 5: no finished phases.
         ceilings = self._ceilings() if self._ceilings is not None else {}
         parts: list[str] = []
         etas: list[float] = []
+        running = any(s.done < s.total for s in self._phases.values())
+        hide_finished = level >= 5 or (level >= 2 and running)
         for name, state in self._phases.items():
             if not state.total:
                 continue
             remaining = state.total - state.done
-            if remaining <= 0 and level >= 2:
+            if remaining <= 0 and hide_finished:
                 continue
             text = f"{name} {state.done}/{state.total}"
             if state.failed:
@@ -201,7 +204,7 @@ class ProgressDisplay:
         line = " | ".join(self._parts(now, 0))
         if width is None:
             return line
-        for level in range(1, 5):
+        for level in range(1, 6):
             if len(line) <= width:
                 break
             line = " | ".join(self._parts(now, level))

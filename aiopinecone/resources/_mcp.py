@@ -87,6 +87,8 @@ class McpMixin(Resource):
             "headers": dict(endpoint.headers),
             "timeout": httpx2.Timeout(timeout, read=max(timeout, 300.0)),
             "follow_redirects": False,
+            # Like the client: the environment's proxies only with trust_env=True.
+            "trust_env": network is not None and network.trust_env,
         }
         if network is not None:
             verify = network.verify_setting()
@@ -94,7 +96,6 @@ class McpMixin(Resource):
                 options["verify"] = verify
             if network.proxy is not None:
                 options["proxy"] = network.proxy_url_with_credentials()
-            options["trust_env"] = network.trust_env
         async with (
             httpx2.AsyncClient(**options) as http,
             open_transport(endpoint.url, http_client=http, terminate_on_close=False) as streams,
