@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Final
 
 from ._client import AsyncPinecone
 from ._core import RequestStats, track_requests
-from ._governor import Governor
+from ._governor import Governor, RateLimits
 from ._retry import RetryPolicy
 from ._retry import set_testing as set_retry_testing
 from ._version import __version__
@@ -26,6 +26,7 @@ from .exceptions import (
     NotFoundError,
     PermissionDeniedError,
     PineconeError,
+    PoolTimeoutError,
     QuotaExceededError,
     RateLimitError,
     RequestTimeoutError,
@@ -73,6 +74,7 @@ __all__ = [
     "PermissionDeniedError",
     "PineconeError",
     "Plan",
+    "PoolTimeoutError",
     "ProvisionReport",
     "Provisioner",
     "QuotaExceededError",
@@ -115,7 +117,6 @@ _LAZY: Final = {
     "Plan": "provision",
     "ProvisionReport": "provision",
     "Provisioner": "provision",
-    "RateLimits": "provision",
     "load_fleet": "provision",
 }
 """Public names loaded on first use (PEP 562): name -> the submodule that defines it.
@@ -140,7 +141,6 @@ if TYPE_CHECKING:  # what type checkers see; at runtime __getattr__ loads these 
         Plan,
         Provisioner,
         ProvisionReport,
-        RateLimits,
         load_fleet,
     )
     from .resources._mcp import MCPEndpoint

@@ -243,20 +243,21 @@ def test_a_signal_mid_run_writes_the_summary_and_report(
     assert data["counts"]["requests"] > 0
 
 
-def test_a_second_signal_stops_at_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_second_signal_stops_at_once(tmp_path: Path, sig: signal.Signals) -> None:
     proc, _, err, _report = _start_provision(tmp_path)
     try:
         _wait_for(err, "upload ", proc)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         # Signals of one kind do not queue: send the second once the first was taken.
-        _wait_for(err, "SIGTERM: stopping", proc, poll=0.001)
-        proc.send_signal(signal.SIGTERM)
+        _wait_for(err, f"{sig.name}: stopping", proc, poll=0.001)
+        proc.send_signal(sig)
         proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
-    assert proc.returncode == -signal.SIGTERM, err.read_text()  # killed by the signal itself
+    assert proc.returncode == -sig, err.read_text()  # killed by the signal itself
     assert "Traceback" not in err.read_text()
 
 

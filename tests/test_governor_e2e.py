@@ -137,3 +137,25 @@ async def test_off_means_no_governor() -> None:
         assert not pc.governor.enabled
         await pc.assistants.create(name="o1")
         assert pc.governor.snapshot() == {}
+
+
+async def test_provisioning_uses_the_clients_governor() -> None:
+    from aiopinecone.provision import AssistantSpec
+
+    specs = [AssistantSpec(name=f"f{i}", instructions="x") for i in range(6)]
+    async with (
+        Emulator(api_keys=(KEY,), ready_delay=0.0) as emu,
+        AsyncPinecone(api_key=KEY, host=emu.url) as pc,
+    ):
+        report = await pc.assistants.provision(specs)  # default options: the client's own
+        assert report.ok
+        assert pc.governor.limits == RateLimits.default()
+        write = report.requests["assistants_write"]
+        assert write["granted"] == 6 == pc.governor.snapshot()["assistants_write"]["granted"]
+        # A run given its own limits configures the client's governor (one limiter).
+        more = [AssistantSpec(name=f"g{i}", instructions="x") for i in range(2)]
+        report = await pc.assistants.provision([*specs, *more], rate_preset="standard")
+        assert report.ok
+        assert pc.governor.limits == RateLimits.preset("standard")
+        assert report.requests["assistants_write"]["granted"] == 2  # this run's share
+        assert report.requests["assistants_write"]["limit"] == 50.0

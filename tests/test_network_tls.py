@@ -14,7 +14,7 @@ import pytest
 from conftest import API_KEY
 from tls_certs import TlsFiles, make_tls_files
 
-from aiopinecone import AsyncPinecone, TransportError, ValidationError
+from aiopinecone import AsyncPinecone, RetryPolicy, TransportError, ValidationError
 from aiopinecone.emulator import Emulator, EmulatorConfig
 
 
@@ -161,6 +161,17 @@ def test_emulator_cli_reports_a_bad_certificate(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "cannot load the TLS certificate" in done.stderr
+    missing = tmp_path / "missing.pem"
+    done = subprocess.run(
+        [sys.executable, "-m", "aiopinecone.emulator", "--port", "0", "--tls-cert", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "cannot load the TLS certificate" in done.stderr
+    assert "missing.pem" in done.stderr
 
 
 def test_cli_ca_bundle_and_proxy_flags(
@@ -184,3 +195,46 @@ def test_cli_ca_bundle_and_proxy_flags(
         proxied = [*base, "--ca-bundle", str(tls_files.ca_pem), "--proxy", "127.0.0.1:9"]
         assert main([*proxied, "assistants", "list"]) == 1
         assert "cannot connect to the proxy 127.0.0.1:9" in capsys.readouterr().err
+
+
+async def test_client_certificate_through_an_ssl_context(tmp_path: Path) -> None:
+    """A server that requires client certificates (mutual TLS): an ``ssl.SSLContext`` with the
+    client's certificate chain gets through; the same CA without it is refused, typed."""
+    import trustme
+    from aiohttp import web
+
+    ca = trustme.CA()
+    server_cert = ca.issue_cert("127.0.0.1")
+    client_cert = ca.issue_cert("client@example.test")
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_cert.configure_cert(server_context)
+    ca.configure_trust(server_context)
+    server_context.verify_mode = ssl.CERT_REQUIRED
+
+    async def assistants(_: web.Request) -> web.Response:
+        return web.json_response({"assistants": []})
+
+    app = web.Application()
+    app.router.add_get("/assistant/assistants", assistants)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_context).start()
+    url = f"https://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        with_cert = ssl.create_default_context()
+        ca.configure_trust(with_cert)
+        client_cert.configure_cert(with_cert)
+        async with AsyncPinecone(api_key=API_KEY, host=url, ssl=with_cert) as pc:
+            assert await pc.assistants.list() == []
+        ca_pem = tmp_path / "mtls-ca.pem"
+        ca.cert_pem.write_to_path(str(ca_pem))
+        async with AsyncPinecone(
+            api_key=API_KEY, host=url, ssl=ca_pem, retry=RetryPolicy.none()
+        ) as pc:
+            with pytest.raises(TransportError) as caught:
+                await pc.assistants.list()
+        # TLS 1.3 refuses a missing client certificate after the handshake, with an alert.
+        assert "closed the connection" in str(caught.value) or "TLS" in str(caught.value)
+        assert API_KEY not in str(caught.value)
+    finally:
+        await runner.cleanup()

@@ -228,3 +228,23 @@ async def test_time_waited_for_the_rate_governor(
     assert all(wait > 0 for wait in waits[1:])  # type: ignore[operator]
     assert stats.rate_waits == 2
     assert sum(waits) == pytest.approx(stats.rate_wait_seconds, abs=1e-5)  # type: ignore[arg-type]
+
+
+async def test_a_stream_has_its_span(
+    pc: AsyncPinecone, emulator: Emulator, exporter: InMemorySpanExporter
+) -> None:
+    emulator.store.create_assistant("bot")
+    emulator.store.put_file("bot", name="faq.txt", content=b"Shipping takes 5 business days.\n")
+    stream = await pc.assistants.chat(
+        assistant_name="bot",
+        messages=[{"role": "user", "content": "How long does shipping take?"}],
+        stream=True,
+    )
+    async with stream:
+        chunks = [chunk async for chunk in stream]
+    assert chunks
+    attributes = _only(exporter, "chat").attributes or {}
+    assert attributes["gen_ai.operation.name"] == "chat"
+    assert attributes["http.response.status_code"] == 200
+    assert "gen_ai.usage.input_tokens" not in attributes  # not read whole: no usage here
+    _no_key_anywhere(exporter)

@@ -23,7 +23,7 @@ from .._admission import Permit
 from .._retry import is_testing
 from .._stats import record_rate_wait
 from ..exceptions import RequestTimeoutError
-from ._config import PRESETS, TOKEN_BUDGETS, RateLimits, class_of
+from ._config import PRESETS, RateLimits, class_of
 from ._controller import Controller
 from ._gate import ACCEPTED, RATE_LIMITED, UNKNOWN, ClassGate, Ticket
 from ._store import BudgetStore, MemoryStore
@@ -97,18 +97,26 @@ class Governor:
         """The gate of operation class ``cls`` (created on first use)."""
         gate = self._gates.get(cls)
         if gate is None:
-            limit = self.limits.limits.get(cls)
-            adaptive = self.limits.adaptive
-            controller = Controller(
-                limit=math.inf if limit is None else limit,
-                window=self.limits.window,
-                adaptive=adaptive,
-                levels=tuple(plan[cls] for plan in PRESETS.values() if cls in plan),
-            )
-            gate = self._gates[cls] = ClassGate(cls, controller, self.store)
+            gate = self._gates[cls] = ClassGate(cls, self._controller(cls), self.store)
             self._queues[cls] = _Queue()
             self.stats[cls] = ClassStats()
         return gate
+
+    def _controller(self, cls: str) -> Controller:
+        limit = self.limits.limits.get(cls)
+        return Controller(
+            limit=math.inf if limit is None else limit,
+            window=self.limits.window,
+            adaptive=self.limits.adaptive,
+            levels=tuple(plan[cls] for plan in PRESETS.values() if cls in plan),
+        )
+
+    def configure(self, limits: RateLimits) -> None:
+        """Use ``limits`` from now on (a provisioning run's ``rate_preset``): every class
+        starts over from them; what the store counted stays counted."""
+        self.limits = limits
+        for cls, gate in self._gates.items():
+            gate.controller = self._controller(cls)
 
     def _gate_of(self, op: str) -> ClassGate:
         gate = self._by_op.get(op)
@@ -269,12 +277,9 @@ class Governor:
         if changed is not None and not changed.done():
             changed.set_result(None)
 
-    # -- token budgets ----------------------------------------------------------------------
-
-    @staticmethod
-    def token_class(op: str) -> str | None:
-        """The token budget of ``op`` (chat, context), if it has one."""
-        return TOKEN_BUDGETS.get(class_of(op))
+    def controllers(self) -> dict[str, Controller]:
+        """The controller of every class used so far (read-only use: reports, ETAs)."""
+        return {cls: gate.controller for cls, gate in self._gates.items()}
 
     # -- reports ----------------------------------------------------------------------------
 

@@ -169,7 +169,12 @@ def server_ssl_context(config: EmulatorConfig) -> ssl.SSLContext | None:
     if config.tls_cert is None:
         return None
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(config.tls_cert, config.tls_key)
+    try:
+        context.load_cert_chain(config.tls_cert, config.tls_key)
+    except ssl.SSLError:
+        raise
+    except OSError as exc:  # a missing or unreadable file: say which, not "cannot serve"
+        raise ssl.SSLError(f"{exc.filename or config.tls_cert}: {exc.strerror or exc}") from None
     return context
 
 

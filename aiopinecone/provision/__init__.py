@@ -20,6 +20,7 @@ Files are identified on the server by name plus a content hash in their metadata
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from .._governor import OPERATION_CLASSES, PRESETS, RateLimits
 from .._lease import Lease, LeaseError, LeaseHeldError
 from ._apply import Provisioner
 from ._calls import ProvisionClient
@@ -29,7 +30,6 @@ from ._merge import ReportMergeError, merge_reports
 from ._options import ProvisionKeywords, ProvisionOptions
 from ._plan import AssistantPlan, Change, FileAction, Plan, make_plan, plan_files
 from ._progress import ProgressDisplay
-from ._ratelimit import OPERATION_CLASSES, PRESETS, RateLimiter, RateLimits
 from ._report import AssistantReport, ProvisionReport
 from ._shard import Shard
 from ._specs import AssistantSpec, FileSpec
@@ -62,7 +62,6 @@ __all__ = [
     "ProvisionOptions",
     "ProvisionReport",
     "Provisioner",
-    "RateLimiter",
     "RateLimits",
     "ReportMergeError",
     "Shard",

@@ -1,11 +1,17 @@
 """Calling: every request of a provisioning run goes through :meth:`Calls.call`, and only there.
 
-One logical call is: a permit of the rate limiter (per operation class) -> a slot of the
-``concurrency`` semaphore -> ``track_requests()`` (per-assistant attempts and 429s) -> the client
-method with ``retry=evolve(client retry, max_retry_after=0)``. A 429 that carries
-``Retry-After`` thus comes back here: the limiter blocks the whole class and the call is tried
-again; 5xx, transport errors and 429s without ``Retry-After`` keep the client's retries and
-reconciliations. The limiter is created and used in this module only.
+Rate limits are the client's rate governor's business (one limiter in the package): every
+attempt the client sends takes its permit there, and a 429's ``Retry-After`` pauses its whole
+class. A run given its own ``rate_limits`` (``rate_preset``) configures the client's governor;
+a client without one (``rate_limits="off"``, or another :class:`ProvisionClient`) gets a private
+:class:`~aiopinecone.Governor` that this module holds around each call.
+
+One logical call is: (a private governor's permit) -> a slot of the ``concurrency`` semaphore ->
+``track_requests()`` (per-assistant attempts and 429s) -> the client method with
+``retry=evolve(client retry, max_retry_after=0)``. A 429 that carries ``Retry-After`` thus comes
+back here and the call is tried again once the governor lets it (an upload first looks whether
+it landed); 5xx, transport errors and 429s without ``Retry-After`` keep the client's retries and
+reconciliations.
 
 The client is anything that has the few methods in :class:`ProvisionClient` (``pc.assistants``
 does); provisioning never imports the resources that implement them.
@@ -14,6 +20,7 @@ does); provisioning never imports the resources that implement them.
 from __future__ import annotations
 
 import asyncio
+import math
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -21,22 +28,20 @@ from typing import Any, Final, Protocol, TypeVar
 
 import attrs
 
-from .._retry import RetryPolicy
-from .._stats import track_requests
-from ..exceptions import APIError, RateLimitError
-from ..models.assistants import Assistant, AssistantList
-from ..models.files import AssistantFile
-from ._ratelimit import (
+from .._governor import Governor, RateLimits
+from .._governor._config import (
     ASSISTANTS_DELETE,
     ASSISTANTS_READ,
     ASSISTANTS_WRITE,
     FILES_DELETE,
     FILES_READ,
     FILES_UPLOAD,
-    OPERATION_CLASSES,
-    RateLimiter,
-    RateLimits,
 )
+from .._retry import RetryPolicy
+from .._stats import track_requests
+from ..exceptions import APIError, RateLimitError
+from ..models.assistants import Assistant, AssistantList
+from ..models.files import AssistantFile
 from ._report import Recorder
 from ._specs import AssistantSpec
 
@@ -45,7 +50,8 @@ __all__ = ["Calls", "ProvisionClient"]
 T = TypeVar("T")
 
 _MAX_RATE_LIMITED: Final = 50
-"""429s one request may meet before its assistant fails (the limiter makes this rare)."""
+"""429s one request may meet before its assistant fails (the governor makes this rare)."""
+_COUNTERS: Final = ("granted", "waited", "wait_s", "rate_limited", "probes")
 
 
 class ProvisionClient(Protocol):
@@ -104,7 +110,8 @@ Counted = Callable[[Recorder | None, int, int], None]
 
 
 class Calls:
-    """The requests of one run, each under the limiter and the semaphore; 429s are waited out."""
+    """The requests of one run, each under the governor and the semaphore; 429s are waited
+    out."""
 
     def __init__(
         self,
@@ -116,26 +123,43 @@ class Calls:
         concurrency: int,
         clock: Callable[[], float],
         counted: Counted,
+        governor: Governor | None = None,
     ) -> None:
         self._client = client
         self._v2026 = api_version >= "2026-04"
         self._policy = attrs.evolve(retry, max_retry_after=0.0)
-        self._limiter = RateLimiter(rate_limits, clock=clock)
+        if governor is None:
+            self._own: Governor | None = Governor(rate_limits, clock=clock)
+            self._governor = self._own
+        else:
+            self._own = None
+            self._governor = governor
+            if rate_limits != RateLimits.default():
+                governor.configure(rate_limits)
+        self._before = self._governor.snapshot()
         self._concurrency = concurrency
         self._semaphore: asyncio.Semaphore | None = None
         self._counted = counted
 
     def snapshot(self) -> dict[str, Any]:
-        """Per operation class: the limiter's counters (for the report)."""
-        return dict(self._limiter.snapshot())
+        """Per operation class used in this run: the governor's budget now and what the run
+        added to its counters (permits, permits that waited, seconds waited, 429s, probes)."""
+        out: dict[str, Any] = {}
+        for cls, now in self._governor.snapshot().items():
+            before = self._before.get(cls, {})
+            row = {k: v for k, v in now.items() if k not in _COUNTERS}
+            for key in _COUNTERS:
+                row[key] = round(now.get(key, 0) - before.get(key, 0), 3)
+            if row["granted"]:
+                out[cls] = row
+        return out
 
     def class_rates(self) -> dict[str, float]:
         """Per operation class with a known limit: the most requests per second it may send
         (for the progress display's ETA; an adaptive limit counts once it was learnt)."""
         rates: dict[str, float] = {}
-        for op in OPERATION_CLASSES:
-            state = self._limiter.state(op)
-            if state.limit is not None and (state.learnt or not state.adaptive):
+        for op, state in self._governor.controllers().items():
+            if math.isfinite(state.limit) and (state.learnt or not state.adaptive):
                 rates[op] = state.limit / state.window
         return rates
 
@@ -147,7 +171,7 @@ class Calls:
         *,
         landed: Callable[[], Awaitable[T | None]] | None = None,
     ) -> T:
-        """One logical request under the limiter and the semaphore; 429s are waited out.
+        """One logical request under the governor and the semaphore; 429s are waited out.
 
         ``landed``: for a call that makes several requests (an upload, then a look at what it
         created), a 429 may come *after* the write went through. Before trying again, ``landed()``
@@ -155,15 +179,16 @@ class Calls:
         """
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self._concurrency)
-        limiter = self._limiter
+        own = self._own
         for attempt in range(1, _MAX_RATE_LIMITED + 1):
-            permit = await limiter.acquire(op_class)
+            permit = await own.acquire(op_class) if own is not None else None
             with track_requests() as stats:
                 try:
                     async with self._semaphore:
                         result = await fn()
                 except RateLimitError as exc:
-                    limiter.rate_limited(permit, exc.retry_after)
+                    if own is not None:
+                        own.settle(permit, status=429, retry_after=exc.retry_after)
                     self._counted(rec, stats.requests, stats.rate_limited)
                     if attempt == _MAX_RATE_LIMITED:
                         raise
@@ -172,15 +197,18 @@ class Calls:
                         if found is not None:
                             return found
                     continue
-                except APIError:
-                    limiter.accepted(permit)
+                except APIError as exc:
+                    if own is not None:
+                        own.settle(permit, status=exc.status, retry_after=None)
                     self._counted(rec, stats.requests, stats.rate_limited)
                     raise
                 except BaseException:
-                    limiter.unknown(permit)
+                    if own is not None:
+                        own.settle(permit, status=None, retry_after=None)
                     self._counted(rec, stats.requests, stats.rate_limited)
                     raise
-            limiter.accepted(permit)
+            if own is not None:
+                own.settle(permit, status=200, retry_after=None)
             self._counted(rec, stats.requests, stats.rate_limited)
             return result
         raise AssertionError("unreachable")  # pragma: no cover

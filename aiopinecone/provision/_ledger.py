@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from .._governor._config import ASSISTANTS_WRITE, FILES_UPLOAD
 from ..models.assistants import AssistantStatus
 from ._plan import AssistantPlan, FileAction
 from ._progress import ProgressDisplay
-from ._ratelimit import ASSISTANTS_WRITE, FILES_UPLOAD
 from ._report import ProvisionReport, Recorder, now_utc
 
 __all__ = ["PHASE_CLASSES", "Ledger"]
@@ -123,7 +123,12 @@ class Ledger:
         self.progress.set_ceilings(phase_rates)
 
     def report(
-        self, *, prune: bool, requests: Mapping[str, Any], polls: Mapping[str, int]
+        self,
+        *,
+        prune: bool,
+        requests: Mapping[str, Any],
+        polls: Mapping[str, int],
+        outage_seconds: float = 0.0,
     ) -> ProvisionReport:
         """What was done so far (final once the run ended)."""
         now = self.clock()
@@ -138,6 +143,7 @@ class Ledger:
             cancelled=self.cancelled,
             requests=dict(requests),
             polls=dict(polls),
+            outage_seconds=outage_seconds,
             all_requests=self.requests,
             all_rate_limited=self.rate_limited,
         )

@@ -13,10 +13,10 @@ from typing import Any, TypedDict, Unpack
 
 import attrs
 
+from .._governor import RateLimits
 from .._validation import check_seconds
 from ..exceptions import ValidationError
 from ._progress import ProgressDisplay
-from ._ratelimit import RateLimits
 from ._shard import Shard
 
 __all__ = ["ProvisionKeywords", "ProvisionOptions"]
