@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -202,6 +203,10 @@ class AsyncPinecone:
         """The rate governor (``governor.snapshot()``: budgets and counts per class)."""
         if governor.enabled:
             self._core.admission = governor
+        if network.proxy_credentials is not None:
+            login, password = network.proxy_credentials
+            token = base64.b64encode(f"{login}:{password}".encode()).decode()
+            self._core.redactor.also(password, token)
         if tracing is not False and tracing is not None:
             from ._tracing import build_tracing  # OpenTelemetry only when asked for
 

@@ -7,7 +7,8 @@ or an event of a stream, and not always as it was sent: upper- or lower-cased, U
 Every error the client builds from server data goes through :meth:`Redactor.error` before it
 is raised; error bodies go through :meth:`Redactor.body` before they are parsed, so that
 excerpts cut in the middle of a key cannot leak part of it. The patterns are compiled on the
-first error, so a client that never meets one pays nothing.
+first error, so a client that never meets one pays nothing. Proxy credentials given to the
+client are redacted the same way (:meth:`Redactor.also`).
 
 Not redacted: what a *successful* (2xx) answer carries as user data (an assistant's
 instructions or metadata, a file's content, a chat answer): that is the caller's data, returned
@@ -25,6 +26,7 @@ from .exceptions import APIError, PineconeError, ResponseParseError
 __all__ = ["REDACTED", "Redactor", "key_pattern"]
 
 REDACTED: Final = "<redacted>"
+MIN_SECRET: Final = 4
 E = TypeVar("E", bound=PineconeError)
 
 
@@ -54,26 +56,36 @@ def key_pattern(key: str) -> str:
 
 
 class Redactor:
-    """Removes one API key (in any form it may be echoed in) from bodies and errors."""
+    """Removes one API key, and any other secret it is told about (proxy credentials:
+    :meth:`also`), in any form it may be echoed in, from bodies and errors."""
 
-    __slots__ = ("_bytes_re", "_key", "_text_re")
+    __slots__ = ("_bytes_re", "_secrets", "_text_re")
 
     def __init__(self, api_key: str) -> None:
-        self._key = api_key
+        self._secrets: tuple[str, ...] = (api_key,)
         self._text_re: re.Pattern[str] | None = None
         self._bytes_re: re.Pattern[bytes] | None = None
+
+    def also(self, *secrets: str) -> None:
+        """Redact these too (the proxy password and its Basic token). Secrets shorter than
+        :data:`MIN_SECRET` characters are not worth mangling every message for: ignored."""
+        self._secrets += tuple(secret for secret in secrets if len(secret) >= MIN_SECRET)
+        self._text_re = self._bytes_re = None
+
+    def _pattern(self) -> str:
+        return "|".join(f"(?:{key_pattern(secret)})" for secret in self._secrets)
 
     def _text(self) -> re.Pattern[str]:
         pattern = self._text_re
         if pattern is None:
-            pattern = self._text_re = re.compile(key_pattern(self._key), re.IGNORECASE)
+            pattern = self._text_re = re.compile(self._pattern(), re.IGNORECASE)
         return pattern
 
     def body(self, body: bytes) -> bytes:
-        """``body`` with every copy of the key replaced (the same object when there is none)."""
+        """``body`` with every copy of a secret replaced (the same object when there is none)."""
         pattern = self._bytes_re
         if pattern is None:
-            pattern = self._bytes_re = re.compile(key_pattern(self._key).encode(), re.IGNORECASE)
+            pattern = self._bytes_re = re.compile(self._pattern().encode(), re.IGNORECASE)
         if pattern.search(body) is None:
             return body
         return pattern.sub(REDACTED.encode(), body)
@@ -88,7 +100,7 @@ class Redactor:
 
     def error(self, error: E) -> E:
         """Redact ``error`` in place and return it: message, code, ``details``, request id and
-        a cause chain that quotes the key (dropped)."""
+        a cause chain that quotes a secret (dropped)."""
         pattern = self._text()
         message = getattr(error, "message", None)
         if isinstance(message, str) and pattern.search(message):
