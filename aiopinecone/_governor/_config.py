@@ -1,8 +1,8 @@
 """Governor configuration: operation classes, the plans' limits, what ``rate_limits=`` accepts.
 
 Pinecone limits each project per operation class and per minute (DESIGN.md §3). Each request
-(``op``, the name the core gives an attempt) belongs to one class; chat and context calls can
-also draw on a token budget (input tokens per minute) when one is configured.
+(``op``, the name the core gives an attempt) belongs to one class. (Chat's per-organisation
+input-token limit is not modelled yet: chat and context are limited per request.)
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ FILES_DELETE: Final = "files_delete"
 CHAT: Final = "chat"
 CONTEXT: Final = "context"
 EVALUATION: Final = "evaluation"
-CHAT_TOKENS: Final = "chat_tokens"
-CONTEXT_TOKENS: Final = "context_tokens"
 
 OPERATION_CLASSES: Final = (
     ASSISTANTS_READ,
@@ -44,13 +42,10 @@ OPERATION_CLASSES: Final = (
     CHAT,
     CONTEXT,
     EVALUATION,
-    CHAT_TOKENS,
-    CONTEXT_TOKENS,
 )
-"""Every budget the governor keeps: the request classes Pinecone limits separately, plus the
-token budgets (input tokens per window) of chat and context."""
+"""Every budget the governor keeps: the request classes Pinecone limits separately (the plans
+limit the first six; chat, context and evaluation are learnt when the server limits them)."""
 
-TOKEN_BUDGETS: Final = MappingProxyType({CHAT: CHAT_TOKENS, CONTEXT: CONTEXT_TOKENS})
 
 _OP_CLASS: Final = MappingProxyType(
     {

@@ -24,7 +24,7 @@ from .._admission import Permit
 from .._retry import is_testing
 from .._stats import record_rate_wait
 from ..exceptions import RequestTimeoutError
-from ._config import PRESETS, TOKEN_BUDGETS, RateLimits, class_of
+from ._config import PRESETS, RateLimits, class_of
 from ._controller import Controller
 from ._gate import ACCEPTED, RATE_LIMITED, UNKNOWN, ClassGate, Ticket
 from ._store import BudgetStore, MemoryStore
@@ -306,13 +306,6 @@ class Governor:
     def controllers(self) -> dict[str, Controller]:
         """The controller of every class used so far (read-only use: reports, ETAs)."""
         return {cls: gate.controller for cls, gate in self._gates.items()}
-
-    # -- token budgets ----------------------------------------------------------------------
-
-    @staticmethod
-    def token_class(op: str) -> str | None:
-        """The token budget of ``op`` (chat, context), if it has one."""
-        return TOKEN_BUDGETS.get(class_of(op))
 
     # -- reports ----------------------------------------------------------------------------
 
