@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -15,8 +16,8 @@ from ._governor import Governor, RateLimits
 from ._network import SslOption, build_network, check_extra_headers, source_tag_field
 from ._retry import RetryPolicy
 from ._router import Router, is_loopback
-from ._transport import Transport, to_client_timeout
-from ._validation import check_api_version
+from ._transport import DEFAULT_POOL_TIMEOUT, Transport, to_client_timeout
+from ._validation import check_api_version, check_seconds
 from ._version import __version__
 from .exceptions import ValidationError
 from .resources import Assistants
@@ -50,9 +51,13 @@ class AsyncPinecone:
     - ``api_version``: ``"2025-04"``, ``"2025-10"`` (default) or ``"2026-04"``.
     - ``retry``: the default :class:`~aiopinecone.RetryPolicy` (every method takes ``retry=``).
     - ``timeout``: seconds (total per request) or an ``aiohttp.ClientTimeout`` (every method
-      takes ``timeout=``). Default: 120 s total, 10 s to connect.
+      takes ``timeout=``). Default: 120 s total, 10 s to connect. It starts once the request
+      has a pooled connection: the wait for one is ``pool_timeout``'s.
     - ``max_connections`` / ``max_connections_per_host``: pool limits (per host: 0 = no limit
-      beyond the total).
+      beyond the total; a wait for the per-host limit counts in ``timeout``).
+    - ``pool_timeout``: seconds a request may wait for a free connection when all
+      ``max_connections`` are busy (default 120; ``None``: no limit), then
+      :class:`~aiopinecone.PoolTimeoutError` (not sent, never retried).
     - ``session``: your own ``aiohttp.ClientSession``; it is used as is and never closed (pool
       limits and the default timeout are then yours to set on it).
     - ``evaluation_host``: origin of the evaluation API. Default: Pinecone's US/EU evaluation
@@ -100,6 +105,7 @@ class AsyncPinecone:
         session: aiohttp.ClientSession | None = None,
         evaluation_host: str | None = None,
         allow_insecure_http: bool = False,
+        pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
         proxy: str | None = None,
         proxy_auth: aiohttp.BasicAuth | tuple[str, str] | None = None,
         trust_env: bool = False,
@@ -123,6 +129,7 @@ class AsyncPinecone:
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise ValidationError(f"retry must be a RetryPolicy, got {type(retry).__name__}")
         client_timeout = to_client_timeout(timeout)
+        pool_timeout = check_seconds(pool_timeout, "pool_timeout", allow_none=True)
         for label, value in (
             ("max_connections", max_connections),
             ("max_connections_per_host", max_connections_per_host),
@@ -179,6 +186,7 @@ class AsyncPinecone:
                 max_connections=max_connections,
                 max_connections_per_host=max_connections_per_host,
                 timeout=client_timeout,
+                pool_timeout=pool_timeout,
                 network=None if network.is_default else network,
             ),
             user_agent=user_agent,
@@ -195,6 +203,10 @@ class AsyncPinecone:
         """The rate governor (``governor.snapshot()``: budgets and counts per class)."""
         if governor.enabled:
             self._core.admission = governor
+        if network.proxy_credentials is not None:
+            login, password = network.proxy_credentials
+            token = base64.b64encode(f"{login}:{password}".encode()).decode()
+            self._core.redactor.also(password, token)
         if tracing is not False and tracing is not None:
             from ._tracing import build_tracing  # OpenTelemetry only when asked for
 

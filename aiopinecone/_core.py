@@ -31,7 +31,6 @@ from ._transport import (
     DEFAULT_STREAM_READ_TIMEOUT,
     Response,
     Transport,
-    finish,
     read_body,
     stream_timeout,
     to_client_timeout,
@@ -328,7 +327,7 @@ class Core:
                     try:
                         body = await read_body(raw, method, url)
                     finally:
-                        finish(raw)
+                        self.transport.finish(raw)
             except TransportError as exc:
                 error: PineconeError = self.redactor.error(exc)
                 record(method, url, op, type(exc).__name__, attempt, began, None)
@@ -346,6 +345,7 @@ class Core:
                         raw=raw,
                         method=method,
                         url=url,
+                        release=self.transport.finish,
                     )
                 error = self._api_error(status, raw.headers, body)
                 record(method, url, op, status, attempt, began, error)

@@ -16,8 +16,10 @@ from typing import Final
 
 import attrs
 
+from ._stats import waiting_for_server
 from .exceptions import (
     PineconeError,
+    PoolTimeoutError,
     RateLimitError,
     ServerError,
     TransportError,
@@ -27,6 +29,9 @@ from .exceptions import (
 __all__ = ["RetryPolicy", "RetryState", "is_testing", "poll_delays", "set_testing"]
 
 _NEVER_RETRIED_5XX: Final = frozenset({501, 505})
+_CONNECT_MAX_DELAY: Final = 5.0
+"""Longest wait between two connection attempts while the server is unreachable: a refused
+connection costs the server nothing, and a server that is back should be noticed soon."""
 _TESTING_POLL: Final = 0.02
 _testing = False
 
@@ -69,10 +74,18 @@ class RetryPolicy:
       ``max_elapsed``) is not waited for: the call fails at once with ``RateLimitError``.
     - ``jitter``: randomize backoff delays. A server-given ``Retry-After`` is never shortened by
       jitter; it may only be lengthened a little so that many clients do not return at once.
+    - ``connect_budget``: seconds (default 30) during which failures to *connect* (refused or
+      reset while connecting, DNS, TLS handshake, connect timeout: the request was never sent)
+      are retried, with backoff from ``initial_delay`` up to at most 5 s between attempts,
+      whatever ``max_attempts`` says; counted from the call's first connect failure, and never
+      beyond ``max_elapsed``. A server that is back within the budget loses nothing. ``0``
+      counts connect failures as ordinary attempts (``max_attempts``).
 
     What is retried: 429 rate limits (never quota errors, never other 4xx); 5xx and transport
     errors only for idempotent requests (GET, PATCH, DELETE, and calls the client makes safe by
-    reconciliation); connection failures that certainly did not reach the server, always.
+    reconciliation); connection failures that certainly did not reach the server, always. A
+    :class:`~aiopinecone.PoolTimeoutError` (no pooled connection free in time) is never retried:
+    the pool is busy, and another attempt would only add to its queue.
     """
 
     max_attempts: int = attrs.field(default=4, validator=_check_attempts)
@@ -81,11 +94,12 @@ class RetryPolicy:
     max_elapsed: float = attrs.field(default=120.0, validator=_check_seconds)
     max_retry_after: float = attrs.field(default=60.0, validator=_check_seconds)
     jitter: bool = True
+    connect_budget: float = attrs.field(default=30.0, validator=_check_seconds)
 
     @classmethod
     def none(cls) -> RetryPolicy:
-        """A policy that never retries."""
-        return cls(max_attempts=1)
+        """A policy that never retries (connect failures included)."""
+        return cls(max_attempts=1, connect_budget=0.0)
 
     def should_retry(self, error: PineconeError, *, idempotent: bool) -> bool:
         """Whether ``error`` is of a kind that may be retried (budgets aside)."""
@@ -94,6 +108,8 @@ class RetryPolicy:
         if isinstance(error, ServerError):
             return idempotent and error.status not in _NEVER_RETRIED_5XX
         if isinstance(error, TransportError):
+            if isinstance(error, PoolTimeoutError):
+                return False
             return idempotent or not error.ambiguous
         return False
 
@@ -105,13 +121,26 @@ class RetryPolicy:
 class RetryState:
     """The retry bookkeeping of one call: attempts, time spent and the backoff sequence."""
 
-    __slots__ = ("_delays", "_policy", "_skipped", "_start")
+    __slots__ = (
+        "_connect_delays",
+        "_connect_retries",
+        "_connect_since",
+        "_delays",
+        "_outage",
+        "_policy",
+        "_skipped",
+        "_start",
+    )
 
     def __init__(self, policy: RetryPolicy, start: float | None = None) -> None:
         self._policy = policy
         self._start = time.monotonic() if start is None else start
         self._skipped = 0.0  # seconds charged to the budget but not slept (testing mode)
         self._delays = _expo(policy.initial_delay, policy.max_delay)
+        self._connect_delays: Iterator[float] | None = None
+        self._connect_since = 0.0  # elapsed() at the call's first connect failure
+        self._connect_retries = 0  # retries spent on connect failures (not in max_attempts)
+        self._outage = False  # the next sleep waits for an unreachable server
 
     def elapsed(self) -> float:
         """Seconds charged to this call's budget so far."""
@@ -120,7 +149,12 @@ class RetryState:
     def next_delay(self, error: PineconeError, *, attempt: int, idempotent: bool) -> float | None:
         """Seconds to wait before attempt ``attempt + 1``, or ``None`` to give up with ``error``."""
         policy = self._policy
-        if attempt >= policy.max_attempts or not policy.should_retry(error, idempotent=idempotent):
+        self._outage = False
+        if policy.connect_budget > 0 and isinstance(error, TransportError) and error.connect_failed:
+            return self._connect_delay()
+        if attempt - self._connect_retries >= policy.max_attempts or not policy.should_retry(
+            error, idempotent=idempotent
+        ):
             return None
         remaining = policy.max_elapsed - self.elapsed()
         if remaining <= 0:
@@ -135,8 +169,41 @@ class RetryState:
         delay = _full_jitter(base) if policy.jitter else base
         return min(delay, remaining)
 
+    def _connect_delay(self) -> float | None:
+        # A connect failure: nothing was sent, so re-sending is safe for any method; retried on
+        # the connect time budget with its own backoff, not on the count of attempts.
+        policy = self._policy
+        elapsed = self.elapsed()
+        if self._connect_delays is None:
+            self._connect_delays = _expo(
+                policy.initial_delay, min(policy.max_delay, _CONNECT_MAX_DELAY)
+            )
+            self._connect_since = elapsed
+        remaining = min(
+            policy.connect_budget - (elapsed - self._connect_since),
+            policy.max_elapsed - elapsed,
+        )
+        if remaining <= 0:
+            return None
+        base = next(self._connect_delays)
+        delay = _full_jitter(base) if policy.jitter else base
+        self._connect_retries += 1
+        self._outage = True
+        return min(delay, remaining)
+
     async def sleep(self, delay: float) -> None:
-        """Wait ``delay`` seconds (instantly in testing mode, still charging the budget)."""
+        """Wait ``delay`` seconds (instantly in testing mode, still charging the budget).
+
+        A wait for an unreachable server (after a connect failure) is counted as such in
+        :func:`~aiopinecone.track_requests` (``RequestStats.outage_seconds``).
+        """
+        if self._outage:
+            with waiting_for_server(delay if _testing else None):
+                await self._sleep(delay)
+        else:
+            await self._sleep(delay)
+
+    async def _sleep(self, delay: float) -> None:
         if _testing:
             self._skipped += delay
             await asyncio.sleep(0)

@@ -5,6 +5,12 @@ A session given by the caller is used as is and never closed. aiohttp's exceptio
 into :class:`~aiopinecone.TransportError` / :class:`~aiopinecone.RequestTimeoutError` here, with
 ``ambiguous=False`` when the request certainly never reached the server (connect failures).
 
+The wait for a pooled connection is the transport's, not the request's: a request first takes
+one of the pool's ``max_connections`` slots (waiting at most ``pool_timeout`` seconds, else
+:class:`~aiopinecone.PoolTimeoutError`), and only then goes to aiohttp, whose request timeout
+therefore starts when a connection is ours. The slot is given back with the connection
+(:meth:`Transport.finish`). A free slot is taken without awaiting anything.
+
 Redirects are never followed: aiohttp drops only ``Authorization`` when a redirect changes origin,
 so following one would hand the ``Api-Key`` header (and the body) to whatever host the ``Location``
 names, over plain http too. The Assistant API does not redirect; a 3xx is reported as an error.
@@ -13,7 +19,8 @@ names, over plain http too. The Assistant API does not redirect; a 3xx is report
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
 from typing import Any, Final
 
@@ -22,7 +29,7 @@ import aiohttp
 from ._network import Network
 from ._protocol import request_id_from
 from ._validation import check_seconds
-from .exceptions import PineconeError, RequestTimeoutError, TransportError
+from .exceptions import PineconeError, PoolTimeoutError, RequestTimeoutError, TransportError
 
 __all__ = ["Response", "Transport"]
 
@@ -31,6 +38,9 @@ DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=120.0, sock_connect=10.0)
 
 DEFAULT_STREAM_READ_TIMEOUT: Final = 120.0
 """Streams: no total limit, but at most this many seconds of silence between two reads."""
+
+DEFAULT_POOL_TIMEOUT: Final = 120.0
+"""How long a request may wait for a free connection of the pool before ``PoolTimeoutError``."""
 
 
 def to_client_timeout(value: float | aiohttp.ClientTimeout | None) -> aiohttp.ClientTimeout:
@@ -49,6 +59,45 @@ def stream_timeout(connect: float | None, read: float) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
 
 
+class PoolSlots:
+    """The pool's connections as slots: a request holds one from before it is sent until its
+    connection is given back. FIFO; a free slot is taken without awaiting."""
+
+    __slots__ = ("free", "size", "waiters")
+
+    def __init__(self, size: int) -> None:
+        self.size: Final = size
+        self.free = size
+        self.waiters: deque[asyncio.Future[None]] = deque()
+
+    async def wait(self, timeout: float | None) -> bool:
+        """Wait for a slot (when none is free); ``False`` after ``timeout`` seconds."""
+        future = asyncio.get_running_loop().create_future()
+        self.waiters.append(future)
+        try:
+            async with asyncio.timeout(timeout):
+                await future
+        except BaseException as exc:
+            if future.done() and not future.cancelled():
+                self.release()  # handed to us as we gave up: hand it on
+            else:
+                future.cancel()
+            if isinstance(exc, TimeoutError):
+                return False
+            raise
+        return True
+
+    def release(self) -> None:
+        """Give a slot back: to the longest waiter, else to the free count."""
+        waiters = self.waiters
+        while waiters:
+            future = waiters.popleft()
+            if not future.done():
+                future.set_result(None)
+                return
+        self.free += 1
+
+
 class Transport:
     """Owns (or borrows) the one ``ClientSession`` every request of a client goes through."""
 
@@ -58,7 +107,9 @@ class Transport:
         "_limit",
         "_limit_per_host",
         "_owned",
+        "_pool_timeout",
         "_session",
+        "_slots",
         "_timeout",
         "network",
     )
@@ -71,6 +122,7 @@ class Transport:
         max_connections_per_host: int = 0,
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         keepalive: float = 30.0,
+        pool_timeout: float | None = DEFAULT_POOL_TIMEOUT,
         network: Network | None = None,
     ) -> None:
         self.network: Network | None = network
@@ -83,6 +135,15 @@ class Transport:
         self._timeout = timeout
         self._keepalive = keepalive
         self._closed = False
+        self._pool_timeout = pool_timeout
+        # A caller's session: its connector's limit (0 = none) is the pool's size.
+        limit = max_connections if session is None else getattr(session.connector, "limit", 0)
+        self._slots: PoolSlots | None = PoolSlots(limit) if limit else None
+
+    @property
+    def pool_timeout(self) -> float | None:
+        """Seconds a request may wait for a free pooled connection (``None``: no limit)."""
+        return self._pool_timeout
 
     @property
     def closed(self) -> bool:
@@ -150,11 +211,23 @@ class Transport:
     ) -> aiohttp.ClientResponse:
         """Send a request and return once the response head is in; the body is not read.
 
-        The caller must hand the response back to :func:`finish`.
+        The caller must hand the response back to :meth:`finish`. Waits first for a free
+        connection of the pool (:class:`~aiopinecone.PoolTimeoutError` after ``pool_timeout``
+        seconds); ``timeout`` starts once one is ours.
         """
         session = self._session
         if session is None or self._closed:
             session = self.session()
+        slots = self._slots
+        if slots is not None:
+            if slots.free > 0 and not slots.waiters:
+                slots.free -= 1
+            elif not await slots.wait(self._pool_timeout):
+                raise PoolTimeoutError(
+                    f"{method} {_strip_query(url)}: no connection free in the pool after "
+                    f"{self._pool_timeout:g} s (max_connections={slots.size}); the request was "
+                    "not sent"
+                )
         try:
             return await session.request(
                 method,
@@ -166,9 +239,22 @@ class Transport:
                 allow_redirects=False,
             )
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            if slots is not None:
+                slots.release()
             # A proxy's error quotes the proxy URL, credentials included: not chained.
             cause = None if isinstance(exc, _PROXY_ERRORS) else exc
             raise transport_error(exc, method, url) from cause
+        except BaseException:
+            if slots is not None:
+                slots.release()
+            raise
+
+    def finish(self, response: aiohttp.ClientResponse) -> None:
+        """Give an opened response's connection back (see :func:`finish`) and its pool slot."""
+        finish(response)
+        slots = self._slots
+        if slots is not None:
+            slots.release()
 
 
 _PROXY_ERRORS: Final = (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)
@@ -198,6 +284,7 @@ def transport_error(exc: BaseException, method: str, url: str) -> TransportError
         return TransportError(
             f"{where}: cannot connect to the proxy {_proxy_of(exc)}: {_os_reason(exc)}",
             ambiguous=False,
+            connect_failed=True,
         )
     if isinstance(exc, aiohttp.ClientHttpProxyError):
         return TransportError(
@@ -206,19 +293,28 @@ def transport_error(exc: BaseException, method: str, url: str) -> TransportError
             ambiguous=False,
         )
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        # Not an outage (not connect_failed): the certificate will not change by waiting.
         return TransportError(
             f"{where}: TLS certificate verification failed: {exc.certificate_error} (a private "
             "or TLS-inspecting CA? pass ssl=<its CA bundle path>)",
             ambiguous=False,
         )
     if isinstance(exc, aiohttp.ClientConnectorSSLError):
-        return TransportError(f"{where}: TLS handshake failed: {_os_reason(exc)}", ambiguous=False)
+        return TransportError(
+            f"{where}: TLS handshake failed: {_os_reason(exc)}",
+            ambiguous=False,
+            connect_failed=True,
+        )
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return RequestTimeoutError(f"{where}: timed out while connecting", ambiguous=False)
+        return RequestTimeoutError(
+            f"{where}: timed out while connecting", ambiguous=False, connect_failed=True
+        )
     if isinstance(exc, asyncio.TimeoutError):  # SocketTimeoutError and the total timeout
         return RequestTimeoutError(f"{where}: timed out waiting for the server ({_describe(exc)})")
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return TransportError(f"{where}: cannot connect: {_describe(exc)}", ambiguous=False)
+    if isinstance(exc, aiohttp.ClientConnectorError):  # refused, reset, DNS
+        return TransportError(
+            f"{where}: cannot connect: {_describe(exc)}", ambiguous=False, connect_failed=True
+        )
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return TransportError(f"{where}: the server closed the connection without an answer")
     return TransportError(f"{where}: {_describe(exc)}")
@@ -260,6 +356,7 @@ class Response:
     __slots__ = (
         "_method",
         "_raw",
+        "_release",
         "_url",
         "ambiguous",
         "attempts",
@@ -281,6 +378,7 @@ class Response:
         method: str = "",
         url: str = "",
         resolved: object = None,
+        release: Callable[[aiohttp.ClientResponse], None] = finish,
     ) -> None:
         self.status = status
         self.headers = headers
@@ -289,6 +387,7 @@ class Response:
         self.ambiguous = ambiguous
         self.resolved = resolved
         self._raw = raw
+        self._release = release
         self._method = method
         self._url = url
 
@@ -325,7 +424,7 @@ class Response:
         raw = self._raw
         if raw is not None:
             self._raw = None
-            finish(raw)
+            self._release(raw)
 
     async def __aenter__(self) -> Response:
         return self

@@ -5,7 +5,8 @@ Every failure the client reports is a :class:`PineconeError`::
     PineconeError
     ├── ValidationError            bad input, raised before any request (also a ValueError)
     ├── TransportError             the request did not get an HTTP answer
-    │   └── RequestTimeoutError    ... because a timeout expired (also a builtin TimeoutError)
+    │   ├── RequestTimeoutError    ... because a timeout expired (also a builtin TimeoutError)
+    │   └── PoolTimeoutError       ... because no pooled connection was free in time (not sent)
     ├── ResponseParseError         the server answered 2xx with a body that does not fit the model
     ├── WaitTimeoutError           a wait (readiness, processing) outlived its budget
     ├── ResourceFailedError        a waited-for resource reached a failed state
@@ -44,6 +45,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "PineconeError",
+    "PoolTimeoutError",
     "QuotaExceededError",
     "RateLimitError",
     "RequestTimeoutError",
@@ -68,14 +70,24 @@ class TransportError(PineconeError):
     """The request got no HTTP answer: connection refused or reset, DNS failure, timeout.
 
     ``attempts`` is how many attempts the call made; ``ambiguous`` is true when an attempt may
-    have reached the server (so a non-idempotent operation may have been applied).
+    have reached the server (so a non-idempotent operation may have been applied);
+    ``connect_failed`` is true when the last attempt failed while connecting (refused, reset
+    or timed out while connecting, DNS, TLS handshake): that request was never sent.
     """
 
-    def __init__(self, message: str, *, attempts: int = 1, ambiguous: bool = True) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int = 1,
+        ambiguous: bool = True,
+        connect_failed: bool = False,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.attempts = attempts
         self.ambiguous = ambiguous
+        self.connect_failed = connect_failed
 
 
 class RequestTimeoutError(TransportError, builtins.TimeoutError):
@@ -84,6 +96,18 @@ class RequestTimeoutError(TransportError, builtins.TimeoutError):
     Also a builtin :class:`TimeoutError`. Formerly ``aiopinecone.TimeoutError`` (a deprecated
     alias that still resolves to this class).
     """
+
+
+class PoolTimeoutError(TransportError):
+    """No connection of the client's pool became free within ``pool_timeout`` seconds.
+
+    The request was not sent (``ambiguous`` is false) and is not retried: every connection is
+    busy with other calls, and another attempt would only lengthen the queue. Raise
+    ``AsyncPinecone(max_connections=...)`` or ``pool_timeout=``, or send fewer calls at once.
+    """
+
+    def __init__(self, message: str, *, attempts: int = 1) -> None:
+        super().__init__(message, attempts=attempts, ambiguous=False)
 
 
 class ResponseParseError(PineconeError):

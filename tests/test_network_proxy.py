@@ -178,3 +178,33 @@ async def test_mcp_helpers_use_the_clients_proxy(
         result = await pc.assistants.mcp_context(assistant_name="docs", query="shipping")
     assert result.content
     assert open_proxy.wait_for_access(f"127.0.0.1:{_port(emulator.url)}/mcp/assistants/docs")
+
+
+@pytest.mark.parametrize("where", ["url", "proxy_auth"])
+async def test_proxy_credentials_echoed_by_a_server_are_redacted(
+    open_proxy: ProxyServer, emulator: Emulator, where: str
+) -> None:
+    import base64
+
+    from aiopinecone import BadRequestError, RetryPolicy
+    from aiopinecone.emulator.faults import Fault
+
+    token = base64.b64encode(f"{PROXY_USER}:{PROXY_PASSWORD}".encode()).decode()
+    emulator.faults.script(
+        "GET",
+        "/assistant/assistants/echo",
+        Fault.status(400, "INVALID_ARGUMENT", f"saw {PROXY_PASSWORD} and Basic {token}"),
+    )
+    if where == "url":
+        options: dict[str, object] = {
+            "proxy": open_proxy.url.replace("http://", f"http://{PROXY_USER}:{PROXY_PASSWORD}@")
+        }
+    else:
+        options = {"proxy": open_proxy.url, "proxy_auth": (PROXY_USER, PROXY_PASSWORD)}
+    async with AsyncPinecone(api_key=API_KEY, host=emulator.url, **options) as pc:  # type: ignore[arg-type]
+        with pytest.raises(BadRequestError) as caught:
+            await pc.assistants.describe(name="echo", retry=RetryPolicy.none())
+    text = f"{caught.value} {caught.value!r} {caught.value.details!r}"
+    assert "<redacted>" in text
+    assert PROXY_PASSWORD not in text
+    assert token not in text

@@ -188,7 +188,11 @@ async def test_connect_failures_are_retried_even_for_post() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    async with AsyncPinecone(api_key=API_KEY, host=f"http://127.0.0.1:{port}") as pc:
+    # connect_budget=0: connect failures count as ordinary attempts (the budget is tested in
+    # test_outage.py)
+    async with AsyncPinecone(
+        api_key=API_KEY, host=f"http://127.0.0.1:{port}", retry=RetryPolicy(connect_budget=0.0)
+    ) as pc:
         with pytest.raises(TransportError) as info:
             await pc._core.request(
                 "POST", f"http://127.0.0.1:{port}/assistant/chat/x", op="chat", json={}

@@ -34,6 +34,7 @@ import attrs
 
 from .._governor import Governor
 from .._retry import RetryPolicy
+from .._stats import RequestStats, tracking
 from ..models.assistants import Assistant
 from ..models.files import AssistantFile
 from ._calls import Calls, ProvisionClient
@@ -133,6 +134,7 @@ class Provisioner:
             counted=self._ledger.counted,
             governor=governor,
         )
+        self._stats = RequestStats()  # the whole run's requests (its outage waits)
         self._ledger.watch_limits(self._calls.class_rates)
         self._digests: dict[Path, str] | None = None
         self._plan: Plan | None = None
@@ -157,7 +159,8 @@ class Provisioner:
         """Compare the specs with the server: one ``list``, plus file lists where needed."""
         prune = self.options.prune
         digests = await self._digests_of_specs()
-        actual = await self.list_assistants()
+        with tracking(self._stats):
+            actual = await self.list_assistants()
         if self.options.shard is not None:
             actual = self.options.shard.select(actual)
         existing = {a.name: a for a in actual}
@@ -189,7 +192,10 @@ class Provisioner:
             "processing": (self._converger.processing_polls if self._converger is not None else 0),
         }
         report = self._ledger.report(
-            prune=self.options.prune, requests=self._calls.snapshot(), polls=polls
+            prune=self.options.prune,
+            requests=self._calls.snapshot(),
+            polls=polls,
+            outage_seconds=self._stats.outage_seconds,
         )
         shard = self.options.shard
         return report if shard is None else attrs.evolve(report, shard=shard)
@@ -204,6 +210,10 @@ class Provisioner:
         request is cancelled and awaited, :attr:`report` is marked ``cancelled``, and the
         cancellation propagates.
         """
+        with tracking(self._stats):
+            return await self._apply(plan)
+
+    async def _apply(self, plan: Plan | None) -> ProvisionReport:
         ledger = self._ledger
         ledger.begin()
         poller_task: asyncio.Task[None] | None = None

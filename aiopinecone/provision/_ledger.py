@@ -123,7 +123,12 @@ class Ledger:
         self.progress.set_ceilings(phase_rates)
 
     def report(
-        self, *, prune: bool, requests: Mapping[str, Any], polls: Mapping[str, int]
+        self,
+        *,
+        prune: bool,
+        requests: Mapping[str, Any],
+        polls: Mapping[str, int],
+        outage_seconds: float = 0.0,
     ) -> ProvisionReport:
         """What was done so far (final once the run ended)."""
         now = self.clock()
@@ -138,6 +143,7 @@ class Ledger:
             cancelled=self.cancelled,
             requests=dict(requests),
             polls=dict(polls),
+            outage_seconds=outage_seconds,
             all_requests=self.requests,
             all_rate_limited=self.rate_limited,
         )

@@ -10,6 +10,7 @@ same shape, so what reads a single run's report reads the fleet's:
   (a limit, a rate: the shards shared one budget) takes the largest value;
 - ``started_at`` is the earliest start, ``seconds`` the wall time from it to the latest end;
   ``ok`` holds when every shard was ok and the shards are complete; ``cancelled`` when any was;
+  ``outage_seconds`` (waits for an unreachable server) is the longest of the shards';
 - ``shards``: one entry per input (index, count, file, ok, seconds), and ``missing_shards``
   lists the indexes of ``0 .. N-1`` that no input covers (then ``ok`` is false).
 """
@@ -108,6 +109,7 @@ def merge_reports(
     shard_count: int | None = None
     flags = {"cancelled": False, "dry_run": False, "prune": False}
     all_ok = True
+    outage = 0.0  # shards run side by side: the longest wait, not the sum
     for source, report in zip(names, reports, strict=True):
         assistants = report.get("assistants")
         if not isinstance(assistants, list):
@@ -128,6 +130,7 @@ def merge_reports(
             flags[flag] = flags[flag] or bool(report.get(flag))
         all_ok = all_ok and bool(report.get("ok"))
         seconds = float(report.get("seconds") or 0.0)
+        outage = max(outage, float(report.get("outage_seconds") or 0.0))
         started = _parse_time(report.get("started_at"), source)
         finished = started.timestamp() + seconds
         begin = started if begin is None or started < begin else begin
@@ -166,6 +169,7 @@ def merge_reports(
         "counts": counts,
         "requests": requests,
         "polls": polls,
+        "outage_seconds": round(outage, 3),
         "shards": sorted(shards, key=lambda s: (s.get("index") is None, s.get("index") or 0)),
         "missing_shards": missing,
         "assistants": rows,

@@ -56,6 +56,9 @@ class ProvisionReport:
     operation class, the limiter's counters (started, accepted, 429s, seconds waited);
     ``polls`` how many readiness polls (one ``list`` each) and processing polls (one
     ``list_files`` each) the run made. ``shard`` is the shard this run applied, if sharded
+    (``aiopinecone report merge`` joins the shards' JSON reports). ``outage_seconds``: how long
+    (wall clock) the run waited for the server to accept connections again after it could not
+    be reached (``RetryPolicy.connect_budget``); 0 when it always could.
     (``aiopinecone report merge`` joins the shards' JSON reports). ``all_requests`` and
     ``all_rate_limited`` count every request of the run, the plan's reads and readiness polls
     included (``counts()`` reports them; ``None``: the sums over the assistants).
@@ -70,6 +73,7 @@ class ProvisionReport:
     requests: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, hash=False)
     polls: Mapping[str, int] = attrs.field(factory=dict, hash=False)
     shard: Shard | None = None
+    outage_seconds: float = 0.0
     all_requests: int | None = None
     all_rate_limited: int | None = None
 
@@ -120,6 +124,7 @@ class ProvisionReport:
             "counts": self.counts(),
             "requests": {k: dict(v) for k, v in self.requests.items()},
             "polls": dict(self.polls),
+            "outage_seconds": _round(self.outage_seconds),
             **({} if self.shard is None else {"shard": self.shard.to_dict()}),
             "assistants": [
                 {
@@ -184,7 +189,7 @@ class ProvisionReport:
         c = self.counts()
         status = "cancelled" if self.cancelled else ("ok" if self.ok else "partial failure")
         lines.append("")
-        totals = (
+        totals: tuple[str, ...] = (
             f"{status}{f' (shard {self.shard})' if self.shard else ''}: "
             f"{len(self.assistants)} assistants — {c['ok']} ok, {c['failed']} failed, "
             f"{c['cancelled']} cancelled, {c['not_started']} not started",
@@ -192,6 +197,10 @@ class ProvisionReport:
             f"{c['requests']} requests, {c['rate_limited']} rate-limited",
             f"{self.seconds:.1f} s",
         )
+        if self.outage_seconds > 0:
+            totals += (
+                f"waited {self.outage_seconds:.1f} s for the server to accept connections again",
+            )
         lines.extend(pack(totals, width))
         return "\n".join(lines)
 
