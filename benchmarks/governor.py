@@ -293,7 +293,9 @@ def render(results: Mapping[str, Any]) -> str:
             "",
             *section(results),
             "",
-            "Reproduce: `python -m benchmarks.governor`.",
+            *([*cost_section(results["cost"]), ""] if "cost" in results else []),
+            "Reproduce: `python -m benchmarks.governor"
+            + (f" --cost {results['cost']['rounds']}`." if "cost" in results else "`."),
             "",
         ]
     )
@@ -346,13 +348,33 @@ def section(results: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def cost_section(cost: Mapping[str, Any]) -> list[str]:
+    """The client CPU comparison (governor on, off, the floor) as markdown lines."""
+    rows: list[Sequence[object]] = []
+    for workload in ("describe", "create_delete"):
+        for name, numbers in cost.get(workload, {}).items():
+            rows.append([workload, name, numbers["cpu_us_per_request"], numbers["ratio_to_floor"]])
+    return [
+        f"Client CPU per request, {cost['rounds']} interleaved rounds (the workloads of "
+        "`benchmarks/client_cost.py`, concurrency 50; emulator in another process; medians, "
+        "ratio paired by round). `governor on` is `AsyncPinecone()` with its defaults.",
+        "",
+        table(["workload", "client", "CPU us / request", "vs floor"], rows),
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and write the results."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.governor")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--cost", type=int, default=0, metavar="ROUNDS", help="also client CPU, governor on/off"
+    )
     args = parser.parse_args(argv)
     results = run(quick=args.quick)
+    if args.cost:
+        results["cost"] = run_cost(rounds=args.cost, quick=args.quick)
     text = render(results)
     print(text)
     if not args.no_write:
