@@ -222,6 +222,11 @@ class Controller:
             self._confirmed = 0
             self._cut_end = now  # new facts: the next 429s may cut again
 
+    def burst_began(self, at: float) -> None:
+        """A shared store saw the window's first entry at ``at`` (every process's requests):
+        the burst began no later than that, whatever this process saw of it."""
+        self._burst_from = min(self._burst_from, at)
+
     def _next_step(self, cost: float) -> float:
         """Slow start's next step: grow by ``GROWTH``, but stop exactly at the next plan's
         limit (where limits usually are), then try a small step past it."""
