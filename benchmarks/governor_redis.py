@@ -32,9 +32,11 @@ from typing import Any, Final
 
 import orjson
 
-from benchmarks._harness import API_KEY, EmulatorProcess
+from benchmarks._harness import API_KEY, EmulatorProcess, machine_info, table, write_json
 
 HERE: Final = Path(__file__).resolve().parent
+RESULTS_MD: Final = HERE / "RESULTS-governor-redis.md"
+RESULTS_JSON: Final = HERE / "RESULTS-governor-redis.json"
 MINUTE: Final = 2.0
 LATENCY: Final = 0.005
 LIMIT: Final = 100
@@ -219,18 +221,68 @@ def met(results: Sequence[dict[str, Any]]) -> bool:
     )
 
 
+def render(results: Sequence[dict[str, Any]], machine: dict[str, Any]) -> str:
+    """The markdown report of these rows alone."""
+    headers = ["scenario", "N", "wall s", "ideal s", "wall / ideal", "429 / accepted",
+               "429s", "learnt (limit per window s)"]  # fmt: skip
+    rows: list[Sequence[object]] = [
+        [
+            r["scenario"],
+            f"{r['done']}/{r['n']}",
+            r["wall_s"],
+            r["ideal_s"],
+            r["ratio"],
+            r["429_per_accepted"],
+            r["client_429s"],
+            f"{r['learnt_limit']} / {r['learnt_window_s']}",
+        ]
+        for r in results
+    ]
+    verdict = "**met**" if met(results) else "**not met**"
+    return "\n".join(
+        [
+            "# Rate governor: several processes, one budget",
+            "",
+            f"Measured {machine['date']} on {machine['cpu']} ({machine['usable_cpus']} usable "
+            f"CPUs), Python {machine['python']}; commit {machine['git_commit']}.",
+            "",
+            f"One emulator process limiting `{CLASS}` to {LIMIT} per minute; a minute lasts "
+            f"{MINUTE:g} s, every request waits {LATENCY * 1000:g} ms in the server. P worker "
+            "processes start together and create N / P each (`asyncio.gather`, one client "
+            "each, adaptive, told the minute), through one real Redis or each alone. Wall = the "
+            "last worker's end - the first one's start; ideal = floor((N-1)/L) minutes + the "
+            "service floor (the last window's share, no limit, governor off); 429s per "
+            "accepted = every 429 the workers received / creates accepted.",
+            "",
+            table(headers, rows),
+            "",
+            "Target (issue 11), through Redis: aggregate wall/ideal <= 1.25 and <= 0.02 429s per "
+            f"accepted: {verdict}.",
+            "",
+            "Reproduce: `python -m benchmarks.governor_redis` (also rows of "
+            "`python -m benchmarks.governor`).",
+            "",
+        ]
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the rows alone and print them (``--worker``: one worker process)."""
+    """Run the rows alone and write them (``--worker``: one worker process)."""
     args_in = list(sys.argv[1:] if argv is None else argv)
     if args_in[:1] == ["--worker"]:
         return worker_main(args_in[1:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks.governor_redis")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
+    parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(args_in)
     with EmulatorProcess(ready_delay=0.0) as emu:
         results = rows(emu, args.quick)
-    print(orjson.dumps(results, option=orjson.OPT_INDENT_2).decode())
-    print("target met" if met(results) else "target NOT met")
+    machine = machine_info()
+    text = render(results, machine)
+    print(text)
+    if not args.no_write and not args.quick:
+        RESULTS_MD.write_text(text, encoding="utf-8")
+        write_json(RESULTS_JSON, {"machine": machine, "results": results})
     return 0
 
 
