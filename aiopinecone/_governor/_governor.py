@@ -55,6 +55,11 @@ class GovernorPermit:
     settled: bool = False
 
 
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class _Queue:
     __slots__ = ("changed", "waiters")
 
@@ -222,11 +227,17 @@ class Governor:
                 timeout = left
         if timeout is not None and math.isinf(timeout):
             timeout = None
+        # A bare future and a timer (no wait_for/shield: no extra task per wait).
+        timer = None
+        if timeout is not None:
+            timer = asyncio.get_running_loop().call_later(timeout, _wake, future)
         try:
-            await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
-            if deadline is not None and self._clock() >= deadline:
-                raise self._late(cls, began) from None
+            await future
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if deadline is not None and self._clock() >= deadline:
+            raise self._late(cls, began)
 
     def _late(self, cls: str, began: float) -> RequestTimeoutError:
         waited = self._clock() - began
