@@ -204,14 +204,16 @@ class Controller:
                     self.limit += step
                     self._step_at, self._step_need, self._step_ok = now, step - cost, 0.0
                 return
-            # A step is over when every grant taken since it began was accepted.
-            if saturated and (taken_at is None or taken_at >= self._step_at - 1e-9):
+            # A step is over when every grant taken since it began was accepted; the next one
+            # begins only while the budget is the bottleneck.
+            if taken_at is None or taken_at >= self._step_at - 1e-9:
                 self._step_ok += cost
-                if self._step_ok >= self._step_need and math.isfinite(self.limit):
-                    step = self._next_step(cost)
-                    self.limit += step
-                    # The step's last grant may not fit whole (a fraction of a request).
-                    self._step_at, self._step_need, self._step_ok = now, step - cost, 0.0
+            ok = self._step_ok
+            if saturated and ok > 0.0 and ok >= self._step_need and math.isfinite(self.limit):
+                step = self._next_step(cost)
+                self.limit += step
+                # The step's last grant may not fit whole (a fraction of a request).
+                self._step_at, self._step_need, self._step_ok = now, step - cost, 0.0
             return
         self._measured += cost
         if probe:

@@ -54,7 +54,7 @@ store itself, stamped at its take time. Longer than any sane request, so a live 
 expired."""
 
 
-@attrs.frozen(slots=True)
+@attrs.define(slots=True, eq=False)
 class Grant:
     """One open grant: ``key`` (the class), ``id`` (unique in the store), ``cost`` (units);
     ``used``: the units counted right after the take (log + open grants, this one included),
