@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 API_VERSIONS: Final = ("2025-04", "2025-10", "2026-04", "2026-07")
-"""Every API version the client speaks, oldest first (2026-07: the same Assistant API as 2026-04)."""
+"""Every API version the client speaks, oldest first (2026-07: the Assistant API of 2026-04)."""
 DEFAULT_API_VERSION: Final = API_VERSIONS[-1]
 """The version sent when none is chosen: the newest."""
 REGIONS: Final = ("us", "eu")
