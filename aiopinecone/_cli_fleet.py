@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, Final, TextIO
 from ._redisconn import REDIS_URL_ENV
 
 if TYPE_CHECKING:
+    from ._governor import RateLimits
     from ._lease import Lease
     from .provision import Shard
 
 __all__ = [
     "add_fleet_options",
     "add_report_command",
+    "client_rate_limits",
     "fleet_lease",
     "redis_url",
     "report_command",
@@ -85,6 +87,18 @@ def redis_url(args: argparse.Namespace) -> str | None:
     """``--redis``, else ``$AIOPINECONE_RATE_REDIS_URL``, else ``None``."""
     chosen: str | None = args.redis or os.environ.get(REDIS_URL_ENV) or None
     return chosen
+
+
+def client_rate_limits(args: argparse.Namespace) -> RateLimits | None:
+    """The client's rate limits for ``--redis URL`` (adaptive, shared through that Redis; a
+    ``--rate-preset`` then sets the budget); None without it (the client's default, which
+    also follows ``$AIOPINECONE_RATE_REDIS_URL``)."""
+    url: str | None = getattr(args, "redis", None)
+    if not url:
+        return None
+    from ._governor import RateLimits
+
+    return RateLimits.preset("adaptive", redis_url=url)
 
 
 def lease_name(args: argparse.Namespace, fleet: Path, shard: Shard | None) -> str:

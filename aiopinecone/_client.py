@@ -6,7 +6,7 @@ import base64
 import os
 from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -14,6 +14,7 @@ import aiohttp
 from ._core import Core
 from ._governor import Governor, RateLimits
 from ._network import SslOption, build_network, check_extra_headers, source_tag_field
+from ._redisconn import REDIS_URL_ENV
 from ._retry import RetryPolicy
 from ._router import Router, is_loopback
 from ._transport import DEFAULT_POOL_TIMEOUT, Transport, to_client_timeout
@@ -21,6 +22,9 @@ from ._validation import DEFAULT_API_VERSION, check_api_version, check_seconds
 from ._version import __version__
 from .exceptions import ValidationError
 from .resources import Assistants
+
+if TYPE_CHECKING:
+    from ._governor._redis import RedisStore
 
 __all__ = ["DEFAULT_HOST", "AsyncPinecone"]
 
@@ -77,8 +81,8 @@ class AsyncPinecone:
       ``proxy_auth=(login, password)``. https origins go through a
       ``CONNECT`` tunnel; a plain-http origin may only use a proxy on loopback (the key would
       reach the proxy in clear text).
-    - ``trust_env``: honour ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (and ``~/.netrc`` for
-      proxy credentials) as aiohttp does. Default ``False``, as in aiohttp and the official SDK:
+    - ``trust_env``: honour ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (and ``~/.netrc``
+      credentials) as aiohttp does. Default ``False``, as in aiohttp and the official SDK:
       where the key goes does not depend on variables a process inherits.
     - ``ssl``: an ``ssl.SSLContext`` (client certificates, pinning...), a CA bundle path (a file
       or a directory; TLS-inspecting proxies, private CAs), ``True`` (default verification) or
@@ -194,13 +198,20 @@ class AsyncPinecone:
             user_agent=user_agent,
             extra_headers=extra_headers,
         )
+        self._shared_store: RedisStore | None = None
         if isinstance(rate_limits, Governor):
             governor = rate_limits
         else:
             try:
-                governor = Governor(RateLimits.coerce(rate_limits))
+                limits = RateLimits.coerce(rate_limits)
             except (TypeError, ValueError) as exc:
                 raise ValidationError(str(exc)) from None
+            if limits.enabled and (limits.redis_url or os.environ.get(REDIS_URL_ENV)):
+                # Many processes, one budget (README "Several processes with Redis").
+                from ._governor._redis import shared_store
+
+                self._shared_store = shared_store(limits, api_key=key, host=origin)
+            governor = Governor(limits, store=self._shared_store)
         self.governor: Final = governor
         """The rate governor (``governor.snapshot()``: budgets and counts per class)."""
         if governor.enabled:
@@ -272,6 +283,10 @@ class AsyncPinecone:
         """Close the connection pool (a session you passed in is left open). Idempotent."""
         self._router.forget_all()
         await self._core.transport.close()
+        store, self._shared_store = self._shared_store, None
+        if store is not None:
+            await self.governor.aclose()  # settles still on their way to Redis
+            await store.aclose()
 
     def __repr__(self) -> str:
         return (

@@ -25,6 +25,7 @@ import orjson
 from ._cli_fleet import (
     add_fleet_options,
     add_report_command,
+    client_rate_limits,
     fleet_lease,
     report_command,
     shard_from_args,
@@ -241,6 +242,7 @@ async def _client(args: argparse.Namespace) -> AsyncIterator[AsyncPinecone]:
         trust_env=getattr(args, "trust_env", False),
         ssl=getattr(args, "ca_bundle", None),
         source_tag=getattr(args, "source_tag", None),
+        rate_limits=client_rate_limits(args),
     ) as pc:
         yield pc
 

@@ -14,7 +14,9 @@ options unless the row says otherwise) and is bounded (cancelled past ``TIMEOUT_
   second: at ``max(0, (N - b) / r)`` seconds;
 - the service floor: the wall time of the requests the limit lets through at that last
   instant (the last window's share, or one request for a bucket) against the same emulator
-  with no limit and the governor off, measured in the same run.
+  with no limit and the governor off, measured in the same run (median of 3).
+
+Rows whose ideal is under 2 s are the median of 3 runs (the machine is shared).
 
 **429s per accepted** = every 429 answer the client received (the governor's count: limits and
 noise) / N.
@@ -42,6 +44,8 @@ RESULTS_JSON: Final = HERE / "RESULTS-governor.json"
 MINUTE: Final = 2.0
 LATENCY: Final = 0.005
 TIMEOUT_FACTOR: Final = 10.0
+REPEATS: Final = 3
+"""Service floors, and rows whose ideal is under 2 s, are the median of this many runs."""
 CLASS: Final = "assistants_write"
 
 
@@ -112,7 +116,15 @@ def scenarios(quick: bool = False) -> list[Scenario]:
     ]  # fmt: skip
 
 
-EXTRA_SCENARIOS: list[Callable[[EmulatorProcess, bool], list[dict[str, Any]]]] = []
+def _shared_budget_rows(emu: EmulatorProcess, quick: bool) -> list[dict[str, Any]]:
+    from benchmarks.governor_redis import rows
+
+    return rows(emu, quick)
+
+
+EXTRA_SCENARIOS: list[Callable[[EmulatorProcess, bool], list[dict[str, Any]]]] = [
+    _shared_budget_rows
+]
 """More rows (several processes sharing one budget): each gets the emulator and ``quick``."""
 
 
@@ -149,18 +161,27 @@ async def _creates(url: str, n: int, rate_limits: Any, timeout: float) -> dict[s
 
 
 def _floor(emu: EmulatorProcess, n: int) -> float:
-    """The service floor: N creates, no limit, the governor off."""
-    _configure(emu, Scenario("floor", n))
-    return float(asyncio.run(_creates(emu.url, n, "off", 120.0))["wall"])
+    """The service floor: N creates, no limit, the governor off (median of ``REPEATS``)."""
+    walls = []
+    for _ in range(REPEATS):
+        _configure(emu, Scenario("floor", n))
+        walls.append(float(asyncio.run(_creates(emu.url, n, "off", 120.0))["wall"]))
+    return sorted(walls)[len(walls) // 2]
 
 
 def run_scenario(emu: EmulatorProcess, s: Scenario, floor: float) -> dict[str, Any]:
     """One row, bounded by ``TIMEOUT_FACTOR`` x ideal."""
-    _configure(emu, s)
     ideal = s.limit_time() + floor
-    limits = s.rate_limits() if s.rate_limits is not None else None
-    got = asyncio.run(_creates(emu.url, s.n, limits, TIMEOUT_FACTOR * ideal + 5.0))
-    counters = emu.admin("GET", "counters")["classes"][CLASS]
+    runs = []
+    # A row shorter than a few seconds is at the mercy of the shared machine: median of 3.
+    for _ in range(REPEATS if ideal < 2.0 else 1):
+        _configure(emu, s)
+        limits = s.rate_limits() if s.rate_limits is not None else None
+        got = asyncio.run(_creates(emu.url, s.n, limits, TIMEOUT_FACTOR * ideal + 5.0))
+        got["counters"] = emu.admin("GET", "counters")["classes"][CLASS]
+        runs.append(got)
+    got = sorted(runs, key=lambda r: float(r["wall"]))[len(runs) // 2]
+    counters = got["counters"]
     rate_limited = int(got["governor"].get("rate_limited", 0))
     accepted = max(got["ok"], 1)
     return {
@@ -280,7 +301,9 @@ def render(results: Mapping[str, Any]) -> str:
             "",
             *section(results),
             "",
-            "Reproduce: `python -m benchmarks.governor`.",
+            *([*cost_section(results["cost"]), ""] if "cost" in results else []),
+            "Reproduce: `python -m benchmarks.governor"
+            + (f" --cost {results['cost']['rounds']}`." if "cost" in results else "`."),
             "",
         ]
     )
@@ -288,7 +311,11 @@ def render(results: Mapping[str, Any]) -> str:
 
 def _met(results: Mapping[str, Any]) -> str:
     rows = {r["scenario"]: r for r in results["results"]}
-    single = [r for r in results["results"] if "random" not in r["scenario"]]
+    single = [
+        r
+        for r in results["results"]
+        if "random" not in r["scenario"] and r.get("processes", 1) == 1
+    ]
     ok = all(r["ratio"] <= 1.25 and r["429_per_accepted"] <= 0.05 for r in single)
     noisy = rows.get("100/min + 5% random 429s")
     told = rows.get("100/min + 5% random 429s, told the limit")
@@ -322,7 +349,7 @@ def section(results: Mapping[str, Any]) -> list[str]:
         "to accept N (a per-minute window of L: floor((N-1)/L) minutes, a fresh window's "
         "burst included; a bucket of b refilled at r/s: (N-b)/r) + the service floor (the "
         "requests let through at that last instant, with no limit and the governor off, "
-        "same run). 429s per accepted = "
+        "same run, median of 3; rows under 2 s ideal: median of 3 runs). 429s per accepted = "
         "every 429 the client received (limit and noise) / N.",
         "",
         table(headers, rows),
@@ -330,6 +357,36 @@ def section(results: Mapping[str, Any]) -> list[str]:
         "Targets (issue 11): single process wall/ideal <= 1.25 with <= 0.05 429s per "
         "accepted; with 5% noise, within 10% of the same client told the true limit: "
         f"{_met(results)}. From `benchmarks/governor.py`.",
+        "",
+        "Several processes (`benchmarks/governor_redis.py`): P worker processes start together "
+        "and create N / P each, adaptive and told the minute, through one real Redis "
+        "(`redis_url=`) or each alone (the contrast); wall = the last worker's end - the first "
+        "one's start, ideal as above for all N. Target (issue 11): through Redis aggregate "
+        f"wall/ideal <= 1.25 and <= 0.02 429s per accepted: {_shared_met(results)}.",
+    ]
+
+
+def _shared_met(results: Mapping[str, Any]) -> str:
+    from benchmarks.governor_redis import met
+
+    shared = [r for r in results["results"] if r.get("processes", 1) > 1]
+    if not shared:
+        return "not run"
+    return "**met**" if met(shared) else "**not met**"
+
+
+def cost_section(cost: Mapping[str, Any]) -> list[str]:
+    """The client CPU comparison (governor on, off, the floor) as markdown lines."""
+    rows: list[Sequence[object]] = []
+    for workload in ("describe", "create_delete"):
+        for name, numbers in cost.get(workload, {}).items():
+            rows.append([workload, name, numbers["cpu_us_per_request"], numbers["ratio_to_floor"]])
+    return [
+        f"Client CPU per request, {cost['rounds']} interleaved rounds (the workloads of "
+        "`benchmarks/client_cost.py`, concurrency 50; emulator in another process; medians, "
+        "ratio paired by round). `governor on` is `AsyncPinecone()` with its defaults.",
+        "",
+        table(["workload", "client", "CPU us / request", "vs floor"], rows),
     ]
 
 
@@ -338,8 +395,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.governor")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--cost", type=int, default=0, metavar="ROUNDS", help="also client CPU, governor on/off"
+    )
     args = parser.parse_args(argv)
     results = run(quick=args.quick)
+    if args.cost:
+        results["cost"] = run_cost(rounds=args.cost, quick=args.quick)
     text = render(results)
     print(text)
     if not args.no_write:

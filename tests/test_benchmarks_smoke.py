@@ -51,6 +51,10 @@ def test_quick_suite_measures_every_part_and_writes_the_report(
     assert ours
     assert all(r["ready"] == r["assistants"] == 12 for r in ours)
 
+    governor = results["governor"]["results"]
+    assert len(governor) >= 7  # every single-process scenario ran, each to the end
+    assert all(r["done"] == r["n"] for r in governor)
+
     upload = results["upload"]["results"]
     assert set(upload) == {"2025-10", "2026-04"}
 

@@ -170,3 +170,29 @@ def test_a_second_apply_of_the_same_shard_is_refused(
         assert names(emu) == NAMES
     finally:
         holder.close()
+
+
+def test_redis_shares_the_provisioning_budget(
+    capsys: pytest.CaptureFixture[str], emu: ThreadedEmulator, fleet_file: Path, redis_url: str
+) -> None:
+    code, _, err = run(
+        capsys,
+        "provision",
+        str(fleet_file),
+        "--rate-preset",
+        "standard",
+        "--no-progress",
+        "--redis",
+        redis_url,
+        host=emu.url,
+    )
+    assert code == 0, err
+    assert names(emu) == NAMES
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = [k.decode() for k in client.scan_iter("aiopinecone:rate:*")]
+    finally:
+        client.close()
+    # The run's requests were counted in Redis: every process sharing it sees them.
+    assert any("assistants_write" in k for k in keys)
+    assert any("assistants_read" in k for k in keys)

@@ -289,3 +289,48 @@ async def test_a_new_process_starts_from_what_another_learnt(stores: StoreFactor
     governor.settle(permit, status=200, retry_after=None)
     await governor.aclose()
     assert governor.gate("assistants_delete").controller.limit == 20.0
+
+
+async def test_one_process_probes_past_the_budget_at_a_time(stores: StoreFactory) -> None:
+    a, b = stores(), stores()
+    inf = float("inf")
+    probe = await a.take("w", cost=1, limit=inf, window=60)
+    assert isinstance(probe, Grant)
+    assert isinstance(probe.id, str)
+    assert probe.id.startswith("p")
+    assert not isinstance(await b.take("w", cost=1, limit=inf, window=60), Grant)
+    assert isinstance(await b.take("r", cost=1, limit=inf, window=60), Grant)  # per class
+    await a.settle(probe, counted=True)  # accepted: the next probe may go at once
+    second = await b.take("w", cost=1, limit=inf, window=60)
+    assert isinstance(second, Grant)
+    await b.settle(second, counted=False)  # refused: nobody probes for a quarter window
+    wait = await a.take("w", cost=1, limit=inf, window=60)
+    assert isinstance(wait, float)
+    assert 14 < wait <= 15
+
+
+async def test_processes_hear_of_new_learnt_numbers(stores: StoreFactory) -> None:
+    a, b = stores(), stores()
+    assert isinstance(await b.take("w", cost=1, limit=10, window=60), Grant)
+    assert not b.state_changed("w")
+    await a.save_state("w", {"limit": 12.0, "window": 60.0})
+    assert not a.state_changed("w")  # its own save is no news to itself
+    assert isinstance(await b.take("w", cost=1, limit=10, window=60), Grant)
+    assert b.state_changed("w")
+    assert await b.load_state("w") == {"limit": 12.0, "window": 60.0}
+    assert not b.state_changed("w")
+    await b.save_state("w", {"limit": 12.0, "window": 60.0})  # the same numbers: not saved
+    assert isinstance(await a.take("w", cost=1, limit=10, window=60), Grant)
+    assert not a.state_changed("w")
+
+
+async def test_window_age_is_the_oldest_entry_of_any_process(stores: StoreFactory) -> None:
+    a, b = stores(), stores()
+    assert await a.window_age("w", 60) is None
+    g = await b.take("w", cost=1, limit=10, window=60)
+    assert isinstance(g, Grant)
+    await b.settle(g, counted=True)
+    await asyncio.sleep(0.05)
+    age = await a.window_age("w", 60)
+    assert age is not None
+    assert 0.05 <= age < 60

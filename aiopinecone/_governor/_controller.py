@@ -8,10 +8,12 @@ bucket of capacity b refilled at r per second is safely (b, b / r).
 
 How it learns (adaptive mode; a fixed budget never changes):
 
-- **Slow start** (TCP): from the start guess, the limit grows by ``GROWTH`` once every grant of
-  the previous step was accepted: a round trip per step, so a limit 50x the guess is found in
-  about twenty round trips, and the overshoot past a real limit is at most one step. A class
-  with no known limit (``inf``) runs freely until throttled (AWS adaptive mode).
+- **Slow start** (TCP): from the start guess, the limit grows once every grant of the previous
+  step was accepted (a round trip per step): by ``GROWTH`` between the plans' limits, stopping
+  exactly at each and stepping ``LEVEL_STEP`` past it (limits are usually a plan's), doubling
+  past the largest; a limit 50x the guess is found in about ten round trips, and the overshoot
+  past a real limit is at most one step. A class with no known limit (``inf``) runs freely
+  until throttled (AWS adaptive mode).
 - **A real limit or noise?** A 429 is a limit when the server asks for a wait longer than a few
   round trips, when three come back in a row, or when requests sent *after* the first 429 are
   refused again. Otherwise it is noise (a stray 429, a neighbour's burst): the request is
@@ -42,10 +44,12 @@ import math
 from collections.abc import Mapping
 from typing import Final
 
-__all__ = ["BETA", "GENTLE", "GROWTH", "LEVEL_STEP", "Controller"]
+__all__ = ["BETA", "GENTLE", "GROWTH", "GROWTH_ABOVE", "LEVEL_STEP", "Controller"]
 
 GROWTH: Final = 0.5
 """Slow start: growth per round trip between the plans' limits (the most it overshoots)."""
+GROWTH_ABOVE: Final = 1.0
+"""Slow start past the largest plan's limit: the limit doubles per round trip."""
 LEVEL_STEP: Final = 0.05
 """Slow start at a plan's limit: the small step past it (the most it overshoots there)."""
 BETA: Final = 0.7
@@ -218,12 +222,20 @@ class Controller:
             self._confirmed = 0
             self._cut_end = now  # new facts: the next 429s may cut again
 
+    def burst_began(self, at: float) -> None:
+        """A shared store saw the window's first entry at ``at`` (every process's requests):
+        the burst began no later than that, whatever this process saw of it."""
+        self._burst_from = min(self._burst_from, at)
+
     def _next_step(self, cost: float) -> float:
         """Slow start's next step: grow by ``GROWTH``, but stop exactly at the next plan's
         limit (where limits usually are), then try a small step past it."""
         limit = self.limit
         if any(abs(limit - level) < 1e-9 for level in self.levels):
             return max(limit * LEVEL_STEP, cost)
+        if self.levels and limit > self.levels[-1]:
+            # Past every plan: a custom limit, or none; double (TCP slow start).
+            return max(limit * GROWTH_ABOVE, cost)
         step = limit * GROWTH
         for level in self.levels:
             if limit < level < limit + step:

@@ -82,7 +82,9 @@ class ClassGate:
             c.outstanding += 1
             return Ticket(probe, True, now, now + wait)
         if probe is not None:
-            return probe  # blocked by a Retry-After: the probe waits like everyone
+            # Blocked by a Retry-After (the probe waits like everyone), or a shared store lets
+            # one process probe at a time: never longer than the window's own wait.
+            return min(wait, probe)
         return min(wait, c.next_probe(now, waited_since) - now)
 
     # -- settling ---------------------------------------------------------------------------
@@ -159,6 +161,12 @@ class ClassGate:
         elif outcome == RATE_LIMITED:
             await store.settle(grant, counted=False)
             usage = await store.usage(self.key, c.window)
+            window_age = getattr(store, "window_age", None)
+            if window_age is not None and c.slow_start:
+                # Several processes: the burst began with the first of anyone's entries.
+                age = await window_age(self.key, c.window)
+                if age is not None:
+                    c.burst_began(now - age)
             block = c.rate_limited(
                 now,
                 usage=usage,

@@ -10,6 +10,7 @@ bounded by the call's deadline (:class:`~aiopinecone.RequestTimeoutError` past i
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import time
@@ -52,6 +53,11 @@ class GovernorPermit:
     ticket: Ticket
     waited: float
     settled: bool = False
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class _Queue:
@@ -150,10 +156,10 @@ class Governor:
         try:
             if queue.waiters[0] is not me:
                 await self._sleep(me, None, deadline, gate.key, began)
-            if gate.local is None and gate.key not in self._loaded:
-                await self._load_shared(gate)
             since = self._clock()
             while True:
+                if gate.local is None and self._stale(gate.key):
+                    await self._load_shared(gate)
                 now = self._clock()
                 if gate.local is not None:
                     got = gate.try_take(now, cost, since)
@@ -188,8 +194,17 @@ class Governor:
                 if not head.done():
                     head.set_result(None)
 
+    def _stale(self, cls: str) -> bool:
+        """A shared store: whether ``cls`` must (re)load the learnt numbers (first use, or
+        another process saved new ones: ``state_changed``, seen by the last take)."""
+        if cls not in self._loaded:
+            return True
+        changed = getattr(self.store, "state_changed", None)
+        return changed is not None and bool(changed(cls))
+
     async def _load_shared(self, gate: ClassGate) -> None:
-        """A shared store (Redis): start from what another process learnt, once per class."""
+        """A shared store (Redis): adopt what another process learnt (first use, and after
+        another process saved new numbers)."""
         self._loaded.add(gate.key)
         state = await self.store.load_state(gate.key)
         if state and gate.controller.adaptive:
@@ -212,11 +227,17 @@ class Governor:
                 timeout = left
         if timeout is not None and math.isinf(timeout):
             timeout = None
+        # A bare future and a timer (no wait_for/shield: no extra task per wait).
+        timer = None
+        if timeout is not None:
+            timer = asyncio.get_running_loop().call_later(timeout, _wake, future)
         try:
-            await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
-            if deadline is not None and self._clock() >= deadline:
-                raise self._late(cls, began) from None
+            await future
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if deadline is not None and self._clock() >= deadline:
+            raise self._late(cls, began)
 
     def _late(self, cls: str, began: float) -> RequestTimeoutError:
         waited = self._clock() - began
@@ -260,10 +281,20 @@ class Governor:
             )
         else:
             task = asyncio.get_running_loop().create_task(
-                gate.asettle(now, permit.ticket, outcome, retry_after=retry_after, cost=cost)
+                gate.asettle(
+                    now,
+                    permit.ticket,
+                    outcome,
+                    retry_after=retry_after,
+                    cost=cost,
+                    waiting=bool(queue.waiters),
+                )
             )
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+            # The budget changes once the store has answered: wake the queue then too (else
+            # the head sleeps out a whole window on the budget it saw before this answer).
+            task.add_done_callback(functools.partial(self._wake, queue))
         if outcome == RATE_LIMITED and _log.isEnabledFor(logging.INFO):
             c = gate.controller
             _log.info(
@@ -273,6 +304,12 @@ class Governor:
                 c.limit,
                 c.window,
             )
+        changed = queue.changed
+        if changed is not None and not changed.done():
+            changed.set_result(None)
+
+    @staticmethod
+    def _wake(queue: _Queue, _task: object = None) -> None:
         changed = queue.changed
         if changed is not None and not changed.done():
             changed.set_result(None)

@@ -41,7 +41,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from .._redisconn import REDIS_URL_ENV, connect, describe_url
-from ._redis_lua import BLOCK, SETTLE, TAKE, USAGE
+from ._redis_lua import BLOCK, OLDEST, SETTLE, TAKE, USAGE
 from ._store import GRANT_TTL, ON_SETTLE, Grant, MemoryStore
 
 if TYPE_CHECKING:
@@ -63,6 +63,10 @@ STATE_TTL_MS: Final = 7 * 24 * 3600 * 1000
 """Learnt limits are kept a week after the last save."""
 
 _MAX_PENDING: Final = 10_000
+
+PROBE_GAP: Final = 0.25
+"""After a refused probe, no process probes the class again for this share of the window (one
+process alone spaces its refused probes up to a quarter window the same way)."""
 
 
 class RedisStore:
@@ -93,11 +97,15 @@ class RedisStore:
         self._settle = self._redis.register_script(SETTLE)
         self._block = self._redis.register_script(BLOCK)
         self._usage = self._redis.register_script(USAGE)
+        self._oldest = self._redis.register_script(OLDEST)
         self._down = False
         self._probe: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._pending: list[tuple[Grant, bool, float | None]] = []
         self.outages = 0
+        self._versions: dict[str, int] = {}
+        self._saved: dict[str, Mapping[str, float]] = {}
+        self._stale: set[str] = set()
 
     def __repr__(self) -> str:
         state = "local fallback" if self._down else "shared"
@@ -180,6 +188,7 @@ class RedisStore:
                     repr(float(window)),
                     repr(float(self.grant_ttl)),
                     self._keep_ms(window),
+                    repr(window * PROBE_GAP),
                 ],
             )
         )
@@ -194,6 +203,7 @@ class RedisStore:
             return self.local.take_now(key, cost, limit, window)
         ok, value = int(reply[0]), reply[1]
         text = value.decode() if isinstance(value, bytes) else str(value)
+        self._note_version(key, reply[3])
         if ok:
             used = reply[2]
             return Grant(
@@ -201,6 +211,17 @@ class RedisStore:
             )
         wait = float(text)
         return ON_SETTLE if math.isinf(wait) else wait
+
+    def _note_version(self, key: str, raw: Any) -> None:
+        version = int(raw.decode() if isinstance(raw, bytes) else raw)
+        if version != self._versions.get(key, 0):
+            self._versions[key] = version
+            self._stale.add(key)
+
+    def state_changed(self, key: str) -> bool:
+        """Whether another process saved new learnt numbers for ``key`` since this store last
+        loaded or saved them (seen on the last take); the governor then reloads them."""
+        return key in self._stale
 
     def _orphan(self, key: str, cost: float, done: asyncio.Future[Any]) -> None:
         if done.cancelled() or done.exception() is not None:
@@ -265,11 +286,25 @@ class RedisStore:
                 return float(reply.decode() if isinstance(reply, bytes) else reply)
         return self.local.usage_now(key, window)
 
+    async def window_age(self, key: str, window: float) -> float | None:
+        """Seconds since the oldest entry of any process still in the window (None: none, or
+        Redis not reached): where a burst of several processes began."""
+        if self._down:
+            return None
+        try:
+            reply = await self._oldest(keys=self._keys(key), args=[repr(float(window))])
+        except Exception as exc:
+            self._failed(exc, "reading the window")
+            return None
+        text = reply.decode() if isinstance(reply, bytes) else str(reply)
+        return float(text) if text else None
+
     def _state_key(self, key: str) -> str:
         return f"aiopinecone:rate:{{{self.namespace}:{key}}}:state"
 
     async def load_state(self, key: str) -> Mapping[str, float] | None:
         """See :meth:`BudgetStore.load_state` (what any process saved last)."""
+        self._stale.discard(key)
         if not self._down:
             try:
                 raw = await self._redis.hgetall(self._state_key(key))
@@ -277,15 +312,20 @@ class RedisStore:
                 self._failed(exc, "reading learnt limits")
             else:
                 if raw:
-                    return {
+                    state = {
                         (k.decode() if isinstance(k, bytes) else str(k)): float(v)
                         for k, v in raw.items()
                     }
+                    self._saved[key] = state
+                    return dict(state)
                 return await self.local.load_state(key)
         return await self.local.load_state(key)
 
     async def save_state(self, key: str, state: Mapping[str, float]) -> None:
         """See :meth:`BudgetStore.save_state` (shared: the last writer wins)."""
+        if self._saved.get(key) == state:
+            return  # nothing new: no save, no reload in the other processes
+        self._saved[key] = dict(state)
         await self.local.save_state(key, state)
         if self._down or not state:
             return
@@ -295,9 +335,12 @@ class RedisStore:
                 pipe.delete(name)
                 pipe.hset(name, mapping={k: repr(float(v)) for k, v in state.items()})
                 pipe.pexpire(name, STATE_TTL_MS)
-                await pipe.execute()
+                pipe.hincrby(self._keys(key)[2], "statever", 1)
+                replies = await pipe.execute()
         except Exception as exc:
             self._failed(exc, "sharing learnt limits")
+        else:
+            self._versions[key] = int(replies[-1])  # our own save: nothing to reload
 
     async def aclose(self) -> None:
         """Stop the reconnect probe, finish pending settles, close the connections."""

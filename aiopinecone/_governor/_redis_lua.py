@@ -5,7 +5,12 @@ Keys of one class (one Redis Cluster hash slot through the ``{...}`` tag):
 - ``log``: ZSET, the window log; member ``"<seq>:<cost>"``, score the settle stamp;
 - ``open``: ZSET, the open grants; member ``"<seq>:<cost>"`` (the grant id), score the take stamp;
 - ``meta``: HASH, ``logged`` (sum of the log's costs), ``inflight`` (sum of the open grants'
-  costs), ``blocked`` (blocked-until stamp), ``seq`` (grant counter).
+  costs), ``blocked`` (blocked-until stamp), ``seq`` (grant counter), ``statever`` (how many
+  times a process saved its learnt state: others reload it when it changes), ``probe_next``
+  and ``probe_gap`` (probes past the budget: one at a time for every process; after a refused
+  one, none for ``probe_gap``).
+
+A probe's grant id starts with ``p``.
 
 Stamps are Redis ``TIME`` (seconds, microsecond resolution): the one clock of every process.
 Numbers go back to Python as strings (Redis truncates a Lua number reply to an integer). Every
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["BLOCK", "SETTLE", "TAKE", "USAGE"]
+__all__ = ["BLOCK", "OLDEST", "SETTLE", "TAKE", "USAGE"]
 
 _COMMON: Final = """
 local log, open, meta = KEYS[1], KEYS[2], KEYS[3]
@@ -38,8 +43,9 @@ TAKE: Final = (
 local cost, limit, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local ttl, keep_ms = tonumber(ARGV[4]), ARGV[5]
 local blocked = tonumber(redis.call('HGET', meta, 'blocked') or '0')
+local version = redis.call('HGET', meta, 'statever') or '0'
 if now < blocked then
-    return {0, tostring(blocked - now)}
+    return {0, tostring(blocked - now), '0', version}
 end
 -- Open grants older than the ttl (a crashed process): counted, stamped at their take time.
 local stale = redis.call('ZRANGEBYSCORE', open, '-inf', '(' .. tostring(now - ttl), 'WITHSCORES')
@@ -72,13 +78,24 @@ if redis.call('ZCARD', open) == 0 then redis.call('HSET', meta, 'inflight', 0) e
 local logged = tonumber(redis.call('HGET', meta, 'logged') or '0')
 local inflight = tonumber(redis.call('HGET', meta, 'inflight') or '0')
 local used = logged + inflight
+local probe = limit == math.huge
+if probe then
+    -- A probe past the budget: one process at a time probes the whole project's budget.
+    local next_probe = tonumber(redis.call('HGET', meta, 'probe_next') or '0')
+    if now < next_probe then
+        return {0, tostring(next_probe - now), '0', version}
+    end
+    redis.call('HSET', meta, 'probe_next', now + tonumber(ARGV[6]))
+    redis.call('HSET', meta, 'probe_gap', ARGV[6])
+end
 if used + cost <= limit or used <= 0 then
     local seq = redis.call('HINCRBY', meta, 'seq', 1)
     local member = tostring(seq) .. ':' .. ARGV[1]
+    if probe then member = 'p' .. member end
     redis.call('ZADD', open, now, member)
     redis.call('HINCRBYFLOAT', meta, 'inflight', cost)
     keep(keep_ms)
-    return {1, member, tostring(used + cost)}
+    return {1, member, tostring(used + cost), version}
 end
 -- The smallest wait after which enough units have left the window.
 local need = used + cost - limit
@@ -90,16 +107,19 @@ while true do
     for i = 1, #chunk, 2 do
         freed = freed + cost_of(chunk[i])
         if freed >= need then
-            return {0, tostring(math.max(tonumber(chunk[i + 1]) + window - now, 0.000001))}
+            local wait = math.max(tonumber(chunk[i + 1]) + window - now, 0.000001)
+            return {0, tostring(wait), '0', version}
         end
     end
     offset = offset + 128
 end
-return {0, 'inf'}
+return {0, 'inf', '0', version}
 """
 )
-"""ARGV: cost, limit, window, grant ttl (s), keep (ms). Returns ``{1, grant id, used}`` (used:
-the units counted with this grant) or ``{0, wait seconds or "inf"}``."""
+"""ARGV: cost, limit (``inf``: a probe), window, grant ttl (s), keep (ms), probe gap (s).
+Returns ``{1, grant id, used, version}`` (used: the units counted with this grant) or
+``{0, wait seconds or "inf", "0", version}``; ``version`` counts the saves of the shared
+controller state (``meta.statever``)."""
 
 SETTLE: Final = (
     _COMMON
@@ -111,6 +131,12 @@ end
 local c = cost_of(member)
 redis.call('HINCRBYFLOAT', meta, 'inflight', -c)
 if redis.call('ZCARD', open) == 0 then redis.call('HSET', meta, 'inflight', 0) end
+if string.sub(member, 1, 1) == 'p' then
+    -- A probe's answer: accepted, the next probe may go at once; refused, not for a gap.
+    local gap = 0
+    if counted ~= '1' then gap = tonumber(redis.call('HGET', meta, 'probe_gap') or '0') end
+    redis.call('HSET', meta, 'probe_next', now + gap)
+end
 if counted == '1' then
     local cost = c
     if final ~= '' then cost = tonumber(final) end
@@ -151,3 +177,15 @@ return tostring(total)
 """
 )
 """ARGV: window. Returns the units logged with ``stamp + window > now`` (read-only)."""
+
+OLDEST: Final = (
+    _COMMON
+    + """
+local window = tonumber(ARGV[1])
+local first = redis.call('ZRANGEBYSCORE', log, '(' .. string.format('%.6f', now - window), '+inf',
+    'WITHSCORES', 'LIMIT', 0, 1)
+if #first == 0 then return '' end
+return tostring(now - tonumber(first[2]))
+"""
+)
+"""ARGV: window. Returns the age in seconds of the oldest entry still in the window ("": none)."""
