@@ -89,8 +89,8 @@ class FilesMixin(OperationsMixin):
         if self._core.api_version < "2026-04":
             if pagination_token is not None:
                 raise ValidationError(
-                    f"api_version {self._core.api_version} has no pagination: every file is "
-                    "in the first page (pagination_token=None)"
+                    f"api_version {self._core.api_version} has no pagination (it starts with "
+                    "2026-04): every file is in the first page (pagination_token=None)"
                 )
             paging.pop("limit", None)
         params.update(paging)
