@@ -18,7 +18,7 @@ from ._redisconn import REDIS_URL_ENV
 from ._retry import RetryPolicy
 from ._router import Router, is_loopback
 from ._transport import DEFAULT_POOL_TIMEOUT, Transport, to_client_timeout
-from ._validation import check_api_version, check_seconds
+from ._validation import DEFAULT_API_VERSION, check_api_version, check_seconds
 from ._version import __version__
 from .exceptions import ValidationError
 from .resources import Assistants
@@ -52,7 +52,9 @@ class AsyncPinecone:
     - ``host``: control-plane origin (default ``https://api.pinecone.io``; a bare host gets
       ``https://``). Plain ``http://`` is refused for hosts that are not loopback unless
       ``allow_insecure_http=True``: the API key would travel in clear text.
-    - ``api_version``: ``"2025-04"``, ``"2025-10"`` (default) or ``"2026-04"``.
+    - ``api_version``: ``"2025-04"``, ``"2025-10"``, ``"2026-04"`` or ``"2026-07"`` (default:
+      the newest; 2026-07 is the same Assistant API as 2026-04: uploads are operations, lists
+      paginate).
     - ``retry``: the default :class:`~aiopinecone.RetryPolicy` (every method takes ``retry=``).
     - ``timeout``: seconds (total per request) or an ``aiohttp.ClientTimeout`` (every method
       takes ``timeout=``). Default: 120 s total, 10 s to connect. It starts once the request
@@ -101,7 +103,7 @@ class AsyncPinecone:
         *,
         api_key: str | None = None,
         host: str | None = None,
-        api_version: str = "2025-10",
+        api_version: str = DEFAULT_API_VERSION,
         retry: RetryPolicy | None = None,
         timeout: float | aiohttp.ClientTimeout | None = None,
         max_connections: int = 100,

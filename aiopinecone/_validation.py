@@ -17,6 +17,7 @@ from .exceptions import ValidationError
 
 __all__ = [
     "API_VERSIONS",
+    "DEFAULT_API_VERSION",
     "MAX_FIELD_BYTES",
     "REGIONS",
     "check_api_version",
@@ -28,7 +29,10 @@ __all__ = [
     "name_max_length",
 ]
 
-API_VERSIONS: Final = ("2025-04", "2025-10", "2026-04")
+API_VERSIONS: Final = ("2025-04", "2025-10", "2026-04", "2026-07")
+"""Every API version the client speaks, oldest first (2026-07: the Assistant API of 2026-04)."""
+DEFAULT_API_VERSION: Final = API_VERSIONS[-1]
+"""The version sent when none is chosen: the newest."""
 REGIONS: Final = ("us", "eu")
 MAX_FIELD_BYTES: Final = 16 * 1024
 """Instructions and assistant metadata are limited to 16 KB by the API."""

@@ -39,7 +39,7 @@ from ._cli_io import (
 )
 from ._client import API_KEY_ENV, HOST_ENV, AsyncPinecone
 from ._table import fit_table
-from ._validation import API_VERSIONS
+from ._validation import API_VERSIONS, DEFAULT_API_VERSION
 from .exceptions import PineconeError, ValidationError
 
 if TYPE_CHECKING:
@@ -90,7 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", help=f"control-plane origin (default: ${HOST_ENV} or Pinecone)")
     parser.add_argument(
-        "--api-version", choices=API_VERSIONS, default="2025-10", help="API version (2025-10)"
+        "--api-version",
+        choices=API_VERSIONS,
+        default=DEFAULT_API_VERSION,
+        help=f"API version ({DEFAULT_API_VERSION})",
     )
     parser.add_argument(
         "--allow-insecure-http",

@@ -29,7 +29,7 @@ async def emulator() -> AsyncIterator[Emulator]:
 @pytest.fixture
 async def client(emulator: Emulator) -> AsyncIterator[AsyncPinecone]:
     """An ``AsyncPinecone`` (API version 2025-10) talking to ``emulator``."""
-    async with AsyncPinecone(api_key=API_KEY, host=emulator.url) as pc:
+    async with AsyncPinecone(api_key=API_KEY, host=emulator.url, api_version="2025-10") as pc:
         yield pc
 
 

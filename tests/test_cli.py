@@ -130,7 +130,10 @@ def test_partial_failure_exits_1(
     capsys: pytest.CaptureFixture[str], emu: ThreadedEmulator, fleet_file: Path
 ) -> None:
     emu.faults.script("POST", "/assistant/files/cli-two", Fault.status(400), repeat=True)
-    code, out, _ = run(capsys, "provision", str(fleet_file), *fast(), host=emu.url)
+    # 2025-10: uploads are POSTs there (2026-04 and later PUT them by id)
+    code, out, _ = run(
+        capsys, "--api-version", "2025-10", "provision", str(fleet_file), *fast(), host=emu.url
+    )
     assert code == 1
     assert "partial failure: 2 assistants — 1 ok, 1 failed" in out
     assert any(line.startswith("cli-two") and "failed" in line for line in out.splitlines())

@@ -163,6 +163,8 @@ def test_errors_name_command_line_flags_not_python_options(
     sent = run(
         "--host",
         emu.url,
+        "--api-version",  # an upload is one POST there (2026-04 and later PUT it by id)
+        "2025-10",
         "files",
         "upload",
         "limits",

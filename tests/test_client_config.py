@@ -71,7 +71,7 @@ async def test_arguments_win_over_environment_in_requests(
 def test_defaults() -> None:
     pc = AsyncPinecone(api_key=SECRET)
     assert pc.host == "https://api.pinecone.io"
-    assert pc.api_version == "2025-10"
+    assert pc.api_version == "2026-07"  # the newest (issue 14; it was 2025-10)
     assert pc.retry == RetryPolicy()
     assert pc.evaluation_host("us") + "/assistant" == "https://prod-1-data.ke.pinecone.io/assistant"
     assert (
@@ -91,7 +91,7 @@ def test_known_versions(version: str) -> None:
     assert AsyncPinecone(api_key=SECRET, api_version=version).api_version == version
 
 
-@pytest.mark.parametrize("version", ["2024-07", "2026-07", "", "latest"])
+@pytest.mark.parametrize("version", ["2024-07", "2027-01", "", "latest"])
 def test_unknown_version(version: str) -> None:
     with pytest.raises(ValidationError, match="api_version"):
         AsyncPinecone(api_key=SECRET, api_version=version)

@@ -395,10 +395,14 @@ async def test_list_files_follows_every_page_2026(
 
 
 @pytest.mark.parametrize("version", OLD)
-async def test_pagination_arguments_need_2026(version: str, make_client: ClientFactory) -> None:
+async def test_pagination_tokens_need_2026(version: str, make_client: ClientFactory) -> None:
     pc = make_client(version)
+    # issue 14: *_page works on every version (one page: every file, no token) ...
+    page = await pc.assistants.list_files_page(assistant_name="docs", page_size=5)
+    assert page.next is None
+    # ... but a token to go on from does not exist before 2026-04
     with pytest.raises(ValidationError, match="2026-04"):
-        await pc.assistants.list_files_page(assistant_name="docs", page_size=5)
+        await pc.assistants.list_files_page(assistant_name="docs", pagination_token="t")
 
 
 async def test_operations_2026(emu: Emulator, make_client: ClientFactory) -> None:

@@ -63,7 +63,8 @@ async def emu() -> AsyncIterator[Emulator]:
 
 @pytest.fixture
 async def pc(emu: Emulator) -> AsyncIterator[AsyncPinecone]:
-    async with AsyncPinecone(api_key=KEY, host=emu.url) as client:
+    # 2025-10, where an upload is one POST (the faults below target it); 2026-04+ PUTs by id
+    async with AsyncPinecone(api_key=KEY, host=emu.url, api_version="2025-10") as client:
         yield client
 
 
@@ -249,7 +250,7 @@ async def test_cancel_then_resume_converges_without_duplicates(
     specs = fleet(docs, n=8)
     # Slow uploads so that the cancellation lands in the middle of the run.
     emu.faults.script("POST", "/assistant/files/{name}", [Fault.delay(0.05)] * 100)
-    async with AsyncPinecone(api_key=KEY, host=emu.url) as pc:
+    async with AsyncPinecone(api_key=KEY, host=emu.url, api_version="2025-10") as pc:
         run = pc.assistants.provisioner(specs, rate_preset=unlimited(), **FAST)
         task = asyncio.ensure_future(run.apply())
         for _ in range(500):

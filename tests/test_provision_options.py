@@ -105,6 +105,20 @@ async def test_pc_assistants_takes_an_options_object_or_keywords(pc: AsyncPineco
         pc.assistants.provisioner([spec], colour="blue")  # type: ignore[call-arg]
 
 
+async def test_a_provisioner_built_directly_takes_the_clients_settings(pc: AsyncPinecone) -> None:
+    # 0.1's form, Provisioner(pc.assistants, specs), still works: version, retry policy and
+    # governor come from the client, so the run shares the client's rate budget.
+    from aiopinecone import Provisioner
+
+    run = Provisioner(pc.assistants, [AssistantSpec(name="direct")], ready_estimate=0.0)
+    assert pc.assistants.governor is pc.governor
+    report = await run.apply()
+    assert report.ok, report.summary_table()
+    assert pc.governor.snapshot()["assistants_write"]["granted"] >= 1
+    with pytest.raises(ValidationError, match="api_version"):
+        Provisioner(object(), [])  # type: ignore[arg-type]
+
+
 def test_progress_is_a_deprecated_name_of_the_display() -> None:
     import aiopinecone.provision as provision
 

@@ -71,3 +71,13 @@ class AssistantList:
 
     assistants: list[Assistant] = attrs.Factory(list)
     pagination: Pagination | None = None
+
+    @property
+    def next(self) -> str | None:
+        """The next page's token (``pagination.next``; the official SDK's name), if any."""
+        return self.pagination.next if self.pagination is not None else None
+
+    @property
+    def next_token(self) -> str | None:
+        """The same as :attr:`next` (the official SDK's other name)."""
+        return self.next

@@ -52,6 +52,22 @@ class Operation:
         """The operation completed or failed: polling it again will not change it."""
         return self.status in (OperationStatus.COMPLETED, OperationStatus.FAILED)
 
+    # The official SDK 10.x's names of the same fields.
+    @property
+    def operation_id(self) -> str:
+        """:attr:`id` (the official SDK's name)."""
+        return self.id
+
+    @property
+    def error(self) -> str | None:
+        """:attr:`error_message` (the official SDK's name)."""
+        return self.error_message
+
+    @property
+    def created_at(self) -> datetime | None:
+        """:attr:`created_on` (the official SDK's name)."""
+        return self.created_on
+
 
 @attrs.frozen(kw_only=True)
 class OperationList:
@@ -59,3 +75,13 @@ class OperationList:
 
     operations: list[Operation] = attrs.Factory(list)
     pagination: Pagination | None = None
+
+    @property
+    def next(self) -> str | None:
+        """The next page's token (``pagination.next``; the official SDK's name), if any."""
+        return self.pagination.next if self.pagination is not None else None
+
+    @property
+    def next_token(self) -> str | None:
+        """The same as :attr:`next` (the official SDK's other name)."""
+        return self.next

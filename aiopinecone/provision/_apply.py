@@ -35,6 +35,7 @@ import attrs
 from .._governor import Governor
 from .._retry import RetryPolicy
 from .._stats import RequestStats, tracking
+from ..exceptions import ValidationError
 from ..models.assistants import Assistant
 from ..models.files import AssistantFile
 from ._calls import Calls, ProvisionClient
@@ -85,10 +86,11 @@ class Provisioner:
     truthful snapshot at any time — also after ``apply()`` was cancelled.
 
     ``client`` is anything with the methods of :class:`ProvisionClient` (``pc.assistants``);
-    ``api_version`` the client's API version, ``retry`` its retry policy (default:
-    ``RetryPolicy()``), ``governor`` its rate governor (``pc.governor``; None: the run limits
-    its own calls). The options come as a :class:`ProvisionOptions` (``options``) and/or as
-    its keywords (``prune=True, concurrency=8, rate_limits="standard"``...), which override it.
+    ``api_version``, ``retry`` and ``governor`` default to the client's own (its ``api_version``,
+    ``retry`` and ``governor`` attributes; without a governor the run limits its own calls;
+    without a retry policy it uses ``RetryPolicy()``). The options come as a
+    :class:`ProvisionOptions` (``options``) and/or as its keywords (``prune=True,
+    concurrency=8, rate_limits="standard"``...), which override it.
     Raises :class:`FleetError` for invalid specs and
     :class:`~aiopinecone.ValidationError` for invalid options (nothing is sent).
     """
@@ -98,13 +100,24 @@ class Provisioner:
         client: ProvisionClient,
         specs: Iterable[AssistantSpec],
         *,
-        api_version: str,
+        api_version: str | None = None,
         retry: RetryPolicy | None = None,
         governor: Governor | None = None,
         options: ProvisionOptions | None = None,
         clock: Callable[[], float] = time.monotonic,
         **keywords: Unpack[ProvisionKeywords],
     ) -> None:
+        # Not given: what the client says (``pc.assistants`` has all three).
+        if api_version is None:
+            api_version = getattr(client, "api_version", None)
+            if not isinstance(api_version, str):
+                raise ValidationError(
+                    "Provisioner needs api_version= for a client without an api_version"
+                )
+        if retry is None:
+            retry = getattr(client, "retry", None)
+        if governor is None:
+            governor = getattr(client, "governor", None)
         self.specs: tuple[AssistantSpec, ...] = tuple(specs)
         _validate(self.specs, api_version)
         self.options = opts = ProvisionOptions.build(options, **keywords)

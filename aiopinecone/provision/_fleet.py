@@ -32,6 +32,7 @@ import attrs
 import orjson
 import yaml
 
+from .._validation import DEFAULT_API_VERSION as _DEFAULT_VERSION
 from ._check import check_specs
 from ._errors import FleetError, FleetProblem
 from ._fleetbuild import build
@@ -40,7 +41,7 @@ from ._specs import AssistantSpec
 
 __all__ = ["Fleet", "load_fleet", "parse_fleet"]
 
-DEFAULT_API_VERSION = "2025-10"
+DEFAULT_API_VERSION = _DEFAULT_VERSION
 
 _MAX_DEPTH = 64
 _MAX_NODES = 250_000

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .._governor import Governor
+from .._retry import RetryPolicy
 from .._router import Router
 from ._chat import ChatMixin
 from ._control import NOT_GIVEN, ControlPlaneMixin, NotGiven
@@ -44,6 +46,22 @@ class Assistants(
     def __init__(self, core: Core, router: Router | None = None) -> None:
         self._core = core
         self._router = router if router is not None else Router(core)
+
+    @property
+    def api_version(self) -> str:
+        """The API version every request of this client sends."""
+        return self._core.api_version
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The client's default retry policy."""
+        return self._core.retry
+
+    @property
+    def governor(self) -> Governor | None:
+        """The rate governor every request goes through (``None`` when it is off)."""
+        admission = self._core.admission
+        return admission if isinstance(admission, Governor) else None
 
     def __repr__(self) -> str:
         return f"<Assistants api_version={self._core.api_version!r}>"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast
 
 import orjson
@@ -24,7 +24,7 @@ from ..exceptions import (
 )
 from ..models.assistants import Assistant, AssistantList, AssistantStatus
 from ._common import Resource, Timeout
-from ._pages import PAGE_SIZE, all_pages, page_params
+from ._pages import PAGE_SIZE, Pager, page_params
 
 __all__ = ["NOT_GIVEN", "ControlPlaneMixin", "NotGiven"]
 
@@ -52,12 +52,16 @@ class ControlPlaneMixin(Resource):
         instructions: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         region: str = "us",
+        environment: str | None = None,
         wait: bool = False,
         wait_timeout: float | None = 300.0,
         retry: RetryPolicy | None = None,
         timeout: Timeout = None,
     ) -> Assistant:
         """Create an assistant; with ``wait=True``, return once it is ``Ready``.
+
+        ``environment`` (as in the official SDK 10.x) is sent as given when present; the
+        server decides what it accepts.
 
         Safe to retry: when a retried create meets "already exists" after an earlier attempt
         may have gone through (lost response, 5xx), the assistant is described and returned if it
@@ -78,6 +82,12 @@ class ControlPlaneMixin(Resource):
             body["instructions"] = check_instructions(instructions)
         if metadata is not None:
             body["metadata"] = check_json_object(metadata)
+        if environment is not None:
+            if not isinstance(environment, str):
+                raise ValidationError(
+                    f"environment must be a string, got {type(environment).__name__}"
+                )
+            body["environment"] = environment
         try:
             # idempotent=True: 5xx and lost responses are retried, made safe by reconciling below.
             response = await core.request(
@@ -148,10 +158,13 @@ class ControlPlaneMixin(Resource):
     ) -> AssistantList:
         """One page of assistants (2026-04 paginates; earlier versions return all in one page).
 
-        ``page_size`` is 1-100; the next page's token is ``result.pagination.next``.
+        ``page_size`` is 1-100; the next page's token is ``result.pagination.next``. Before
+        2026-04 the one page holds every assistant (``page_size`` is not sent).
         """
         core = self._core
         params = page_params(page_size, pagination_token)
+        if core.api_version < "2026-04":
+            params.pop("limit", None)
         response = await core.request(
             "GET",
             core.assistants_url,
@@ -165,22 +178,30 @@ class ControlPlaneMixin(Resource):
             self._router.remember(assistant)
         return page
 
-    async def list(
-        self, *, retry: RetryPolicy | None = None, timeout: Timeout = None
-    ) -> list[Assistant]:
-        """Every assistant of the project, following all pages (2026-04) with 100 per page."""
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        pagination_token: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout = None,
+    ) -> Pager[Assistant]:
+        """Every assistant of the project: ``await`` it for a list, or ``async for`` over it
+        to fetch page by page (100 per page on 2026-04; one page before). ``limit``: at most
+        that many; ``pagination_token``: start from that page. See :class:`Pager`."""
         paginated = self._core.api_version >= "2026-04"
 
-        def fetch(token: str | None) -> Awaitable[AssistantList]:
-            return self.list_page(
+        async def fetch(token: str | None) -> tuple[Sequence[Assistant], str | None]:
+            page = await self.list_page(
                 page_size=PAGE_SIZE if paginated else None,
                 pagination_token=token,
                 retry=retry,
                 timeout=timeout,
             )
+            following = page.pagination.next if page.pagination is not None else None
+            return page.assistants, following if paginated else None
 
-        pages = await all_pages(fetch, what="assistants", follow=paginated)
-        return [assistant for page in pages for assistant in page.assistants]
+        return Pager(fetch, what="assistants", limit=limit, pagination_token=pagination_token)
 
     async def update(
         self,

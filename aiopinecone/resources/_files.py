@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._wait import Polled, ProgressCallback, check_progress, check_wait_timeout, wait_until
 from ..exceptions import FileProcessingError, NotFoundError, ValidationError
 from ._common import Timeout, filter_param, quote_id
 from ._operations import OperationsMixin
-from ._pages import PAGE_SIZE, all_pages, page_params
+from ._pages import PAGE_SIZE, Pager, page_params
 
 if TYPE_CHECKING:
     from .._retry import RetryPolicy
@@ -78,16 +78,22 @@ class FilesMixin(OperationsMixin):
         """One page of files (2026-04 paginates; earlier versions return all files at once).
 
         ``filter`` is a metadata filter (``{"team": {"$eq": "x"}}`` or ``{"team": "x"}``),
-        sent JSON-encoded. ``page_size`` (1-100) and ``pagination_token`` need 2026-04.
+        sent JSON-encoded. ``page_size`` is 1-100; before 2026-04 it is not sent (the one page
+        holds every file) and a ``pagination_token`` is refused (there is no next page).
         """
         from ..models.files import FileList
 
         self._check_name(assistant_name)
         params = filter_param(filter)
-        if page_size is not None or pagination_token is not None:
-            if self._core.api_version < "2026-04":
-                raise ValidationError("paginated file lists need api_version 2026-04")
-            params.update(page_params(page_size, pagination_token))
+        paging = page_params(page_size, pagination_token)
+        if self._core.api_version < "2026-04":
+            if pagination_token is not None:
+                raise ValidationError(
+                    f"api_version {self._core.api_version} has no pagination (it starts with "
+                    "2026-04): every file is in the first page (pagination_token=None)"
+                )
+            paging.pop("limit", None)
+        params.update(paging)
         response = await self._router.request(
             assistant_name,
             "GET",
@@ -99,19 +105,25 @@ class FilesMixin(OperationsMixin):
         )
         return self._core.parse(response, FileList)
 
-    async def list_files(
+    def list_files(
         self,
         *,
         assistant_name: str,
         filter: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+        pagination_token: str | None = None,
         retry: RetryPolicy | None = None,
         timeout: Timeout = None,
-    ) -> list[AssistantFile]:
-        """Every file of the assistant matching ``filter`` (all pages on 2026-04)."""
+    ) -> Pager[AssistantFile]:
+        """Every file of the assistant matching ``filter``: ``await`` it for a list, or
+        ``async for`` over it to fetch page by page (100 per page on 2026-04; one page
+        before). ``limit``: at most that many; ``pagination_token``: start from that page.
+        See :class:`Pager`."""
+        self._check_name(assistant_name)
         paginated = self._core.api_version >= "2026-04"
 
-        def fetch(token: str | None) -> Awaitable[FileList]:
-            return self.list_files_page(
+        async def fetch(token: str | None) -> tuple[Sequence[AssistantFile], str | None]:
+            page = await self.list_files_page(
                 assistant_name=assistant_name,
                 filter=filter,
                 page_size=PAGE_SIZE if paginated else None,
@@ -119,9 +131,10 @@ class FilesMixin(OperationsMixin):
                 retry=retry,
                 timeout=timeout,
             )
+            following = page.pagination.next if page.pagination is not None else None
+            return page.files, following if paginated else None
 
-        pages = await all_pages(fetch, what="files", follow=paginated)
-        return [file for page in pages for file in page.files]
+        return Pager(fetch, what="files", limit=limit, pagination_token=pagination_token)
 
     async def delete_file(
         self,

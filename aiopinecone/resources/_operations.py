@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .._wait import Polled, ProgressCallback, check_progress, check_wait_timeout, wait_until
 from ..exceptions import FileProcessingError, ValidationError
 from ._common import Resource, Timeout, quote_id
-from ._pages import PAGE_SIZE, all_pages, page_params
+from ._pages import PAGE_SIZE, Pager, page_params
 
 if TYPE_CHECKING:
     from .._retry import RetryPolicy
@@ -100,19 +100,25 @@ class OperationsMixin(Resource):
         )
         return self._core.parse(response, OperationList)
 
-    async def list_operations(
+    def list_operations(
         self,
         *,
         assistant_name: str,
         operation_type: str | None = None,
         status: str | None = None,
+        limit: int | None = None,
+        pagination_token: str | None = None,
         retry: RetryPolicy | None = None,
         timeout: Timeout = None,
-    ) -> list[Operation]:
-        """Every operation of the assistant matching the filters, following all pages."""
+    ) -> Pager[Operation]:
+        """Every operation of the assistant matching the filters: ``await`` it for a list, or
+        ``async for`` over it to fetch page by page. ``limit``: at most that many;
+        ``pagination_token``: start from that page. See :class:`Pager`."""
+        self._require_operations()
+        self._check_name(assistant_name)
 
-        def fetch(token: str | None) -> Awaitable[OperationList]:
-            return self.list_operations_page(
+        async def fetch(token: str | None) -> tuple[Sequence[Operation], str | None]:
+            page = await self.list_operations_page(
                 assistant_name=assistant_name,
                 operation_type=operation_type,
                 status=status,
@@ -121,9 +127,10 @@ class OperationsMixin(Resource):
                 retry=retry,
                 timeout=timeout,
             )
+            following = page.pagination.next if page.pagination is not None else None
+            return page.operations, following
 
-        pages = await all_pages(fetch, what="operations")
-        return [operation for page in pages for operation in page.operations]
+        return Pager(fetch, what="operations", limit=limit, pagination_token=pagination_token)
 
     async def wait_for_operation(
         self,

@@ -46,20 +46,10 @@ class ProvisionMixin:
         available (and truthful) when ``apply()`` is cancelled. Options as for :meth:`provision`.
         Raises :class:`~aiopinecone.provision.FleetError` for invalid specs (nothing is sent).
         """
-        from .._governor import Governor
         from ..provision._apply import Provisioner
 
-        core = self._core
-        admission = core.admission
-        return Provisioner(
-            cast("ProvisionClient", self),
-            specs,
-            api_version=core.api_version,
-            retry=core.retry,
-            governor=admission if isinstance(admission, Governor) else None,
-            options=options,
-            **keywords,
-        )
+        # The run takes the client's version, retry policy and governor from it.
+        return Provisioner(cast("ProvisionClient", self), specs, options=options, **keywords)
 
     async def plan(
         self,

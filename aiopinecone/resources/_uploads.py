@@ -81,6 +81,7 @@ class UploadsMixin(FilesMixin):
         metadata: Mapping[str, Any] | None = None,
         multimodal: bool | None = None,
         file_id: str | None = None,
+        file_stream: UploadSource | None = None,
         wait: bool = False,
         wait_timeout: float | None = 300.0,
         progress: ProgressCallback | None = None,
@@ -93,6 +94,7 @@ class UploadsMixin(FilesMixin):
         The source is ``file_path`` (read from disk in chunks; never held in memory) or ``file``:
         ``bytes``, a binary file object, or an (async) iterable of ``bytes``. Sources that cannot
         be rewound are spooled to a temporary file first so that a retry can re-send them.
+        ``file_stream`` is the official SDK's name for ``file`` (give one of them).
         ``file_name`` names the upload (required for sources without a name): Pinecone processes
         ``.txt .pdf .json .md .docx`` files, types them by extension and limits their size;
         both are checked before anything is sent (``check_limits=False`` skips that).
@@ -111,6 +113,10 @@ class UploadsMixin(FilesMixin):
 
         core = self._core
         self._check_name(assistant_name)
+        if file_stream is not None:
+            if file is not None:
+                raise ValidationError("give file= or file_stream= (the same thing), not both")
+            file = file_stream
         v2026 = core.api_version >= "2026-04"
         if file_id is not None:
             if not v2026:
