@@ -317,7 +317,7 @@ class Controller:
         """Whether a 429 shows a real limit rather than noise.
 
         Real: the server asks for a wait longer than a few round trips, or requests sent
-        *after* the first 429 of this episode are refused again (twice, with none of them
+        *after* the first 429 of this episode are refused again (three times, with none of them
         accepted). Noise refuses one here and there and the next requests pass, and the
         requests already in flight when a limit is hit say nothing new.
         """
@@ -334,7 +334,7 @@ class Controller:
                 self._episode_at, self._episode_bad = now, 0.0
             return False
         self._episode_bad += cost
-        if self._episode_bad >= 2.0 * cost:
+        if self._episode_bad >= 3.0 * cost:
             self._episode_at = math.inf
             return True
         return False
