@@ -15,8 +15,8 @@ How it learns (adaptive mode; a fixed budget never changes):
   past a real limit is at most one step. A class with no known limit (``inf``) runs freely
   until throttled (AWS adaptive mode).
 - **A real limit or noise?** A 429 is a limit when the server asks for a wait longer than a few
-  round trips, when three come back in a row, or when requests sent *after* the first 429 are
-  refused again. Otherwise it is noise (a stray 429, a neighbour's burst): the request is
+  round trips, or when requests sent *after* the first 429 are refused again (three of them,
+  none accepted). Otherwise it is noise (a stray 429, a neighbour's burst): the request is
   retried, the class is not paused, and out of slow start the rate slows by ``GENTLE`` (once
   per round trip). The requests already in flight when a limit is hit say nothing new.
 - **At the first real limit** slow start ends: the burst becomes what the server accepted in
@@ -322,11 +322,6 @@ class Controller:
         requests already in flight when a limit is hit say nothing new.
         """
         if retry_after is not None and retry_after > max(4.0 * self.srtt, MIN_WINDOW):
-            self._episode_at = math.inf
-            return True
-        if self.refused_streak >= 3:
-            # Three refusals in a row with no acceptance between: a limit (noise at 5% does
-            # that once in 8000 answers).
             self._episode_at = math.inf
             return True
         if taken_at is None or self._episode_at == math.inf or taken_at < self._episode_at:
