@@ -11,9 +11,10 @@ How it learns (adaptive mode; a fixed budget never changes):
 - **Slow start** (TCP): from the start guess, the limit grows once every grant of the previous
   step was accepted (a round trip per step): by ``GROWTH`` between the plans' limits, stopping
   exactly at each and stepping ``LEVEL_STEP`` past it (limits are usually a plan's), doubling
-  past the largest; a limit 50x the guess is found in about ten round trips, and the overshoot
-  past a real limit is at most one step. A class with no known limit (``inf``) runs freely
-  until throttled (AWS adaptive mode).
+  past the largest (there as soon as half of a step was accepted, so a busy class with no limit
+  does not wait for its budget); a limit 50x the guess is found in about ten round trips, and
+  the overshoot past a real limit is at most one step. A class with no known limit (``inf``)
+  runs freely until throttled (AWS adaptive mode).
 - **A real limit or noise?** A 429 is a limit when the server asks for a wait longer than a few
   round trips, or when requests sent *after* the first 429 are refused again (three of them,
   none accepted). Otherwise it is noise (a stray 429, a neighbour's burst): the request is
@@ -209,7 +210,13 @@ class Controller:
             if taken_at is None or taken_at >= self._step_at - 1e-9:
                 self._step_ok += cost
             ok = self._step_ok
-            if saturated and ok > 0.0 and ok >= self._step_need and math.isfinite(self.limit):
+            if self.levels and self.limit > self.levels[-1]:
+                # Past every plan: double once half of the step was accepted, before the
+                # budget runs out (a busy class never waits on a limit nobody set).
+                ahead = ok > 0.0 and ok >= 0.5 * self._step_need
+            else:
+                ahead = saturated and ok > 0.0 and ok >= self._step_need
+            if ahead and math.isfinite(self.limit):
                 step = self._next_step(cost)
                 self.limit += step
                 # The step's last grant may not fit whole (a fraction of a request).
