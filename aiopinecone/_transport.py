@@ -78,7 +78,7 @@ class PoolSlots:
             async with asyncio.timeout(timeout):
                 await future
         except BaseException as exc:
-            if future.done() and not future.cancelled():
+            if future.done() and not future.cancelled() and future.exception() is None:
                 self.release()  # handed to us as we gave up: hand it on
             else:
                 future.cancel()
@@ -86,6 +86,13 @@ class PoolSlots:
                 return False
             raise
         return True
+
+    def fail_waiters(self, error: BaseException) -> None:
+        """Wake every waiter with ``error`` (the client was closed)."""
+        waiters, self.waiters = self.waiters, deque()
+        for future in waiters:
+            if not future.done():
+                future.set_exception(error)
 
     def release(self) -> None:
         """Give a slot back: to the longest waiter, else to the free count."""
@@ -191,8 +198,12 @@ class Transport:
         return self._session.connector if self._session is not None else None
 
     async def close(self) -> None:
-        """Close the session if we own it; a caller's session is left open. Idempotent."""
+        """Close the session if we own it; a caller's session is left open. Idempotent.
+
+        Calls still waiting for a pooled connection fail at once."""
         self._closed = True
+        if self._slots is not None:
+            self._slots.fail_waiters(PineconeError("this AsyncPinecone client is closed"))
         session = self._session
         if self._owned:
             self._session = None

@@ -31,7 +31,8 @@ from __future__ import annotations
 import builtins
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from typing import IO, Any
+from types import TracebackType
+from typing import IO, Any, Final
 
 from ._client import AsyncPinecone as _AsyncPinecone
 from ._retry import RetryPolicy
@@ -351,16 +352,83 @@ class AsyncAssistants:
         return await self._a.chat_completions(timeout=timeout, **kwargs)
 
 
-class AsyncPinecone(_AsyncPinecone):
-    """:class:`aiopinecone.AsyncPinecone` whose ``assistants`` speak the official SDK 10.x's
-    keywords (see this module). Takes the main client's arguments, ``api_key`` also as the
-    first positional argument, and 10.x's ``additional_headers`` (= ``headers``)."""
+class AsyncPinecone:
+    """The client of this module: :class:`aiopinecone.AsyncPinecone` (``.client``) whose
+    ``assistants`` speak the official SDK 10.x's keywords (see the module documentation).
 
-    def __init__(self, api_key: str | None = None, **kwargs: Any) -> None:
-        if "additional_headers" in kwargs:
+    Takes 10.x's arguments: ``api_key`` (also positional), ``host``, ``additional_headers``,
+    ``source_tag``, ``proxy_url``, ``ssl_ca_certs``, ``ssl_verify``, ``timeout`` (the HTTP
+    timeout, as in both clients), ``connection_pool_maxsize`` (0: the default pool); and any
+    keyword of :class:`aiopinecone.AsyncPinecone` (``retry=``, ``rate_limits=``...).
+    ``proxy_headers`` and ``retry_config`` are refused with a clear error (aiopinecone has
+    ``proxy_auth=`` and ``retry=aiopinecone.RetryPolicy(...)`` instead).
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        host: str | None = None,
+        additional_headers: Mapping[str, str] | None = None,
+        source_tag: str | None = None,
+        proxy_url: str | None = None,
+        proxy_headers: Mapping[str, str] | None = None,
+        ssl_ca_certs: str | None = None,
+        ssl_verify: bool = True,
+        timeout: float | None = None,
+        connection_pool_maxsize: int = 0,
+        retry_config: object = None,
+        **kwargs: Any,
+    ) -> None:
+        if proxy_headers is not None:
+            raise ValidationError(
+                "proxy_headers is not supported: pass proxy_auth=(user, password) for a proxy "
+                "that needs credentials"
+            )
+        if retry_config is not None:
+            raise ValidationError(
+                "retry_config is the official SDK's: pass retry=aiopinecone.RetryPolicy(...)"
+            )
+        if additional_headers is not None:
             if "headers" in kwargs:
                 raise ValidationError("give headers= or additional_headers=, not both")
-            kwargs["headers"] = kwargs.pop("additional_headers")
-        super().__init__(api_key=api_key, **kwargs)
-        main: _Assistants = self.__dict__["assistants"]
-        self.assistants = AsyncAssistants(main, self.close)  # type: ignore[misc,assignment]
+            kwargs["headers"] = additional_headers
+        if proxy_url is not None:
+            kwargs.setdefault("proxy", proxy_url)
+        if not ssl_verify:
+            kwargs.setdefault("ssl", False)
+        elif ssl_ca_certs is not None:
+            kwargs.setdefault("ssl", ssl_ca_certs)
+        if connection_pool_maxsize:
+            kwargs.setdefault("max_connections", connection_pool_maxsize)
+        self.client: Final = _AsyncPinecone(
+            api_key=api_key, host=host, source_tag=source_tag, timeout=timeout, **kwargs
+        )
+        """The main client underneath (its own keyword meanings)."""
+        self.assistants: Final = AsyncAssistants(self.client.assistants, self.client.close)
+        """Assistants with the official SDK 10.x's keywords."""
+
+    def __getattr__(self, name: str) -> Any:
+        # host, api_version, retry, session, connector, closed, governor...: the main client's
+        if name == "client":  # not built (the constructor failed)
+            raise AttributeError(name)
+        return getattr(self.client, name)
+
+    async def close(self) -> None:
+        """Close the connection pool. Idempotent."""
+        await self.client.close()
+
+    async def __aenter__(self) -> AsyncPinecone:
+        await self.client.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.client.close()
+
+    def __repr__(self) -> str:
+        return f"compat.{self.client!r}"

@@ -104,7 +104,7 @@ def test_an_isolated_429_slows_moderately_and_never_stalls() -> None:
     assert block == 0.0  # no hint, alone: no pause for the class
     c.accepted(10.1, cost=1, saturated=True, probe=False, taken_at=10.05)
     assert c.refused_streak == 0
-    # A second 429 on a request sent after the first, then a third: a limit after all.
+    # 429s again on requests sent after the first: the class pauses, from one slot up.
     c.rate_limited(10.2, usage=5.0, retry_after=None, probe=False, taken_at=10.15)
     block = c.rate_limited(10.3, usage=5.0, retry_after=None, probe=False, taken_at=10.25)
     assert 0 < block <= c.window
@@ -113,10 +113,15 @@ def test_an_isolated_429_slows_moderately_and_never_stalls() -> None:
 def test_a_burst_of_429s_ends_slow_start_at_what_the_server_accepted() -> None:
     c = adaptive()
     c.limit = 130.0
-    for _ in range(2):
+    # The requests in flight when the limit was met come back refused: nothing new yet.
+    for _ in range(5):
         c.rate_limited(1.0, usage=100.0, retry_after=None, probe=False, taken_at=0.9)
     assert c.slow_start  # 429s here and there may be noise
-    c.rate_limited(1.0, usage=100.0, retry_after=None, probe=False, taken_at=0.9)
+    # Requests sent after the first 429 are refused again, none accepted: a limit.
+    for t in (1.1, 1.2):
+        c.rate_limited(t + 0.05, usage=100.0, retry_after=None, probe=False, taken_at=t)
+    assert c.slow_start
+    c.rate_limited(1.35, usage=100.0, retry_after=None, probe=False, taken_at=1.3)
     assert c.state() == {"limit": 100.0, "window": W, "slow_start": 0.0}
 
 
@@ -134,8 +139,8 @@ def test_a_long_retry_after_is_a_limit_and_tells_the_window() -> None:
 
 def test_an_unknown_class_runs_freely_until_throttled() -> None:
     c = Controller(limit=math.inf, window=W, adaptive=True)
-    for _ in range(3):
-        c.rate_limited(1.0, usage=42.0, retry_after=None, probe=False)
+    for t in (1.0, 1.1, 1.2, 1.3):
+        c.rate_limited(t, usage=42.0, retry_after=None, probe=False, taken_at=t - 0.05)
     assert c.limit == 42.0
     result = simulate(Window(100, W), Controller(limit=math.inf, window=W, adaptive=True), n=300)
     assert result.ratio <= 1.1

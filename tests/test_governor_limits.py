@@ -150,9 +150,10 @@ def test_adaptive_gives_way_when_someone_else_uses_the_quota() -> None:
     c.rate_limited(1.0, usage=3.0, retry_after=None, probe=False, taken_at=0.9)
     assert c.window == pytest.approx(30.0 / 0.9)
     c.rate_limited(2.0, usage=3.0, retry_after=None, probe=False, taken_at=1.9)
-    assert c.window == pytest.approx(30.0 / 0.9 / 0.9)  # sent after the first: once more
     c.rate_limited(3.0, usage=3.0, retry_after=None, probe=False, taken_at=2.9)
-    assert c.window == pytest.approx(30.0 / 0.9 / 0.9 / 0.7)  # and again: a limit
+    assert c.window == pytest.approx(30.0 / 0.9**3)  # sent after the first: still moderate
+    c.rate_limited(4.0, usage=3.0, retry_after=None, probe=False, taken_at=3.9)
+    assert c.window == pytest.approx(30.0 / 0.9**3 / 0.7)  # and again: a limit
     assert c.limit == 20  # the burst stays
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from pinecone.async_client.assistants import AsyncAssistants as OfficialAssistants
@@ -60,7 +60,7 @@ def test_every_official_method_and_keyword_is_accepted(name: str) -> None:
         if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
     ]
     pc = compat.AsyncPinecone(api_key="k", host="http://127.0.0.1:1")
-    main_client = cast(compat.AsyncAssistants, pc.assistants)._a
+    main_client = pc.assistants._a
     for p in wanted:
         if p.name in params:
             continue

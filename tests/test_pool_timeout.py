@@ -13,6 +13,7 @@ import pytest
 
 from aiopinecone import (
     AsyncPinecone,
+    PineconeError,
     PoolTimeoutError,
     RetryPolicy,
     TransportError,
@@ -137,3 +138,24 @@ def test_pool_timeout_is_validated() -> None:
     with pytest.raises(ValidationError, match="pool_timeout"):
         AsyncPinecone(api_key=API_KEY, pool_timeout=0)
     AsyncPinecone(api_key=API_KEY, pool_timeout=None)
+
+
+async def test_closing_the_client_fails_the_calls_waiting_for_a_connection(
+    emulator: Emulator,
+) -> None:
+    emulator.store.create_assistant("slow")
+    slow = emulator.faults.script("GET", ONE, [Fault.delay(0.5)])
+    pc = AsyncPinecone(api_key=API_KEY, host=emulator.url, max_connections=1, pool_timeout=60)
+    holder = asyncio.create_task(pc.assistants.describe(name="slow"))
+    for _ in range(400):
+        if slow.consumed:
+            break
+        await asyncio.sleep(0.005)
+    waiter = asyncio.create_task(pc.assistants.describe(name="slow"))
+    await asyncio.sleep(0.05)
+    assert not waiter.done()  # queued for the one connection
+    await pc.close()
+    with pytest.raises(PineconeError, match="closed"):
+        await asyncio.wait_for(waiter, 5)  # at once, not after pool_timeout
+    with pytest.raises(PineconeError):
+        await holder

@@ -15,8 +15,8 @@ How it learns (adaptive mode; a fixed budget never changes):
   past a real limit is at most one step. A class with no known limit (``inf``) runs freely
   until throttled (AWS adaptive mode).
 - **A real limit or noise?** A 429 is a limit when the server asks for a wait longer than a few
-  round trips, when three come back in a row, or when requests sent *after* the first 429 are
-  refused again. Otherwise it is noise (a stray 429, a neighbour's burst): the request is
+  round trips, or when requests sent *after* the first 429 are refused again (three of them,
+  none accepted). Otherwise it is noise (a stray 429, a neighbour's burst): the request is
   retried, the class is not paused, and out of slow start the rate slows by ``GENTLE`` (once
   per round trip). The requests already in flight when a limit is hit say nothing new.
 - **At the first real limit** slow start ends: the burst becomes what the server accepted in
@@ -204,14 +204,16 @@ class Controller:
                     self.limit += step
                     self._step_at, self._step_need, self._step_ok = now, step - cost, 0.0
                 return
-            # A step is over when every grant taken since it began was accepted.
-            if saturated and (taken_at is None or taken_at >= self._step_at - 1e-9):
+            # A step is over when every grant taken since it began was accepted; the next one
+            # begins only while the budget is the bottleneck.
+            if taken_at is None or taken_at >= self._step_at - 1e-9:
                 self._step_ok += cost
-                if self._step_ok >= self._step_need and math.isfinite(self.limit):
-                    step = self._next_step(cost)
-                    self.limit += step
-                    # The step's last grant may not fit whole (a fraction of a request).
-                    self._step_at, self._step_need, self._step_ok = now, step - cost, 0.0
+            ok = self._step_ok
+            if saturated and ok > 0.0 and ok >= self._step_need and math.isfinite(self.limit):
+                step = self._next_step(cost)
+                self.limit += step
+                # The step's last grant may not fit whole (a fraction of a request).
+                self._step_at, self._step_need, self._step_ok = now, step - cost, 0.0
             return
         self._measured += cost
         if probe:
@@ -315,16 +317,11 @@ class Controller:
         """Whether a 429 shows a real limit rather than noise.
 
         Real: the server asks for a wait longer than a few round trips, or requests sent
-        *after* the first 429 of this episode are refused again (twice, with none of them
+        *after* the first 429 of this episode are refused again (three times, with none of them
         accepted). Noise refuses one here and there and the next requests pass, and the
         requests already in flight when a limit is hit say nothing new.
         """
         if retry_after is not None and retry_after > max(4.0 * self.srtt, MIN_WINDOW):
-            self._episode_at = math.inf
-            return True
-        if self.refused_streak >= 3:
-            # Three refusals in a row with no acceptance between: a limit (noise at 5% does
-            # that once in 8000 answers).
             self._episode_at = math.inf
             return True
         if taken_at is None or self._episode_at == math.inf or taken_at < self._episode_at:
@@ -332,7 +329,7 @@ class Controller:
                 self._episode_at, self._episode_bad = now, 0.0
             return False
         self._episode_bad += cost
-        if self._episode_bad >= 2.0 * cost:
+        if self._episode_bad >= 3.0 * cost:
             self._episode_at = math.inf
             return True
         return False

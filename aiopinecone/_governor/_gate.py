@@ -22,7 +22,7 @@ RATE_LIMITED: Final = "rate_limited"
 UNKNOWN: Final = "unknown"
 
 
-@attrs.frozen(slots=True)
+@attrs.define(slots=True, eq=False)
 class Ticket:
     """A grant of the store plus whether it went as a probe past the budget."""
 
@@ -112,6 +112,16 @@ class ClassGate:
         return min(wait, c.next_probe(now, waited_since) - now)
 
     # -- settling ---------------------------------------------------------------------------
+
+    def release(self, now: float, ticket: Ticket) -> None:
+        """Give back a grant that was never used (its task was cancelled before sending). Only
+        the in-memory store hands grants on; elsewhere a grant left open expires by itself."""
+        c = self.controller
+        c.outstanding -= 1
+        if ticket.probe:
+            c.probe_in_flight = False
+        if self.local is not None:
+            self.local.settle_now(ticket.grant, False)
 
     def settle(
         self,

@@ -55,16 +55,27 @@ class GovernorPermit:
     settled: bool = False
 
 
-def _wake(future: asyncio.Future[None]) -> None:
+def _wake(future: asyncio.Future[Any]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+class _Waiter:
+    """A task waiting for a permit: its future (a :class:`Ticket` when a predecessor granted it
+    one, ``None`` when it is the head and must look itself) and its cost."""
+
+    __slots__ = ("cost", "future")
+
+    def __init__(self, future: asyncio.Future[Ticket | None], cost: float) -> None:
+        self.future = future
+        self.cost = cost
 
 
 class _Queue:
     __slots__ = ("changed", "waiters")
 
     def __init__(self) -> None:
-        self.waiters: deque[asyncio.Future[None]] = deque()
+        self.waiters: deque[_Waiter] = deque()
         self.changed: asyncio.Future[None] | None = None
 
 
@@ -150,12 +161,16 @@ class Governor:
         self, gate: ClassGate, queue: _Queue, cost: float, deadline: float | None
     ) -> GovernorPermit:
         loop = asyncio.get_running_loop()
-        me: asyncio.Future[None] = loop.create_future()
+        me = _Waiter(loop.create_future(), cost)
         queue.waiters.append(me)
         began = self._clock()
+        granted: Ticket | None = None
         try:
             if queue.waiters[0] is not me:
-                await self._sleep(me, None, deadline, gate.key, began)
+                await self._sleep(me.future, None, deadline, gate.key, began)
+                granted = me.future.result()
+                if granted is not None:  # handed on by the waiter before it
+                    return self._waited(gate, granted, began)
             since = self._clock()
             while True:
                 if gate.local is None and self._stale(gate.key):
@@ -166,33 +181,62 @@ class Governor:
                 else:
                     got = await gate.atake(now, cost, since)
                 if isinstance(got, Ticket):
-                    waited = self._clock() - began
-                    stats = self.stats[gate.key]
-                    stats.granted += 1
-                    stats.waited += 1
-                    stats.wait_seconds += waited
-                    if got.probe:
-                        stats.probes += 1
-                    record_rate_wait(waited)
-                    if _log.isEnabledFor(logging.DEBUG):
-                        _log.debug(
-                            "%s: waited %.3f s for the rate budget (%s)",
-                            gate.key,
-                            waited,
-                            "probe" if got.probe else "in budget",
-                        )
-                    return GovernorPermit(gate, got, waited)
+                    if gate.local is not None:
+                        self._hand_on(gate, queue, me, now)
+                    return self._waited(gate, got, began)
                 if not gate.local and math.isinf(got):
                     got = gate.controller.window / max(gate.controller.limit, 1.0)
                 changed = loop.create_future()
                 queue.changed = changed
                 await self._sleep(changed, max(got, 1e-4), deadline, gate.key, began)
+        except BaseException:
+            if granted is None and me.future.done() and not me.future.cancelled():
+                granted = me.future.result()
+            if granted is not None:  # granted, but this task will not use it
+                gate.release(self._clock(), granted)
+            raise
         finally:
-            queue.waiters.remove(me)
+            if me in queue.waiters:
+                queue.waiters.remove(me)
             if queue.waiters:
-                head = queue.waiters[0]
+                head = queue.waiters[0].future
                 if not head.done():
                     head.set_result(None)
+
+    @staticmethod
+    def _hand_on(gate: ClassGate, queue: _Queue, me: _Waiter, now: float) -> None:
+        """The head got its permit: grant the waiters behind it while the budget has room, in
+        order, in this same step (no event-loop round per waiter)."""
+        waiters = queue.waiters
+        if waiters and waiters[0] is me:
+            waiters.popleft()
+        while waiters:
+            nxt = waiters[0]
+            if nxt.future.done():
+                break
+            got = gate.try_take(now, nxt.cost, now)
+            if type(got) is not Ticket:
+                break
+            waiters.popleft()
+            nxt.future.set_result(got)
+
+    def _waited(self, gate: ClassGate, got: Ticket, began: float) -> GovernorPermit:
+        waited = self._clock() - began
+        stats = self.stats[gate.key]
+        stats.granted += 1
+        stats.waited += 1
+        stats.wait_seconds += waited
+        if got.probe:
+            stats.probes += 1
+        record_rate_wait(waited)
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug(
+                "%s: waited %.3f s for the rate budget (%s)",
+                gate.key,
+                waited,
+                "probe" if got.probe else "in budget",
+            )
+        return GovernorPermit(gate, got, waited)
 
     def _stale(self, cls: str) -> bool:
         """A shared store: whether ``cls`` must (re)load the learnt numbers (first use, or
@@ -212,7 +256,7 @@ class Governor:
 
     async def _sleep(
         self,
-        future: asyncio.Future[None],
+        future: asyncio.Future[Any],
         seconds: float | None,
         deadline: float | None,
         cls: str,

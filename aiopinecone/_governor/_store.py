@@ -54,7 +54,7 @@ store itself, stamped at its take time. Longer than any sane request, so a live 
 expired."""
 
 
-@attrs.frozen(slots=True)
+@attrs.define(slots=True, eq=False)
 class Grant:
     """One open grant: ``key`` (the class), ``id`` (unique in the store), ``cost`` (units);
     ``used``: the units counted right after the take (log + open grants, this one included),
@@ -172,6 +172,7 @@ class _ClassBook:
     open: dict[int | str, tuple[float, float]] = attrs.Factory(dict)  # id -> (taken at, cost)
     in_flight: float = 0.0  # sum of the open grants' costs
     blocked_until: float = 0.0
+    resolution: float = 0.0  # entries closer than this share one (window / 1000)
 
 
 class MemoryStore:
@@ -203,6 +204,7 @@ class MemoryStore:
         # Open grants are kept in take order: the first is the oldest.
         if book.open and now - GRANT_TTL > next(iter(book.open.values()))[0]:
             self._expire_open(book, now)
+        book.resolution = window * 1e-3
         log = book.log
         # `stamp + window <= now`, the very sum handed out as a wait: `stamp <= now - window`
         # can differ by a rounding error and never expire (a busy loop).
@@ -238,6 +240,11 @@ class MemoryStore:
             entries = sorted([*log, (stamp, cost)])
             log.clear()
             log.extend(entries)
+        elif log and stamp - log[-1][0] <= book.resolution:
+            # Entries closer than 1/1000 of the window share one (stamped at the later time,
+            # so they leave no earlier than the server forgets them): the log stays small
+            # whatever the rate.
+            log[-1] = (stamp, log[-1][1] + cost)
         else:
             log.append((stamp, cost))
         book.logged += cost
