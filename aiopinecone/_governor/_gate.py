@@ -187,11 +187,13 @@ class ClassGate:
                 shared is not None and shared.shared and c.slow_start and math.isfinite(c.limit)
             )
             before, limit = c.limit, None
-            if shared is not None and learning and saturated and not ticket.probe and cost is None:
+            if shared is not None and learning and not ticket.probe and cost is None:
                 # Slow start of the project: the store counts every process's acceptances
                 # towards the step and grows the one shared limit; this process adopts it.
-                limit, due = await shared.settle_step(grant, before, c.step_target(grant.cost))
-                if due and limit is not None:
+                limit, due = await shared.settle_step(
+                    grant, before, c.step_target(grant.cost), saturated=saturated
+                )
+                if due and limit is not None and saturated:
                     c.adopt_limit(now, limit)
                     before = c.limit
                     grown = await shared.grow(self.key, before, c.step_target(grant.cost))

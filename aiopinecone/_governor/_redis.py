@@ -253,17 +253,19 @@ class RedisStore:
             return None
         return float(reply.decode() if isinstance(reply, bytes) else reply)
 
-    async def settle_step(self, grant: Grant, old: float, new: float) -> tuple[float | None, bool]:
-        """``settle(grant, counted=True)`` of a saturated acceptance in the project's slow
-        start at limit ``old``: it counts towards the step (every process's acceptances of
-        grants taken since the step began); the step's last one grows the shared limit to
-        ``new``. Returns the shared limit now (None: none shared, or Redis not reached) and
+    async def settle_step(
+        self, grant: Grant, old: float, new: float, *, saturated: bool = True
+    ) -> tuple[float | None, bool]:
+        """``settle(grant, counted=True)`` of an acceptance in the project's slow start at
+        limit ``old``: it counts towards the step (every process's acceptances of grants taken
+        since the step began); once they are all in, a ``saturated`` one grows the shared
+        limit to ``new``. Returns the shared limit now (None: none shared, or Redis not reached) and
         whether the step is over at that limit (``old`` was stale: the caller grows it)."""
         if not isinstance(grant.id, str) or self._down:
             await self.settle(grant, counted=True)
             return None, False
         args: list[str | int] = [str(grant.id), "1", "", self._keep_ms(), "", "0"]
-        args += [repr(float(old)), repr(float(new))]
+        args += [repr(float(old)), repr(float(new)), "1" if saturated else "0"]
         call = asyncio.ensure_future(self._settle(keys=self._keys(grant.key), args=args))
         try:
             reply = await asyncio.shield(call)

@@ -192,15 +192,16 @@ if counted == '1' then
     redis.call('ZADD', log, now, seq .. ':' .. tostring(cost))
     redis.call('HINCRBYFLOAT', meta, 'logged', cost)
     if ARGV[7] and ARGV[7] ~= '' then
-        -- A saturated acceptance in the project's slow start: it counts towards the step if
-        -- its grant was taken since the step began (every process's); the step's last one
-        -- grows the shared limit (when the caller saw the step's limit, ``from``).
+        -- An acceptance in the project's slow start: it counts towards the step if its
+        -- grant was taken since the step began (every process's); once the step's grants
+        -- are all accepted, a saturated one (the budget is the bottleneck) grows the shared
+        -- limit (when the caller saw the step's limit, ``from``).
         local cur = redis.call('HGET', meta, 'sslimit')
         if cur and not redis.call('HGET', meta, 'ss_frozen')
                 and taken >= tonumber(redis.call('HGET', meta, 'ss_at') or '0') then
             local ok = tonumber(redis.call('HINCRBYFLOAT', meta, 'ss_ok', c))
             local need = tonumber(redis.call('HGET', meta, 'ss_need') or '0')
-            if ok >= need then
+            if ok >= need and ARGV[9] == '1' then
                 if math.abs(tonumber(cur) - tonumber(ARGV[7])) < 1e-9 then
                     local from, to = tonumber(ARGV[7]), tonumber(ARGV[8])
                     redis.call('HSET', meta, 'sslimit', ARGV[8], 'ssfloor', ARGV[7],
@@ -222,10 +223,10 @@ return 1
 )
 """ARGV: grant id, "1" counted / "0" not, final cost or "", keep (ms), block seconds (optional:
 ``BLOCK`` in the same step), ``"1"`` (optional): a real limit, slow start's steps stop; from,
-to (optional, counted): a saturated acceptance in the project's slow start at limit ``from``,
-whose step ends at ``to``; the reply is then the shared limit ("": none; suffixed ``!`` when
-the step is over but ``from`` is not the shared limit: the caller grows it with ``GROW``),
-else 1 (0: unknown grant)."""
+to, saturated (optional, counted): an acceptance in the project's slow start at limit ``from``,
+whose step ends at ``to``, the budget the bottleneck (``"1"``) or not. The reply is then the
+shared limit ("": none; suffixed ``!`` when the step is over but ``from`` is not the shared
+limit: the caller grows it with ``GROW``), else 1 (0: unknown grant)."""
 
 BLOCK: Final = (
     _COMMON

@@ -140,10 +140,13 @@ class SharedLearning(Protocol):
         """Shared limit ``old`` -> ``new`` unless another process changed it; returns it."""
         ...
 
-    async def settle_step(self, grant: Grant, old: float, new: float) -> tuple[float | None, bool]:
-        """Settle a saturated acceptance in the shared slow start at ``old`` (it counts for the
-        step, over every process; the last one grows it to ``new``); returns the shared limit
-        and whether its step is over although ``old`` was stale (grow it with :meth:`grow`)."""
+    async def settle_step(
+        self, grant: Grant, old: float, new: float, *, saturated: bool = True
+    ) -> tuple[float | None, bool]:
+        """Settle an acceptance in the shared slow start at ``old`` (it counts for the step,
+        over every process; once the step is in, a ``saturated`` one grows it to ``new``);
+        returns the shared limit and whether its step is over although ``old`` was stale
+        (grow it with :meth:`grow`)."""
         ...
 
     async def hold_probes(self, key: str, seconds: float) -> None:
