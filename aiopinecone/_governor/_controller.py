@@ -11,9 +11,10 @@ How it learns (adaptive mode; a fixed budget never changes):
 - **Slow start** (TCP): from the start guess, the limit grows once every grant of the previous
   step was accepted (a round trip per step): by ``GROWTH`` between the plans' limits, stopping
   exactly at each and stepping ``LEVEL_STEP`` past it (limits are usually a plan's), doubling
-  past the largest; a limit 50x the guess is found in about ten round trips, and the overshoot
-  past a real limit is at most one step. A class with no known limit (``inf``) runs freely
-  until throttled (AWS adaptive mode).
+  past the largest (there as soon as half of a step was accepted, so a busy class with no limit
+  does not wait for its budget); a limit 50x the guess is found in about ten round trips, and
+  the overshoot past a real limit is at most one step. A class with no known limit (``inf``)
+  runs freely until throttled (AWS adaptive mode).
 - **A real limit or noise?** A 429 is a limit when the server asks for a wait longer than a few
   round trips, or when requests sent *after* the first 429 are refused again (three of them,
   none accepted). Otherwise it is noise (a stray 429, a neighbour's burst): the request is
@@ -209,7 +210,13 @@ class Controller:
             if taken_at is None or taken_at >= self._step_at - 1e-9:
                 self._step_ok += cost
             ok = self._step_ok
-            if saturated and ok > 0.0 and ok >= self._step_need and math.isfinite(self.limit):
+            if self.levels and self.limit > self.levels[-1]:
+                # Past every plan: double once half of the step was accepted, before the
+                # budget runs out (a busy class never waits on a limit nobody set).
+                ahead = ok > 0.0 and ok >= 0.5 * self._step_need
+            else:
+                ahead = saturated and ok > 0.0 and ok >= self._step_need
+            if ahead and math.isfinite(self.limit):
                 step = self._next_step(cost)
                 self.limit += step
                 # The step's last grant may not fit whole (a fraction of a request).
@@ -372,13 +379,39 @@ class Controller:
             "slow_start": 1.0 if self.slow_start else 0.0,
         }
 
-    def load(self, state: Mapping[str, float]) -> None:
-        """Adopt numbers another process learnt (ignored when not adaptive or malformed)."""
+    def load(self, state: Mapping[str, float], *, now: float | None = None) -> None:
+        """Adopt numbers another process learnt (ignored when not adaptive or malformed).
+        ``now``: a cut another process published for the answers in flight now, so this
+        process's own 429s of the same episode do not cut again."""
         if not self.adaptive:
             return
         limit, window = state.get("limit"), state.get("window")
         if limit is None or window is None or not (limit >= MIN_LIMIT and window > 0):
             return
+        was_learning = self.slow_start
         self.limit, self.window = float(limit), float(window)
         self.slow_start = bool(state.get("slow_start", 0.0))
         self._probe_gap = self._slot()
+        if now is not None and was_learning and not self.slow_start:
+            self.learnt = True
+            self._cut_end = self._epoch_end = now + self._epoch()
+            self._measure_from, self._measured = now, 0.0
+            self.probe_at = now + min(self._slot(), max(4.0 * self.srtt, MIN_WINDOW))
+
+    def real_wait(self, retry_after: float | None) -> bool:
+        """Whether a 429's ``Retry-After`` alone shows a real limit (see :meth:`_is_real`)."""
+        return retry_after is not None and retry_after > max(4.0 * self.srtt, MIN_WINDOW)
+
+    def step_target(self, cost: float) -> float:
+        """Slow start: the limit after the current step (a shared store grows to it)."""
+        return self.limit + self._next_step(cost)
+
+    def adopt_limit(self, now: float, limit: float) -> None:
+        """Slow start shared by several processes: the project's limit is ``limit`` (another
+        process grew it, or this one's step lost the race). Grants go against it; the next
+        step needs the acceptances a step of that size would have needed here."""
+        if not self.slow_start or not limit >= MIN_LIMIT or limit == self.limit:
+            return
+        step = limit - self.limit
+        self.limit = limit
+        self._step_at, self._step_need, self._step_ok = now, max(step, 1.0) - 1.0, 0.0

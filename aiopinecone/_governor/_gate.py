@@ -13,7 +13,7 @@ from typing import Final
 import attrs
 
 from ._controller import Controller
-from ._store import BudgetStore, Grant, MemoryStore
+from ._store import BudgetStore, Grant, MemoryStore, SharedLearning
 
 __all__ = ["ACCEPTED", "RATE_LIMITED", "UNKNOWN", "ClassGate", "Ticket"]
 
@@ -36,13 +36,16 @@ class Ticket:
 class ClassGate:
     """The controller and the store of one class (``key``)."""
 
-    __slots__ = ("controller", "key", "local", "store")
+    __slots__ = ("controller", "key", "local", "shared", "store")
 
     def __init__(self, key: str, controller: Controller, store: BudgetStore) -> None:
         self.key = key
         self.controller = controller
         self.store = store
         self.local: MemoryStore | None = store if isinstance(store, MemoryStore) else None
+        self.shared: SharedLearning | None = (
+            store if self.local is None and isinstance(store, SharedLearning) else None
+        )
 
     # -- taking -----------------------------------------------------------------------------
 
@@ -64,14 +67,35 @@ class ClassGate:
     async def atake(self, now: float, cost: float, waited_since: float) -> Ticket | float:
         """:meth:`try_take` for any store."""
         c = self.controller
-        got = await self.store.take(self.key, cost=cost, limit=c.limit, window=c.window)
+        shared = self.shared
+        if shared is not None and shared.shared and c.slow_start and math.isfinite(c.limit):
+            # Slow start of the project: against the one shared limit, read with the take.
+            got, limit = await shared.take_learning(
+                self.key, cost=cost, limit=c.limit, window=c.window, learning=True
+            )
+            if limit is not None:
+                c.adopt_limit(now, limit)
+        else:
+            got = await self.store.take(self.key, cost=cost, limit=c.limit, window=c.window)
         if isinstance(got, Grant):
             c.outstanding += 1
             return Ticket(got, False, now)
         probe = None
         if c.may_probe(now, waited_since, got):
-            probe = await self.store.take(self.key, cost=cost, limit=math.inf, window=c.window)
-        return self._after_refusal(now, got, waited_since, probe)
+            if shared is not None and shared.shared and c.slow_start:
+                probe = (
+                    await shared.take_learning(
+                        self.key, cost=cost, limit=math.inf, window=c.window, learning=True
+                    )
+                )[0]
+            else:
+                probe = await self.store.take(self.key, cost=cost, limit=math.inf, window=c.window)
+        wait = self._after_refusal(now, got, waited_since, probe)
+        if isinstance(wait, float) and shared is not None and c.slow_start and shared.shared:
+            # Another process's answer may grow the shared limit any moment, and nothing
+            # wakes this one then: look again after a round trip while the project learns.
+            return min(wait, max(c.srtt, 1e-3))
+        return wait
 
     def _after_refusal(
         self, now: float, wait: float, waited_since: float, probe: Grant | float | None
@@ -157,19 +181,57 @@ class ClassGate:
         grant = ticket.grant
         c = self.controller
         if outcome == ACCEPTED:
-            await store.settle(grant, counted=True, cost=cost)
             saturated = waiting or grant.used >= c.limit - grant.cost
+            shared = self.shared
+            learning = (
+                shared is not None and shared.shared and c.slow_start and math.isfinite(c.limit)
+            )
+            before, limit = c.limit, None
+            if shared is not None and learning and not ticket.probe and cost is None:
+                # Slow start of the project: the store counts every process's acceptances
+                # towards the step and grows the one shared limit; this process adopts it.
+                limit, due = await shared.settle_step(
+                    grant, before, c.step_target(grant.cost), saturated=saturated
+                )
+                if due and limit is not None and saturated:
+                    c.adopt_limit(now, limit)
+                    before = c.limit
+                    grown = await shared.grow(self.key, before, c.step_target(grant.cost))
+                    limit = limit if grown is None else grown
+            else:
+                await store.settle(grant, counted=True, cost=cost)
             c.accepted(
                 now,
                 cost=grant.cost,
-                saturated=saturated,
+                saturated=saturated and not learning,  # shared: the store counts the step
                 probe=ticket.probe,
                 taken_at=ticket.taken_at,
             )
+            if shared is not None and learning and c.slow_start:
+                if ticket.probe and c.limit != before:
+                    grown, c.limit = c.limit, before
+                    limit = await shared.grow(self.key, before, grown)
+                    if limit is None:
+                        c.limit = grown  # Redis not reached: this process's own step
+                if limit is not None:
+                    c.adopt_limit(now, limit)
             if ticket.probe:
                 await store.save_state(self.key, c.state())
         elif outcome == RATE_LIMITED:
-            await store.settle(grant, counted=False)
+            shared = self.shared
+            if shared is not None:
+                await shared.refused(
+                    grant, retry_after, real=c.slow_start and c.real_wait(retry_after)
+                )
+            else:
+                await store.settle(grant, counted=False)
+            learning = c.slow_start
+            if shared is not None and learning:
+                # Another process may have published the first real limit already: adopt it
+                # rather than cut again for the same episode.
+                state = await store.load_state(self.key)
+                if state and not state.get("slow_start", 1.0):
+                    c.load(state, now=now)
             usage = await store.usage(self.key, c.window)
             window_age = getattr(store, "window_age", None)
             if window_age is not None and c.slow_start:
@@ -188,6 +250,18 @@ class ClassGate:
             )
             if block > 0:
                 await store.block(self.key, block)
+            if shared is not None and learning and not c.slow_start:
+                # The first real limit: one cut for the project (the first process publishes
+                # it, the others adopt it).
+                first, published = await shared.publish_cut(self.key, c.state())
+                if first and published:
+                    # Raised to the last step every grant of which was accepted, at least.
+                    c.limit = max(c.limit, published.get("limit", c.limit))
+                elif published and not published.get("slow_start", 1.0):
+                    c.load(published, now=now)
+            if shared is not None and ticket.probe and not c.slow_start:
+                # A refused probe: the other processes wait for the next one as this one does.
+                await shared.hold_probes(self.key, c.probe_at - now)
             await store.save_state(self.key, c.state())
         else:
             await store.settle(grant, counted=True, cost=cost)

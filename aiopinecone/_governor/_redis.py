@@ -41,7 +41,16 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from .._redisconn import REDIS_URL_ENV, connect, describe_url
-from ._redis_lua import BLOCK, OLDEST, SETTLE, TAKE, USAGE
+from ._redis_lua import (
+    BLOCK,
+    GROW,
+    HOLD_PROBES,
+    OLDEST,
+    PUBLISH_CUT,
+    SETTLE,
+    TAKE,
+    USAGE,
+)
 from ._store import GRANT_TTL, ON_SETTLE, Grant, MemoryStore
 
 if TYPE_CHECKING:
@@ -98,6 +107,9 @@ class RedisStore:
         self._block = self._redis.register_script(BLOCK)
         self._usage = self._redis.register_script(USAGE)
         self._oldest = self._redis.register_script(OLDEST)
+        self._grow = self._redis.register_script(GROW)
+        self._hold_probes = self._redis.register_script(HOLD_PROBES)
+        self._publish_cut = self._redis.register_script(PUBLISH_CUT)
         self._down = False
         self._probe: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
@@ -177,8 +189,17 @@ class RedisStore:
 
     async def take(self, key: str, *, cost: float, limit: float, window: float) -> Grant | float:
         """See :meth:`BudgetStore.take`; the local store's answer while Redis is down."""
+        return (await self.take_learning(key, cost=cost, limit=limit, window=window))[0]
+
+    async def take_learning(
+        self, key: str, *, cost: float, limit: float, window: float, learning: bool = False
+    ) -> tuple[Grant | float, float | None]:
+        """:meth:`take`; ``learning`` (the caller is in slow start): against the project's
+        shared slow-start limit instead of ``limit`` (``limit`` sets it if none is set yet),
+        or, with ``limit=inf``, slow start's probe (only while no grant of anyone is open).
+        Also returns that shared limit (None: not learning, or Redis not reached)."""
         if self._down:
-            return self.local.take_now(key, cost, limit, window)
+            return self.local.take_now(key, cost, limit, window), None
         call = asyncio.ensure_future(
             self._take(
                 keys=self._keys(key),
@@ -189,6 +210,7 @@ class RedisStore:
                     repr(float(self.grant_ttl)),
                     self._keep_ms(window),
                     repr(window * PROBE_GAP),
+                    "1" if learning else "0",
                 ],
             )
         )
@@ -200,17 +222,140 @@ class RedisStore:
             raise
         except Exception as exc:
             self._failed(exc, "taking a permit")
-            return self.local.take_now(key, cost, limit, window)
+            return self.local.take_now(key, cost, limit, window), None
         ok, value = int(reply[0]), reply[1]
         text = value.decode() if isinstance(value, bytes) else str(value)
         self._note_version(key, reply[3])
+        raw = reply[4] if len(reply) > 4 else b""
+        shared_text = raw.decode() if isinstance(raw, bytes) else str(raw)
+        shared = float(shared_text) if shared_text else None
         if ok:
             used = reply[2]
-            return Grant(
+            grant = Grant(
                 key, text, float(cost), float(used.decode() if isinstance(used, bytes) else used)
             )
+            return grant, shared
         wait = float(text)
-        return ON_SETTLE if math.isinf(wait) else wait
+        return (ON_SETTLE if math.isinf(wait) else wait), shared
+
+    async def grow(self, key: str, old: float, new: float) -> float | None:
+        """Slow start's step for the whole project: the shared limit becomes ``new`` if it is
+        still ``old`` (compare-and-set). Returns the shared limit now (None: Redis not
+        reached; the caller keeps its own)."""
+        if self._down:
+            return None
+        try:
+            reply = await self._grow(
+                keys=self._keys(key), args=[repr(float(old)), repr(float(new)), self._keep_ms()]
+            )
+        except Exception as exc:
+            self._failed(exc, "sharing a slow-start step")
+            return None
+        return float(reply.decode() if isinstance(reply, bytes) else reply)
+
+    async def settle_step(
+        self, grant: Grant, old: float, new: float, *, saturated: bool = True
+    ) -> tuple[float | None, bool]:
+        """``settle(grant, counted=True)`` of an acceptance in the project's slow start at
+        limit ``old``: it counts towards the step (every process's acceptances of grants taken
+        since the step began); once they are all in, a ``saturated`` one grows the shared
+        limit to ``new``. Returns the shared limit now (None: none shared, or Redis not reached) and
+        whether the step is over at that limit (``old`` was stale: the caller grows it)."""
+        if not isinstance(grant.id, str) or self._down:
+            await self.settle(grant, counted=True)
+            return None, False
+        args: list[str | int] = [str(grant.id), "1", "", self._keep_ms(), "", "0"]
+        args += [repr(float(old)), repr(float(new)), "1" if saturated else "0"]
+        call = asyncio.ensure_future(self._settle(keys=self._keys(grant.key), args=args))
+        try:
+            reply = await asyncio.shield(call)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._failed(exc, "settling a permit")
+            self._queue(grant, True, None)
+            return None, False
+        text = reply.decode() if isinstance(reply, bytes) else str(reply)
+        due = text.endswith("!")
+        try:
+            return (float(text.rstrip("!")) if text.rstrip("!") else None), due
+        except ValueError:
+            return None, False
+
+    async def refused(self, grant: Grant, block: float | None, *, real: bool = False) -> None:
+        """``settle(grant, counted=False)`` and ``block(grant.key, block)`` in one step (a 429
+        with a ``Retry-After``): no request of any process takes the freed slot first.
+        ``real``: the wait shows a real limit; the project's slow start grows no more."""
+        if block is None or not (math.isfinite(block) and block >= 0):
+            await self.settle(grant, counted=False)
+            return
+        self.local.block_now(grant.key, block)
+        if not isinstance(grant.id, str):
+            self.local.settle_now(grant, False)
+            return
+        if self._down:
+            self._queue(grant, False, None)
+            return
+        args: list[str | int] = [
+            str(grant.id),
+            "0",
+            "",
+            self._keep_ms(),
+            repr(float(block)),
+            "1" if real else "0",
+        ]
+        call = asyncio.ensure_future(self._settle(keys=self._keys(grant.key), args=args))
+        try:
+            await asyncio.shield(call)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._failed(exc, "settling a permit")
+            self._queue(grant, False, None)
+
+    async def publish_cut(
+        self, key: str, state: Mapping[str, float]
+    ) -> tuple[bool, Mapping[str, float] | None]:
+        """End the project's slow start with ``state`` unless another process did first.
+        Returns (True, the state published) for the first, else (False, the state to adopt);
+        (False, None): Redis not reached, or nothing to adopt."""
+        if self._down:
+            return False, None
+        args: list[Any] = [self._keep_ms(), STATE_TTL_MS]
+        for name, value in state.items():
+            args += [name, repr(float(value))]
+        try:
+            reply = await self._publish_cut(
+                keys=[*self._keys(key), self._state_key(key)], args=args
+            )
+        except Exception as exc:
+            self._failed(exc, "sharing learnt limits")
+            return False, None
+        raw = reply[2]
+        published = {
+            (raw[i].decode() if isinstance(raw[i], bytes) else str(raw[i])): float(raw[i + 1])
+            for i in range(0, len(raw) - 1, 2)
+        }
+        if int(reply[0]):
+            self._versions[key] = int(reply[1])  # our own save: nothing to reload
+            self._saved[key] = dict(published)
+            return True, published
+        if not published:
+            return False, None
+        self._saved[key] = dict(published)
+        return False, published
+
+    async def hold_probes(self, key: str, seconds: float) -> None:
+        """No process probes ``key`` past its budget for ``seconds`` (a refused probe confirmed
+        the window: the one process that sent it would wait that long before the next)."""
+        if self._down or not seconds > 0:
+            return
+        try:
+            await self._hold_probes(
+                keys=self._keys(key), args=[repr(float(seconds)), self._keep_ms()]
+            )
+        except Exception as exc:
+            self._failed(exc, "sharing a probe hold")
 
     def _note_version(self, key: str, raw: Any) -> None:
         version = int(raw.decode() if isinstance(raw, bytes) else raw)
@@ -335,6 +480,9 @@ class RedisStore:
                 pipe.delete(name)
                 pipe.hset(name, mapping={k: repr(float(v)) for k, v in state.items()})
                 pipe.pexpire(name, STATE_TTL_MS)
+                if not state.get("slow_start", 1.0):
+                    # The first real limit is published: slow start is over for the project.
+                    pipe.hdel(self._keys(key)[2], "sslimit", "ss_frozen", "ss_ok", "ss_need")
                 pipe.hincrby(self._keys(key)[2], "statever", 1)
                 replies = await pipe.execute()
         except Exception as exc:

@@ -42,7 +42,7 @@ from typing import Final, Protocol, runtime_checkable
 
 import attrs
 
-__all__ = ["ON_SETTLE", "BudgetStore", "Grant", "MemoryStore"]
+__all__ = ["ON_SETTLE", "BudgetStore", "Grant", "MemoryStore", "SharedLearning"]
 
 ON_SETTLE: Final = math.inf
 """The wait :meth:`BudgetStore.take` returns when only a settle (an open grant ending, or a
@@ -115,6 +115,54 @@ class BudgetStore(Protocol):
 
     async def save_state(self, key: str, state: Mapping[str, float]) -> None:
         """Save the controller state of ``key`` (replaces the previous one)."""
+        ...
+
+
+@runtime_checkable
+class SharedLearning(Protocol):
+    """What a store shared by several processes adds so that the project learns as one: slow
+    start against one shared limit, grown by compare-and-set (the project overshoots the
+    server's limit once, not once per process), and probes held off for every process."""
+
+    @property
+    def shared(self) -> bool:
+        """False while the shared backend is unreachable (the process then learns alone)."""
+        ...
+
+    async def take_learning(
+        self, key: str, *, cost: float, limit: float, window: float, learning: bool = False
+    ) -> tuple[Grant | float, float | None]:
+        """:meth:`BudgetStore.take`; ``learning``: against the shared slow-start limit (set
+        from ``limit`` if none is). Returns the take and that limit (None: not shared)."""
+        ...
+
+    async def grow(self, key: str, old: float, new: float) -> float | None:
+        """Shared limit ``old`` -> ``new`` unless another process changed it; returns it."""
+        ...
+
+    async def settle_step(
+        self, grant: Grant, old: float, new: float, *, saturated: bool = True
+    ) -> tuple[float | None, bool]:
+        """Settle an acceptance in the shared slow start at ``old`` (it counts for the step,
+        over every process; once the step is in, a ``saturated`` one grows it to ``new``);
+        returns the shared limit and whether its step is over although ``old`` was stale
+        (grow it with :meth:`grow`)."""
+        ...
+
+    async def hold_probes(self, key: str, seconds: float) -> None:
+        """No probe past the budget of ``key`` from any process for ``seconds``."""
+        ...
+
+    async def refused(self, grant: Grant, block: float | None, *, real: bool = False) -> None:
+        """``settle(counted=False)`` and ``block(block)`` (when given) in one atomic step;
+        ``real``: a real limit, the shared slow start grows no more."""
+        ...
+
+    async def publish_cut(
+        self, key: str, state: Mapping[str, float]
+    ) -> tuple[bool, Mapping[str, float] | None]:
+        """End the project's slow start with ``state`` once: (True, published) for the
+        first process, (False, the state to adopt) for the others (None: nothing shared)."""
         ...
 
 
