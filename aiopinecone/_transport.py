@@ -18,8 +18,6 @@ names, over plain http too. The Assistant API does not redirect; a 3xx is report
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
 from typing import Any, Final
@@ -27,9 +25,11 @@ from typing import Any, Final
 import aiohttp
 
 from ._network import Network
+from ._pool import PoolSlots
 from ._protocol import request_id_from
+from ._transport_errors import strip_query, transport_error
 from ._validation import check_seconds
-from .exceptions import PineconeError, PoolTimeoutError, RequestTimeoutError, TransportError
+from .exceptions import PineconeError, PoolTimeoutError
 
 __all__ = ["Response", "Transport"]
 
@@ -57,52 +57,6 @@ def to_client_timeout(value: float | aiohttp.ClientTimeout | None) -> aiohttp.Cl
 def stream_timeout(connect: float | None, read: float) -> aiohttp.ClientTimeout:
     """A stream's timeout: no total, ``read`` seconds between reads, the usual connect limit."""
     return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
-
-
-class PoolSlots:
-    """The pool's connections as slots: a request holds one from before it is sent until its
-    connection is given back. FIFO; a free slot is taken without awaiting."""
-
-    __slots__ = ("free", "size", "waiters")
-
-    def __init__(self, size: int) -> None:
-        self.size: Final = size
-        self.free = size
-        self.waiters: deque[asyncio.Future[None]] = deque()
-
-    async def wait(self, timeout: float | None) -> bool:
-        """Wait for a slot (when none is free); ``False`` after ``timeout`` seconds."""
-        future = asyncio.get_running_loop().create_future()
-        self.waiters.append(future)
-        try:
-            async with asyncio.timeout(timeout):
-                await future
-        except BaseException as exc:
-            if future.done() and not future.cancelled() and future.exception() is None:
-                self.release()  # handed to us as we gave up: hand it on
-            else:
-                future.cancel()
-            if isinstance(exc, TimeoutError):
-                return False
-            raise
-        return True
-
-    def fail_waiters(self, error: BaseException) -> None:
-        """Wake every waiter with ``error`` (the client was closed)."""
-        waiters, self.waiters = self.waiters, deque()
-        for future in waiters:
-            if not future.done():
-                future.set_exception(error)
-
-    def release(self) -> None:
-        """Give a slot back: to the longest waiter, else to the free count."""
-        waiters = self.waiters
-        while waiters:
-            future = waiters.popleft()
-            if not future.done():
-                future.set_result(None)
-                return
-        self.free += 1
 
 
 class Transport:
@@ -235,7 +189,7 @@ class Transport:
                 slots.free -= 1
             elif not await slots.wait(self._pool_timeout):
                 raise PoolTimeoutError(
-                    f"{method} {_strip_query(url)}: no connection free in the pool after "
+                    f"{method} {strip_query(url)}: no connection free in the pool after "
                     f"{self._pool_timeout:g} s (max_connections={slots.size}); the request was "
                     "not sent"
                 )
@@ -286,67 +240,6 @@ async def read_body(response: aiohttp.ClientResponse, method: str, url: str) -> 
         return await response.read()
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         raise transport_error(exc, method, url) from exc
-
-
-def transport_error(exc: BaseException, method: str, url: str) -> TransportError:
-    """The :class:`TransportError` for an aiohttp/OS/timeout failure."""
-    where = f"{method} {_strip_query(url)}"
-    if isinstance(exc, aiohttp.ClientProxyConnectionError):
-        return TransportError(
-            f"{where}: cannot connect to the proxy {_proxy_of(exc)}: {_os_reason(exc)}",
-            ambiguous=False,
-            connect_failed=True,
-        )
-    if isinstance(exc, aiohttp.ClientHttpProxyError):
-        return TransportError(
-            f"{where}: the proxy refused the connection: {exc.status} {exc.message}"
-            + (" (wrong or missing proxy credentials)" if exc.status == 407 else ""),
-            ambiguous=False,
-        )
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        # Not an outage (not connect_failed): the certificate will not change by waiting.
-        return TransportError(
-            f"{where}: TLS certificate verification failed: {exc.certificate_error} (a private "
-            "or TLS-inspecting CA? pass ssl=<its CA bundle path>)",
-            ambiguous=False,
-        )
-    if isinstance(exc, aiohttp.ClientConnectorSSLError):
-        return TransportError(
-            f"{where}: TLS handshake failed: {_os_reason(exc)}",
-            ambiguous=False,
-            connect_failed=True,
-        )
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return RequestTimeoutError(
-            f"{where}: timed out while connecting", ambiguous=False, connect_failed=True
-        )
-    if isinstance(exc, asyncio.TimeoutError):  # SocketTimeoutError and the total timeout
-        return RequestTimeoutError(f"{where}: timed out waiting for the server ({_describe(exc)})")
-    if isinstance(exc, aiohttp.ClientConnectorError):  # refused, reset, DNS
-        return TransportError(
-            f"{where}: cannot connect: {_describe(exc)}", ambiguous=False, connect_failed=True
-        )
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return TransportError(f"{where}: the server closed the connection without an answer")
-    return TransportError(f"{where}: {_describe(exc)}")
-
-
-def _proxy_of(exc: aiohttp.ClientConnectorError) -> str:
-    # The connection key names the proxy host and port only (never its credentials).
-    return f"{exc.host}:{exc.port}"
-
-
-def _os_reason(exc: aiohttp.ClientConnectorError) -> str:
-    return exc.os_error.strerror or str(exc.os_error) or type(exc.os_error).__name__
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _strip_query(url: str) -> str:
-    return url.partition("?")[0]
 
 
 class Response:
