@@ -410,7 +410,9 @@ class Controller:
         """Slow start shared by several processes: the project's limit is ``limit`` (another
         process grew it, or this one's step lost the race). Grants go against it; the next
         step needs the acceptances a step of that size would have needed here."""
-        if not self.slow_start or not limit >= MIN_LIMIT or limit == self.limit:
+        # Never lower: the replies of settles sent concurrently can arrive out of order, and
+        # the project's slow-start limit only grows until a cut (which comes through load()).
+        if not self.slow_start or not limit >= MIN_LIMIT or limit <= self.limit:
             return
         step = limit - self.limit
         self.limit = limit
