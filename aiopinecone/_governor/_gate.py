@@ -134,21 +134,14 @@ class ClassGate:
         waiting: bool = False,
     ) -> None:
         """Report how the request ended (in-memory store only)."""
+        if outcome == ACCEPTED:
+            self.accept(now, ticket, cost, waiting)
+            return
         store = self.local
         assert store is not None
         grant = ticket.grant
         c = self.controller
-        if outcome == ACCEPTED:
-            store.settle_now(grant, True, cost)
-            saturated = waiting or grant.used >= c.limit - grant.cost
-            c.accepted(
-                now,
-                cost=grant.cost,
-                saturated=saturated,
-                probe=ticket.probe,
-                taken_at=ticket.taken_at,
-            )
-        elif outcome == RATE_LIMITED:
+        if outcome == RATE_LIMITED:
             store.settle_now(grant, False)
             usage = store.usage_now(self.key, c.window)
             block = c.rate_limited(
@@ -165,6 +158,22 @@ class ClassGate:
         else:
             store.settle_now(grant, True, cost)
             c.unknown(now, probe=ticket.probe)
+
+    def accept(self, now: float, ticket: Ticket, cost: float | None, waiting: bool) -> None:
+        """:meth:`settle` of an accepted request (in-memory store only; the governor's fast
+        path calls it directly)."""
+        grant = ticket.grant
+        store = self.local
+        assert store is not None
+        store.settle_now(grant, True, cost)
+        c = self.controller
+        c.accepted(
+            now,
+            cost=grant.cost,
+            saturated=waiting or grant.used >= c.limit - grant.cost,
+            probe=ticket.probe,
+            taken_at=ticket.taken_at,
+        )
 
     async def asettle(
         self,
