@@ -196,9 +196,7 @@ async def test_a_fleet_provisioned_under_chaos_matches_exactly(seed: int, tmp_pa
         # Failures are allowed under chaos (retry budgets run out), never lasting damage: a
         # second run, without faults, converges to the fleet and does only what was missing.
         if not report.ok:
-            again = await pc.assistants.provision(
-                fleet, concurrency=32, poll_interval=(0.01, 0.05)
-            )
+            again = await pc.assistants.provision(fleet, concurrency=32, poll_interval=(0.01, 0.05))
             assert again.ok, f"{where}: the second run did not converge: {again.failed}"
             redone = {a.name for a in again.assistants if a.actions}
             assert redone <= {a.name for a in report.failed}, where
