@@ -50,7 +50,7 @@ def adaptive(window: float = W, limit: float = 20.0) -> Controller:
         # one token, not of the whole burst (a window learnt from it alone is 20x too short).
         ("per-second bucket, retry-after-ms", Bucket(20, 20), 120, W, 1.1, 0.05, milliseconds),
         ("bucket, retry-after-ms, told 60 s", Bucket(20, 20), 120, 60.0, 1.1, 0.05, milliseconds),
-        ("fast bucket, retry-after-ms", Bucket(100, 50), 600, W, 1.1, 0.2, milliseconds),
+        ("fast bucket, retry-after-ms", Bucket(100, 50), 600, W, 1.1, 0.25, milliseconds),
     ],
 )
 def test_reaches_the_limit_whatever_its_shape(

@@ -222,7 +222,7 @@ class Controller:
             if taken_at is None or taken_at >= self._step_at - 1e-9:
                 self._step_ok += cost
             ok = self._step_ok
-            if self.levels and self.limit > self.levels[-1]:
+            if self.levels and self.limit > self.levels[-1] * (1.0 + LEVEL_STEP) + 1e-9:
                 # Past every plan: double once half of the step was accepted, before the
                 # budget runs out (a busy class never waits on a limit nobody set).
                 ahead = ok > 0.0 and ok >= 0.5 * self._step_need
@@ -256,19 +256,24 @@ class Controller:
         the burst began no later than that, whatever this process saw of it."""
         self._burst_from = min(self._burst_from, at)
 
+    def _at_level(self) -> bool:
+        return any(abs(self.limit - level) < 1e-9 for level in self.levels)
+
     def _next_step(self, cost: float) -> float:
-        """Slow start's next step: grow by ``GROWTH``, but stop exactly at the next plan's
-        limit (where limits usually are), then try a small step past it."""
+        """Slow start's next step: grow by ``GROWTH``, but stop just past the next plan's
+        limit (where limits usually are)."""
         limit = self.limit
-        if any(abs(limit - level) < 1e-9 for level in self.levels):
+        if self._at_level():
             return max(limit * LEVEL_STEP, cost)
         if self.levels and limit > self.levels[-1]:
             # Past every plan: a custom limit, or none; double (TCP slow start).
             return max(limit * GROWTH_ABOVE, cost)
         step = limit * GROWTH
         for level in self.levels:
-            if limit < level < limit + step:
-                step = level - limit
+            if limit < level <= limit + step:
+                # A plan's limit within the step: stop just past it (the step tests it; the
+                # overshoot at a plan's limit stays LEVEL_STEP, a round trip is saved).
+                step = level * (1.0 + LEVEL_STEP) - limit
                 break
         return max(step, cost)
 
