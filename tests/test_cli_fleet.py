@@ -50,8 +50,6 @@ def provision(
         capsys,
         "provision",
         str(fleet),
-        "--rate-preset",
-        "unlimited",
         "--no-progress",
         *extra,
         host=emu.url,
