@@ -101,7 +101,8 @@ async def test_a_stream_is_settled_when_its_head_arrives(
     assert [op for op, _, _ in recorder.acquired] == ["create_assistant", "chat"]
     # A chat carries its input tokens (for a token budget); a create does not.
     assert recorder.tokens[0] is None
-    assert isinstance(recorder.tokens[1], TokenCharge) and recorder.tokens[1].text > 0
+    assert isinstance(recorder.tokens[1], TokenCharge)
+    assert recorder.tokens[1].text > 0
     # A stream has no total timeout: no deadline for its permit.
     assert recorder.acquired[-1][2] is None
     assert len(recorder.acquired) == len(recorder.settled)

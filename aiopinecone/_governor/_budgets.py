@@ -94,6 +94,7 @@ async def acquire_with_tokens(
         book = governor.token_books[cls] = TokenBook()
     charge.estimate = book.overhead.estimate(charge.text)
     tokens = await governor.acquire(cls, cost=charge.estimate, deadline=deadline)
+    charge.estimate = tokens.ticket.grant.cost  # shifted while it waited, if the overhead learnt
     try:
         request = await governor.acquire(op, cost=cost, deadline=deadline)
     except BaseException:
@@ -134,7 +135,10 @@ def _finish(
     if counted is not None:
         book.counted += counted
         book.reports += 1
+        before = book.overhead.value
         book.overhead.observe(charge.text, counted)
+        # Calls waiting for tokens were sized with the overhead before this answer.
+        governor.shift_waiting(tokens.gate.key, book.overhead.value - before)
     # No event loop any more (a stream finalized after its loop closed): a shared store expires
     # the open grant by itself (GRANT_TTL); the in-memory one is gone with the loop's work.
     with contextlib.suppress(RuntimeError):

@@ -194,15 +194,18 @@ class Governor:
                     await self._load_shared(gate)
                 now = self._clock()
                 if gate.local is not None:
-                    got = gate.try_take(now, cost, since)
+                    got = gate.try_take(now, me.cost, since)  # (a token permit's may shrink)
                 else:
-                    got = await gate.atake(now, cost, since)
+                    got = await gate.atake(now, me.cost, since)
                 if isinstance(got, Ticket):
                     if gate.local is not None:
                         self._hand_on(gate, queue, me, now)
                     return self._waited(gate, got, began)
                 if not gate.local and math.isinf(got):
-                    got = gate.controller.window / max(gate.controller.limit, 1.0)
+                    # Look again after the time the budget takes to free this cost (a token
+                    # permit's cost is many units).
+                    c = gate.controller
+                    got = c.window * min(max(me.cost, 1.0) / max(c.limit, 1.0), 1.0)
                 changed = loop.create_future()
                 queue.changed = changed
                 await self._sleep(changed, max(got, 1e-4), deadline, gate.key, began)
@@ -371,6 +374,16 @@ class Governor:
         changed = queue.changed
         if changed is not None and not changed.done():
             changed.set_result(None)
+
+    def shift_waiting(self, cls: str, delta: float) -> None:
+        """Change the cost of every permit of ``cls`` still waiting by ``delta`` units (at least
+        1 each; a token class's estimate has learnt what the service adds) and let them look
+        again."""
+        queue = self._queues.get(cls)
+        if queue is not None and queue.waiters:
+            for waiter in queue.waiters:
+                waiter.cost = max(1.0, waiter.cost + delta)
+            self._wake(queue)
 
     def give_back(self, permit: GovernorPermit) -> None:
         """Return a permit that was granted but never used (its attempt was not sent): not

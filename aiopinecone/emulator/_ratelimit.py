@@ -30,7 +30,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from ._bucket import TokenBucket, check_bucket
-from ._errors import RETRY_AFTER_MS_HEADER, SCALED_RETRY_AFTER_HEADER, error_response
+from ._errors import RETRY_AFTER_MS_HEADER as RETRY_AFTER_MS_HEADER
+from ._errors import SCALED_RETRY_AFTER_HEADER as SCALED_RETRY_AFTER_HEADER
+from ._errors import error_response
 from ._tokenlimit import TOKEN_LIMITS_KEY, TokenLimits, TokensRejected
 
 ADMIN_PREFIX: Final = "/__emulator/"

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Final
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -119,7 +119,7 @@ class TokenLimits:
                     return max(stamp + window - now, 0.001)
             return max(entries[-1][0] + window - now, 0.001)
 
-    def snapshot(self) -> dict[str, dict[str, int | None]]:
+    def snapshot(self) -> dict[str, dict[str, Any]]:
         """Per kind: ``limit``, ``used`` (in the window now), ``accepted`` (requests),
         ``accepted_tokens``, ``rejected`` (requests), since start or :meth:`reset`."""
         with self._lock:
