@@ -8,6 +8,7 @@ the parser loads no provisioning code.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
@@ -49,7 +50,8 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
         "--redis",
         metavar="URL",
         help=f"share the rate budget with other processes through this Redis and take a lease "
-        f"so no other apply of the same fleet or shard runs at once (default: ${REDIS_URL_ENV})",
+        f"so no other apply of the fleet that would touch the same assistants runs at once "
+        f"(shards of one count run together) (default: ${REDIS_URL_ENV})",
     )
     p.add_argument(
         "--lease-name",
@@ -101,34 +103,65 @@ def client_rate_limits(args: argparse.Namespace) -> RateLimits | None:
     return RateLimits.preset("adaptive", redis_url=url)
 
 
-def lease_name(args: argparse.Namespace, fleet: Path, shard: Shard | None) -> str:
-    """``<fleet name>/all`` or ``<fleet name>/shard I of N``."""
-    base = args.lease_name or fleet.stem
-    return f"{base}/all" if shard is None else f"{base}/shard {shard.index} of {shard.count}"
+def lease_fleet(args: argparse.Namespace, fleet: Path) -> str:
+    """The fleet the lease is about: ``--lease-name``, else the fleet file's name."""
+    name: str = args.lease_name or fleet.stem
+    return name
 
 
 @contextlib.asynccontextmanager
 async def fleet_lease(
     args: argparse.Namespace, fleet: Path, shard: Shard | None, err: TextIO
 ) -> AsyncIterator[Lease | None]:
-    """Hold the fleet's (or shard's) lease for the block when a Redis URL is known."""
+    """Hold the fleet's (or shard's) lease for the block when a Redis URL is known.
+
+    If the lease is lost while the block runs (Redis unreachable for a whole ttl, or the hold
+    taken over), the block is cancelled and :class:`LeaseLostError` raised: another apply may
+    be running, so this one must not go on.
+    """
     url = redis_url(args)
     if url is None or args.no_lease:
         yield None
         return
-    from ._lease import Lease
+    from ._lease import Lease, LeaseLostError
 
-    name = lease_name(args, fleet, shard)
     lease = Lease(
         url,
-        name,
+        lease_fleet(args, fleet),
+        shard=shard,
         ttl=args.lease_ttl,
         wait=args.lease_wait,
         description=f"aiopinecone provision {fleet.name}",
     )
     async with lease:
-        err.write(f"lease: {name!r} held by {lease.holder}\n")
-        yield lease
+        err.write(f"lease: {lease.name!r} held by {lease.holder}\n")
+        task = asyncio.current_task()
+        assert task is not None
+
+        async def stop_when_lost() -> None:
+            await lease.lost.wait()
+            task.cancel(msg="lease lost")
+
+        watcher = asyncio.create_task(stop_when_lost(), name=f"watch lease {lease.name}")
+        try:
+            yield lease
+        except asyncio.CancelledError:
+            if not lease.lost.is_set() or task.uncancel() > 0:
+                raise  # an interrupt (or another cancellation as well): not ours to turn
+            raise LeaseLostError(
+                f"the lease {lease.name!r} was lost while applying (Redis unreachable, or this "
+                f"process stalled, for longer than the lease ttl of {lease.ttl:g} s): another "
+                f"apply may have taken it, so this one stopped. Re-run it: applying converges."
+            ) from None
+        else:
+            if watcher.done() and not watcher.cancelled():
+                # Lost as the block ended: the work is done, but our cancel is still pending.
+                try:
+                    await asyncio.sleep(0)
+                except asyncio.CancelledError:
+                    task.uncancel()
+        finally:
+            watcher.cancel()
 
 
 def add_report_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -312,7 +312,6 @@ async def test_cancelled_provisioning_resumes_to_the_exact_fleet(seed: int, tmp_
         for i in range(30)
     ]
     fast: dict[str, Any] = {
-        "rate_preset": "unlimited",
         "concurrency": 8,
         "poll_interval": (0.01, 0.03),
         "ready_estimate": 0.0,

@@ -175,7 +175,6 @@ async def test_a_fleet_provisioned_under_chaos_matches_exactly(seed: int, tmp_pa
         chaos = emu.faults.chaos(seed, delay=(0.001, 0.02), retry_after=(0, 1))
         report = await pc.assistants.provision(
             fleet,
-            rate_preset="unlimited",
             concurrency=32,
             poll_interval=(0.01, 0.05),
             ready_estimate=0.0,
@@ -197,9 +196,7 @@ async def test_a_fleet_provisioned_under_chaos_matches_exactly(seed: int, tmp_pa
         # Failures are allowed under chaos (retry budgets run out), never lasting damage: a
         # second run, without faults, converges to the fleet and does only what was missing.
         if not report.ok:
-            again = await pc.assistants.provision(
-                fleet, rate_preset="unlimited", concurrency=32, poll_interval=(0.01, 0.05)
-            )
+            again = await pc.assistants.provision(fleet, concurrency=32, poll_interval=(0.01, 0.05))
             assert again.ok, f"{where}: the second run did not converge: {again.failed}"
             redone = {a.name for a in again.assistants if a.actions}
             assert redone <= {a.name for a in report.failed}, where
@@ -207,7 +204,7 @@ async def test_a_fleet_provisioned_under_chaos_matches_exactly(seed: int, tmp_pa
         assert not problems, f"{where}: state differs from the fleet:\n" + "\n".join(problems[:20])
         # And a run on the converged state changes nothing.
         emu.log.clear()
-        final = await pc.assistants.provision(fleet, rate_preset="unlimited", concurrency=32)
+        final = await pc.assistants.provision(fleet, concurrency=32)
         assert final.ok, where
         assert all(not a.actions for a in final.assistants), where
         assert not [e for e in emu.log.entries if e.method != "GET"], where
@@ -276,7 +273,7 @@ async def test_a_429_after_a_landed_upload_does_not_upload_it_again(
         emu.store.create_assistant("once")
         for method, path, fault in script:
             emu.faults.script(method, path, [faults[fault]])
-        report = await pc.assistants.provision([spec], rate_preset="unlimited")
+        report = await pc.assistants.provision([spec])
         uploads = [
             e
             for e in emu.log.entries

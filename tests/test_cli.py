@@ -58,7 +58,7 @@ def run(
 
 
 def fast(*extra: str) -> tuple[str, ...]:
-    return ("--rate-preset", "unlimited", "--no-progress", *extra)
+    return ("--no-progress", *extra)
 
 
 def test_provision_plan_apply_and_rerun(

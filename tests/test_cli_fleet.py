@@ -50,8 +50,6 @@ def provision(
         capsys,
         "provision",
         str(fleet),
-        "--rate-preset",
-        "unlimited",
         "--no-progress",
         *extra,
         host=emu.url,
@@ -138,6 +136,17 @@ def test_shard_auto_reads_the_kubernetes_index(
     assert "JOB_COMPLETION_INDEX" in err
 
 
+def plant_holder(client: redis.Redis, fleet: str, part: str, holder: str) -> None:
+    """Hold ``part`` (``all`` or ``I/N``) of ``fleet`` for 30 s as another machine would
+    (the value's layout is ``_lease_lua.py``'s; stamps are Redis's clock)."""
+    seconds, micros = client.time()
+    now = seconds * 1000 + micros // 1000
+    count = 0 if part == "all" else int(part.partition("/")[2])
+    value = f"abc|{now + 30_000}|{now}|{count}|{holder}"
+    client.hset(KEY_PREFIX + fleet, part, value)
+    client.pexpire(KEY_PREFIX + fleet, 30_000)
+
+
 def test_a_second_apply_of_the_same_shard_is_refused(
     capsys: pytest.CaptureFixture[str],
     emu: ThreadedEmulator,
@@ -148,7 +157,7 @@ def test_a_second_apply_of_the_same_shard_is_refused(
     holder = redis.Redis.from_url(redis_url)
     try:
         # Another machine holds shard 1 of 2 (as the lease's value names it).
-        holder.set(KEY_PREFIX + "teams/shard 1 of 2", "builder-7 pid 42 | token abc", px=30_000)
+        plant_holder(holder, "teams", "1/2", "builder-7 pid 42")
         code, _, err = provision(
             capsys, emu, fleet_file, "--shard", "1/2", "--redis", redis_url, "--lease-wait", "0.2"
         )
@@ -161,7 +170,7 @@ def test_a_second_apply_of_the_same_shard_is_refused(
         code, _, err = provision(capsys, emu, fleet_file, "--shard", "0/2")
         assert code == 0, err
         assert "lease: 'teams/shard 0 of 2' held by" in err
-        assert holder.get(KEY_PREFIX + "teams/shard 0 of 2") is None  # released at the end
+        assert holder.hget(KEY_PREFIX + "teams", "0/2") is None  # released at the end
         # --plan takes no lease; --no-lease opts out.
         code, _, _ = provision(capsys, emu, fleet_file, "--shard", "1/2", "--plan")
         assert code == 0

@@ -8,6 +8,7 @@ against a simulated server and checks how close to the server's limit the client
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pytest
 from governor_sim import Bucket, Window, simulate
@@ -27,19 +28,29 @@ def exact_seconds(wait: float) -> float:
     return wait
 
 
+def milliseconds(wait: float) -> float:
+    """``retry-after-ms``: the exact wait, rounded up to the millisecond."""
+    return math.ceil(wait * 1000.0) / 1000.0
+
+
 def adaptive(window: float = W, limit: float = 20.0) -> Controller:
     return Controller(limit=limit, window=window, adaptive=True, levels=WRITE_LEVELS)
 
 
 @pytest.mark.parametrize(
-    ("name", "server", "n", "told_window", "max_ratio", "max_refused"),
+    ("name", "server", "n", "told_window", "max_ratio", "max_refused", "hint"),
     [
-        ("limit = start guess", Window(20, W), 100, W, 1.1, 0.075),
-        ("5x above", Window(100, W), 300, W, 1.1, 0.05),
-        ("per-minute server, told 60 s", Window(100, W), 300, 60.0, 1.1, 0.05),
-        ("limit = start guess, told 60 s", Window(20, W), 100, 60.0, 1.1, 0.075),
-        ("per-second bucket", Bucket(20, 20), 120, W, 1.1, 0.075),
-        ("per-second bucket, told 60 s", Bucket(20, 20), 120, 60.0, 1.1, 0.075),
+        ("limit = start guess", Window(20, W), 100, W, 1.1, 0.075, exact_seconds),
+        ("5x above", Window(100, W), 300, W, 1.1, 0.05, exact_seconds),
+        ("per-minute server, told 60 s", Window(100, W), 300, 60.0, 1.1, 0.05, exact_seconds),
+        ("limit = start guess, told 60 s", Window(20, W), 100, 60.0, 1.1, 0.075, exact_seconds),
+        ("per-second bucket", Bucket(20, 20), 120, W, 1.1, 0.075, ceil_seconds),
+        ("per-second bucket, told 60 s", Bucket(20, 20), 120, 60.0, 1.1, 0.075, ceil_seconds),
+        # A bucket whose 429 says when its next token comes, to the millisecond: the wait of
+        # one token, not of the whole burst (a window learnt from it alone is 20x too short).
+        ("per-second bucket, retry-after-ms", Bucket(20, 20), 120, W, 1.1, 0.05, milliseconds),
+        ("bucket, retry-after-ms, told 60 s", Bucket(20, 20), 120, 60.0, 1.1, 0.05, milliseconds),
+        ("fast bucket, retry-after-ms", Bucket(100, 50), 600, W, 1.1, 0.25, milliseconds),
     ],
 )
 def test_reaches_the_limit_whatever_its_shape(
@@ -49,10 +60,10 @@ def test_reaches_the_limit_whatever_its_shape(
     told_window: float,
     max_ratio: float,
     max_refused: float,
+    hint: Callable[[float], float],
 ) -> None:
     # A time-scaled minute sends its exact wait (milliseconds); a per-second bucket whole
-    # seconds, rounded up, as HTTP servers do.
-    hint = ceil_seconds if isinstance(server, Bucket) else exact_seconds
+    # seconds, rounded up, as HTTP servers do, or milliseconds (``retry-after-ms``).
     result = simulate(server, adaptive(told_window), n=n, retry_after=hint)
     assert result.ratio <= max_ratio, name
     assert result.refused_per_accepted <= max_refused, name

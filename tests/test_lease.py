@@ -117,4 +117,6 @@ async def test_redis_dying_while_held_keeps_the_holder_running(redis_server: Red
     await asyncio.sleep(0.5)  # renewals fail: warned, retried, never raised
     redis_server.start()
     await asyncio.sleep(0.3)
+    # Not renewed for a whole ttl: the holder cannot know it still holds it, and says so.
+    await asyncio.wait_for(lease.lost.wait(), timeout=30)
     await lease.release()  # nothing to release on the empty restarted server; no error

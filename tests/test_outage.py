@@ -22,7 +22,7 @@ from aiopinecone import (
 )
 from aiopinecone._retry import RetryState
 from aiopinecone.emulator import Emulator
-from aiopinecone.provision import AssistantSpec, FileSpec, RateLimits
+from aiopinecone.provision import AssistantSpec, FileSpec
 
 KEY = "outage-key"
 OUTAGE = 1.0  # seconds the server is gone
@@ -90,7 +90,6 @@ async def test_a_provisioning_run_survives_a_one_second_outage(
     async with AsyncPinecone(api_key=KEY, host=emu.url) as pc:
         provisioner = pc.assistants.provisioner(
             specs,
-            rate_preset=RateLimits.preset("unlimited"),
             concurrency=4,
             poll_interval=(0.01, 0.05),
             ready_estimate=0.02,

@@ -27,9 +27,7 @@ def list_requests(emu: Emulator) -> int:
 
 @pytest.mark.parametrize("version", ["2026-07", "2026-04"])
 async def test_a_list_is_awaitable_and_lazily_iterable(emu: Emulator, version: str) -> None:
-    async with AsyncPinecone(
-        api_key=KEY, host=emu.url, api_version=version, rate_limits="off"
-    ) as pc:
+    async with AsyncPinecone(api_key=KEY, host=emu.url, api_version=version) as pc:
         everything = await pc.assistants.list()
         assert len(everything) == 230
         assert list_requests(emu) == 3  # 100 + 100 + 30
@@ -56,9 +54,7 @@ async def test_a_list_is_awaitable_and_lazily_iterable(emu: Emulator, version: s
 
 
 async def test_before_2026_a_list_is_one_page(emu: Emulator) -> None:
-    async with AsyncPinecone(
-        api_key=KEY, host=emu.url, api_version="2025-10", rate_limits="off"
-    ) as pc:
+    async with AsyncPinecone(api_key=KEY, host=emu.url, api_version="2025-10") as pc:
         names = [a.name async for a in pc.assistants.list()]
         assert len(names) == 230
         assert list_requests(emu) == 1
@@ -69,7 +65,7 @@ async def test_before_2026_a_list_is_one_page(emu: Emulator) -> None:
 
 
 async def test_file_and_operation_lists_are_pagers(emu: Emulator) -> None:
-    async with AsyncPinecone(api_key=KEY, host=emu.url, rate_limits="off") as pc:
+    async with AsyncPinecone(api_key=KEY, host=emu.url) as pc:
         for i in range(3):
             await pc.assistants.upload_file(
                 assistant_name="a000",
@@ -91,9 +87,7 @@ async def test_file_and_operation_lists_are_pagers(emu: Emulator) -> None:
 
 
 async def test_file_pages_work_on_every_version(emu: Emulator) -> None:
-    async with AsyncPinecone(
-        api_key=KEY, host=emu.url, api_version="2025-10", rate_limits="off"
-    ) as pc:
+    async with AsyncPinecone(api_key=KEY, host=emu.url, api_version="2025-10") as pc:
         await pc.assistants.upload_file(assistant_name="a001", file=b"x", file_name="x.txt")
         page = await pc.assistants.list_files_page(assistant_name="a001", page_size=10)
         assert [f.name for f in page.files] == ["x.txt"]

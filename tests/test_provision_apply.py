@@ -68,10 +68,6 @@ async def pc(emu: Emulator) -> AsyncIterator[AsyncPinecone]:
         yield client
 
 
-def unlimited() -> RateLimits:
-    return RateLimits.preset("unlimited")
-
-
 def server_state(emu: Emulator) -> dict[str, list[tuple[str, str | None, str]]]:
     """Assistant name -> sorted (file name, content hash, status) of every file."""
     out = {}
@@ -98,11 +94,11 @@ async def test_plan_then_apply_then_noop(
     emu: Emulator, pc: AsyncPinecone, docs: list[Path]
 ) -> None:
     specs = fleet(docs)
-    plan = await pc.assistants.plan(specs, rate_preset=unlimited())
+    plan = await pc.assistants.plan(specs)
     assert [a.action for a in plan] == ["create"] * 4
     assert emu.log.count(method="POST") == 0  # planning sends no write
 
-    report = await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)
+    report = await pc.assistants.provision(specs, **FAST)
     assert report.ok, report.summary_table()
     assert server_state(emu) == expected_state(specs)
     for spec in specs:
@@ -119,11 +115,11 @@ async def test_plan_then_apply_then_noop(
     )  # + the plan() above and the plan inside provision()
 
     mark = emu.log.total
-    again = await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)
+    again = await pc.assistants.provision(specs, **FAST)
     assert again.ok
     assert writes_since(emu, mark) == []  # the request log proves it: a no-op
     assert all(a.actions == () for a in again.assistants)
-    plan = await pc.assistants.plan(specs, rate_preset=unlimited())
+    plan = await pc.assistants.plan(specs)
     assert not plan.has_changes
     assert plan.render().endswith("Nothing to do.")
 
@@ -132,7 +128,7 @@ async def test_changes_are_applied_and_stale_files_replaced(
     emu: Emulator, pc: AsyncPinecone, docs: list[Path]
 ) -> None:
     specs = fleet(docs, n=3)
-    assert (await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)).ok
+    assert (await pc.assistants.provision(specs, **FAST)).ok
     old_ids = {f.id for f in emu.store.list_files("a2") if f.name == "faq.md"}
     docs[0].write_text("# FAQ\nQ: Is it fast? A: Even faster now.\n")
     specs[1] = AssistantSpec(
@@ -141,14 +137,14 @@ async def test_changes_are_applied_and_stale_files_replaced(
         metadata={"team": "x"},
         files=specs[1].files,
     )
-    plan = await pc.assistants.plan(specs, rate_preset=unlimited())
+    plan = await pc.assistants.plan(specs)
     kinds = {a.name: (a.action, [(f.kind, f.name) for f in a.file_changes]) for a in plan}
     assert kinds == {
         "a0": ("unchanged", [("replace", "faq.md")]),
         "a1": ("update", [("replace", "faq.md")]),
         "a2": ("unchanged", [("replace", "faq.md")]),
     }
-    report = await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)
+    report = await pc.assistants.provision(specs, **FAST)
     assert report.ok, report.summary_table()
     assert server_state(emu) == expected_state(specs)
     assert not old_ids & {f.id for f in emu.store.list_files("a2")}
@@ -161,17 +157,17 @@ async def test_prune_deletes_only_when_asked(
     emu: Emulator, pc: AsyncPinecone, docs: list[Path]
 ) -> None:
     specs = fleet(docs, n=2)
-    assert (await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)).ok
+    assert (await pc.assistants.provision(specs, **FAST)).ok
     emu.store.create_assistant("stray")
     emu.store.put_file("a1", name="extra.md", content=b"# extra\n")
-    report = await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)
+    report = await pc.assistants.provision(specs, **FAST)
     assert report.ok
     assert "stray" in server_state(emu)
     assert "extra.md" in [f[0] for f in server_state(emu)["a1"]]
 
-    plan = await pc.assistants.plan(specs, prune=True, rate_preset=unlimited())
+    plan = await pc.assistants.plan(specs, prune=True)
     assert [(a.name, a.action) for a in plan.by_action("delete")] == [("stray", "delete")]
-    report = await pc.assistants.provision(specs, prune=True, rate_preset=unlimited(), **FAST)
+    report = await pc.assistants.provision(specs, prune=True, **FAST)
     assert report.ok, report.summary_table()
     assert report["stray"].actions == ("deleted",)
     assert server_state(emu) == expected_state(specs)  # stray and extra.md are gone
@@ -187,7 +183,7 @@ async def test_one_failing_assistant_does_not_stop_the_others(
         Fault.status(400, "INVALID_ARGUMENT", "this file is cursed"),
         repeat=True,
     )
-    report = await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)
+    report = await pc.assistants.provision(specs, **FAST)
     assert not report.ok
     assert [a.name for a in report.failed] == ["a2"]
     assert report["a2"].error_type == "BadRequestError"
@@ -197,7 +193,7 @@ async def test_one_failing_assistant_does_not_stop_the_others(
     for name in ("a0", "a1", "a3"):
         assert state[name] == expected[name]
     emu.faults.clear()
-    report = await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)
+    report = await pc.assistants.provision(specs, **FAST)
     assert report.ok
     assert server_state(emu) == expected
 
@@ -214,7 +210,7 @@ async def test_blocked_and_failed_processing_are_reported(
         AssistantSpec(name="ok", files=(FileSpec(path=docs[0]),)),
         AssistantSpec(name="badfile", files=(FileSpec(path=bad),)),
     ]
-    report = await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)
+    report = await pc.assistants.provision(specs, **FAST)
     outcomes = {a.name: (a.planned, a.outcome, a.error_type) for a in report.assistants}
     assert outcomes == {
         "broken": ("blocked", "failed", "BlockedError"),
@@ -230,7 +226,7 @@ async def test_lost_create_response_is_reconciled_without_duplicates(
     specs = fleet(docs, n=3)
     emu.faults.script("POST", "/assistant/assistants", Fault.perform_then_status(503))
     emu.faults.script("POST", "/assistant/files/a1", Fault.drop_after())
-    report = await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)
+    report = await pc.assistants.provision(specs, **FAST)
     assert report.ok, report.summary_table()
     assert server_state(emu) == expected_state(specs)  # exactly one copy of everything
 
@@ -251,7 +247,7 @@ async def test_cancel_then_resume_converges_without_duplicates(
     # Slow uploads so that the cancellation lands in the middle of the run.
     emu.faults.script("POST", "/assistant/files/{name}", [Fault.delay(0.05)] * 100)
     async with AsyncPinecone(api_key=KEY, host=emu.url, api_version="2025-10") as pc:
-        run = pc.assistants.provisioner(specs, rate_preset=unlimited(), **FAST)
+        run = pc.assistants.provisioner(specs, **FAST)
         task = asyncio.ensure_future(run.apply())
         for _ in range(500):
             await asyncio.sleep(0.01)
@@ -273,8 +269,9 @@ async def test_cancel_then_resume_converges_without_duplicates(
         # Cut in the middle: assistants were created, uploads were under way.
         assert any("created" in a.actions for a in report.assistants)
     emu.faults.clear()
-    async with AsyncPinecone(api_key=KEY, host=emu.url) as pc:
-        report = await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)
+    # The same API version as the cut run: its uploads are POSTs too, counted below.
+    async with AsyncPinecone(api_key=KEY, host=emu.url, api_version="2025-10") as pc:
+        report = await pc.assistants.provision(specs, **FAST)
         assert report.ok, report.summary_table()
     assert server_state(emu) == expected_state(specs)
     total_uploads = emu.log.count(method="POST", path="/assistant/files/{name}", status=200)
@@ -312,15 +309,15 @@ async def test_other_api_versions_converge_too(
 ) -> None:
     specs = fleet(docs, n=3)
     async with AsyncPinecone(api_key=KEY, host=emu.url, api_version=api_version) as pc:
-        report = await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)
+        report = await pc.assistants.provision(specs, **FAST)
         assert report.ok, report.summary_table()
         assert server_state(emu) == expected_state(specs)
         docs[1].write_text("Step 1. Open the new app.\n")
-        report = await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)
+        report = await pc.assistants.provision(specs, **FAST)
         assert report.ok, report.summary_table()
         assert server_state(emu) == expected_state(specs)
         mark = emu.log.total
-        report = await pc.assistants.provision(specs, rate_preset=unlimited(), **FAST)
+        report = await pc.assistants.provision(specs, **FAST)
         assert report.ok
         assert writes_since(emu, mark) == []
 
@@ -343,7 +340,7 @@ async def test_a_429_after_a_landed_upload_does_not_send_it_again(
     emu.faults.script(method, path, Fault.status(429, retry_after=0.05))
     spec = AssistantSpec(name="once", files=(FileSpec(path=docs[0]),))
     async with AsyncPinecone(api_key=KEY, host=emu.url, api_version=api_version) as pc:
-        report = await pc.assistants.provision([spec], rate_preset=unlimited(), **FAST)
+        report = await pc.assistants.provision([spec], **FAST)
     assert report.ok, report.summary_table()
     assert report["once"].rate_limited == 1
     assert server_state(emu) == expected_state([spec])

@@ -89,16 +89,14 @@ def test_bad_options_are_validation_errors(keywords: dict[str, object], message:
 
 async def test_pc_assistants_takes_an_options_object_or_keywords(pc: AsyncPinecone) -> None:
     spec = AssistantSpec(name="opt-one")
-    options = ProvisionOptions(rate_limits="unlimited", ready_estimate=0.0)
+    options = ProvisionOptions(ready_estimate=0.0)
     plan = await pc.assistants.plan([spec], options=options)
     assert [a.action for a in plan] == ["create"]
     run = pc.assistants.provisioner([spec], options=options, concurrency=3)
     assert run.options == attrs.evolve(options, concurrency=3)
     report = await run.apply()
     assert report.ok, report.summary_table()
-    again = await pc.assistants.provision(
-        [spec], rate_preset="unlimited", ready_estimate=0.0, prune=False
-    )
+    again = await pc.assistants.provision([spec], ready_estimate=0.0, prune=False)
     assert again.ok
     assert again["opt-one"].planned == "unchanged"
     with pytest.raises(ValidationError, match="unknown provisioning option"):
@@ -215,7 +213,6 @@ async def test_processing_that_outlives_its_timeout_fails_its_assistant(tmp_path
     ):
         report = await client.assistants.provision(
             [spec],
-            rate_preset="unlimited",
             ready_estimate=0.0,
             poll_interval=(0.01, 0.02),
             processing_timeout=0.2,

@@ -74,7 +74,7 @@ async def test_shard_reports_merge_into_the_fleets_report(
     async with AsyncPinecone(api_key="test-key", host=emulator.url) as pc:
         for index in range(3):
             shard = Shard(index, 3)
-            report = await pc.assistants.provision(specs, rate_preset="unlimited", shard=shard)
+            report = await pc.assistants.provision(specs, shard=shard)
             assert report.ok
             assert report.shard == shard
             assert [a.name for a in report.assistants] == [s.name for s in shard.select(specs)]

@@ -84,7 +84,7 @@ async def emu() -> AsyncIterator[Emulator]:
 
 @pytest.fixture
 async def pc(emu: Emulator) -> AsyncIterator[AsyncPinecone]:
-    async with AsyncPinecone(api_key=KEY, host=emu.url, rate_limits="off") as client:
+    async with AsyncPinecone(api_key=KEY, host=emu.url) as client:
         yield client
 
 

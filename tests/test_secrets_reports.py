@@ -87,7 +87,7 @@ async def test_reports_progress_and_plans_never_show_the_key(
         Emulator(api_keys=(KEY,)) as emu,
         AsyncPinecone(api_key=KEY, host=emu.url) as pc,
     ):
-        plan = await pc.assistants.plan(specs, rate_preset="unlimited")
+        plan = await pc.assistants.plan(specs)
         texts["plan"] = plan.render()
         texts["plan repr"] = repr(plan)
         # rep-1's create always fails with a message echoing the key; rep-2's uploads too.
@@ -100,7 +100,6 @@ async def test_reports_progress_and_plans_never_show_the_key(
         )
         report = await pc.assistants.provision(
             specs,
-            rate_preset="unlimited",
             concurrency=1,
             progress=ProgressDisplay(progress_out, tty=False, interval=0.0),
             poll_interval=(0.01, 0.02),
@@ -152,8 +151,6 @@ def test_the_command_line_never_prints_the_key(
             [
                 "provision",
                 str(fleet_file),
-                "--rate-preset",
-                "unlimited",
                 "--report",
                 str(report_path),
             ],
@@ -208,7 +205,7 @@ def test_the_command_in_a_subprocess_never_prints_the_key(
     env = {**os.environ, "PINECONE_API_KEY": KEY, "PYTHONWARNINGS": "error"}
     outputs: dict[str, str] = {}
     for argv in (
-        ["provision", str(fleet_file), "--rate-preset", "unlimited", "--report", str(report_path)],
+        ["provision", str(fleet_file), "--report", str(report_path)],
         ["--api-key", KEY, "assistants", "list"],
         ["assistants", "describe", "nobody"],
     ):

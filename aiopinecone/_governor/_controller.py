@@ -77,6 +77,8 @@ class Controller:
         "_episode_at",
         "_episode_bad",
         "_epoch_end",
+        "_free_at",
+        "_hold_until",
         "_measure_from",
         "_measured",
         "_pause_level",
@@ -85,6 +87,8 @@ class Controller:
         "_step_at",
         "_step_need",
         "_step_ok",
+        "_target",
+        "_verify_from",
         "adaptive",
         "base_window",
         "learnt",
@@ -127,6 +131,10 @@ class Controller:
         self._burst_from = math.inf
         self._confirmed = 0
         self._pause_level, self._paused_at = 0, -math.inf
+        self._free_at = math.nan  # when the server said, at the last cut, it frees room
+        self._target = 0.0  # verifying a window learnt from Retry-After: the burst to reach
+        self._verify_from = math.inf  # ... with grants taken from then on
+        self._hold_until = 0.0
 
     @property
     def rate(self) -> float:
@@ -147,7 +155,7 @@ class Controller:
         would keep waiting ``wait`` more seconds, may go as a probe. Not when the window frees
         within two round trips: the client's log is stamped at answers, later than the
         server's, so such a probe would prove nothing."""
-        if not self.adaptive or self.probe_in_flight or wait <= 2.0 * self.srtt:
+        if not self.adaptive or self.probe_in_flight or wait <= 2.0 * self.srtt or self._target:
             return False
         if math.isinf(wait):
             return False  # the budget is held by requests in flight: their answers will tell
@@ -159,7 +167,7 @@ class Controller:
 
     def next_probe(self, now: float, waited_since: float) -> float:
         """When :meth:`may_probe` could next say yes (``inf``: not before an answer)."""
-        if not self.adaptive or self.probe_in_flight:
+        if not self.adaptive or self.probe_in_flight or self._target:
             return math.inf
         if self.slow_start:
             return now if self.outstanding == 0 else math.inf
@@ -189,7 +197,11 @@ class Controller:
         if not self.adaptive:
             return
         if taken_at is None or taken_at >= self._episode_at:
-            self._episode_at = math.inf  # sent after the 429 and accepted: it was noise
+            # Sent after the 429 and accepted: noise once two more passed than were refused
+            # (a server whose short wait frees one request at a time is a limit).
+            self._episode_bad -= cost
+            if self._episode_bad <= -2.0 * cost:
+                self._episode_at = math.inf
         if taken_at is not None:
             rtt = now - taken_at
             self.srtt = rtt if self.srtt == 0.0 else self.srtt + (rtt - self.srtt) / 8.0
@@ -210,7 +222,7 @@ class Controller:
             if taken_at is None or taken_at >= self._step_at - 1e-9:
                 self._step_ok += cost
             ok = self._step_ok
-            if self.levels and self.limit > self.levels[-1]:
+            if self.levels and self.limit > self.levels[-1] * (1.0 + LEVEL_STEP) + 1e-9:
                 # Past every plan: double once half of the step was accepted, before the
                 # budget runs out (a busy class never waits on a limit nobody set).
                 ahead = ok > 0.0 and ok >= 0.5 * self._step_need
@@ -223,12 +235,20 @@ class Controller:
                 self._step_at, self._step_need, self._step_ok = now, step - cost, 0.0
             return
         self._measured += cost
+        if self._target and taken_at is not None and taken_at >= self._verify_from:
+            # Verifying the window: the budget doubles per round trip up to the whole burst.
+            self.limit = min(self.limit + 2.0 * cost, self._target)
+            if self.limit >= self._target:
+                self._target, self._verify_from = 0.0, math.inf
         if probe:
             self.probe_in_flight = False
+            window = self.window
             self._measure(now)
             self._probe_gap = self._slot()
             self.probe_at = now
-            self._confirmed = 0
+            if self.window < 0.9 * window:
+                self._confirmed = 0  # a faster rate: probe more often again (a bucket's
+                # refill, taken by a probe now and then, is not one)
             self._cut_end = now  # new facts: the next 429s may cut again
 
     def burst_began(self, at: float) -> None:
@@ -236,24 +256,29 @@ class Controller:
         the burst began no later than that, whatever this process saw of it."""
         self._burst_from = min(self._burst_from, at)
 
+    def _at_level(self) -> bool:
+        return any(abs(self.limit - level) < 1e-9 for level in self.levels)
+
     def _next_step(self, cost: float) -> float:
-        """Slow start's next step: grow by ``GROWTH``, but stop exactly at the next plan's
-        limit (where limits usually are), then try a small step past it."""
+        """Slow start's next step: grow by ``GROWTH``, but stop just past the next plan's
+        limit (where limits usually are)."""
         limit = self.limit
-        if any(abs(limit - level) < 1e-9 for level in self.levels):
+        if self._at_level():
             return max(limit * LEVEL_STEP, cost)
         if self.levels and limit > self.levels[-1]:
             # Past every plan: a custom limit, or none; double (TCP slow start).
             return max(limit * GROWTH_ABOVE, cost)
         step = limit * GROWTH
         for level in self.levels:
-            if limit < level < limit + step:
-                step = level - limit
+            if limit < level <= limit + step:
+                # A plan's limit within the step: stop just past it (the step tests it; the
+                # overshoot at a plan's limit stays LEVEL_STEP, a round trip is saved).
+                step = level * (1.0 + LEVEL_STEP) - limit
                 break
         return max(step, cost)
 
     def _measure(self, now: float) -> None:
-        """Set the window from the rate the server sustained since the last cut (the burst
+        """Shorten the window to the rate the server sustained since the last cut (the burst
         stays), once that rate held over one whole window of its own: a per-minute server
         with room left in its minute accepts a few probes quickly, then refuses them until
         the minute turns, so its estimate never holds that long."""
@@ -262,7 +287,9 @@ class Controller:
             return
         window = self.limit * elapsed / self._measured
         if elapsed >= window:
-            self.window = max(MIN_WINDOW, min(self.base_window, window))
+            # Only ever faster: what a server accepted is a floor of its rate (a slower
+            # window comes from a real limit).
+            self.window = max(MIN_WINDOW, min(self.window, window))
 
     def rate_limited(
         self,
@@ -288,10 +315,16 @@ class Controller:
             self._measure(now)
             self._probe_gap = min(self._probe_gap * 2.0, self.window / 4.0)
             self.probe_at = now + self._probe_gap
-            if retry_after is not None and expected is not None and retry_after >= expected / 2:
-                # The server's wait matches the window's: the model holds; probe again only
-                # after the next window, then after 2, 4, at most 8 (a plan upgrade is still
-                # found within minutes; a steady limit costs few 429s).
+            elapsed = now - self._measure_from
+            if retry_after is not None and (
+                (expected is not None and retry_after >= expected / 2)
+                or (elapsed >= self.window and self._measured <= 1.1 * self.rate * elapsed)
+            ):
+                # The server's wait matches the window's, or the probes found no rate above
+                # the window's (a bucket frees a token soon, but one at a time): the model
+                # holds; probe again only after the next window, then after 2, 4, at most 8
+                # (a plan upgrade is still found within minutes; a steady limit costs few
+                # 429s).
                 self._confirmed = min(self._confirmed + 1, 4)
                 skip = 2.0 ** (self._confirmed - 1)
                 self.probe_at = now + retry_after + skip * self.window
@@ -305,6 +338,10 @@ class Controller:
                 # the refused grant simply does not count towards the next step.)
                 self.window = min(self.window / GENTLE, self.base_window)
                 self._epoch_end = now + self._epoch()
+        if self._hold_until > now:
+            hold, self._hold_until = self._hold_until - now, 0.0
+            if retry_after is None or not retry_after >= hold:
+                return hold
         if retry_after is not None and math.isfinite(retry_after) and retry_after >= 0:
             return retry_after
         # No hint. A request sent before the last pause began says nothing new; otherwise the
@@ -355,9 +392,32 @@ class Controller:
                 # second, whatever window the client was told.
                 seen = retry_after + now - self._burst_from
                 self.window = max(MIN_WINDOW, min(self.base_window, seen))
+                # One wait says when the server frees room, not how much: a per-second
+                # bucket's is its next token's. Verify it: after the wait, the budget starts
+                # at one request and doubles per round trip (TCP after a timeout) up to the
+                # burst; a real 429 on the way tells the rate (below).
+                self._target, self.limit = self.limit, MIN_LIMIT
+                self._verify_from = now
         else:
-            # Past the sustained rate: slow the rate by BETA, keep the burst.
-            self.window = min(self.window / BETA, self.base_window)
+            # Past the sustained rate: slow the rate by BETA, keep the burst; or, when the
+            # server said at both cuts when it frees room, to the rate it sustained between
+            # (what it accepted from the first instant to the second: a bucket's refill).
+            window = self.window / BETA
+            verifying = self._target > 0.0
+            if verifying:
+                self.limit, self._target = self._target, 0.0
+            if retry_after is not None and self._measured >= 1.0:
+                span = now + retry_after - self._free_at  # nan: no wait at the last cut
+                if span > 2.0 * self.srtt:
+                    window = max(self.window, self.limit * span / self._measured)
+            window = max(MIN_WINDOW, min(window, self.base_window))
+            if verifying and math.isfinite(self._burst_from):
+                # The store forgot the first burst under the short window: it is in the
+                # longer one still, so the class waits until it leaves.
+                self._hold_until = self._burst_from + window
+                self._verify_from = math.inf
+            self.window = window
+        self._free_at = now + retry_after if retry_after is not None else math.nan
         self._cut_end = self._epoch_end = now + self._epoch()
         self._measure_from, self._measured = now, 0.0
         self._probe_gap = min(self._slot(), max(4.0 * self.srtt, MIN_WINDOW))
@@ -374,7 +434,7 @@ class Controller:
     def state(self) -> dict[str, float]:
         """The learnt numbers, to share through the store."""
         return {
-            "limit": self.limit,
+            "limit": self._target or self.limit,
             "window": self.window,
             "slow_start": 1.0 if self.slow_start else 0.0,
         }
@@ -390,6 +450,7 @@ class Controller:
             return
         was_learning = self.slow_start
         self.limit, self.window = float(limit), float(window)
+        self._target = 0.0
         self.slow_start = bool(state.get("slow_start", 0.0))
         self._probe_gap = self._slot()
         if now is not None and was_learning and not self.slow_start:

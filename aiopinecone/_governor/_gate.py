@@ -167,10 +167,21 @@ class ClassGate:
         assert store is not None
         store.settle_now(grant, True, cost)
         c = self.controller
+        if cost is None:
+            c.accepted(
+                now,
+                cost=grant.cost,
+                saturated=waiting or grant.used >= c.limit - grant.cost,
+                probe=ticket.probe,
+                taken_at=ticket.taken_at,
+            )
+            return
+        # A corrected estimate (a token permit): the budget was the bottleneck only if what the
+        # server counted filled it (estimates in flight may be far off).
         c.accepted(
             now,
-            cost=grant.cost,
-            saturated=waiting or grant.used >= c.limit - grant.cost,
+            cost=cost,  # what was counted
+            saturated=store.usage_now(self.key, c.window) >= c.limit - cost,
             probe=ticket.probe,
             taken_at=ticket.taken_at,
         )
@@ -190,7 +201,10 @@ class ClassGate:
         grant = ticket.grant
         c = self.controller
         if outcome == ACCEPTED:
-            saturated = waiting or grant.used >= c.limit - grant.cost
+            if cost is None:
+                saturated = waiting or grant.used >= c.limit - grant.cost
+            else:  # a token permit: see settle
+                saturated = await store.usage(self.key, c.window) + cost >= c.limit - cost
             shared = self.shared
             learning = (
                 shared is not None and shared.shared and c.slow_start and math.isfinite(c.limit)
@@ -211,7 +225,7 @@ class ClassGate:
                 await store.settle(grant, counted=True, cost=cost)
             c.accepted(
                 now,
-                cost=grant.cost,
+                cost=grant.cost if cost is None else cost,  # a token permit: what was counted
                 saturated=saturated and not learning,  # shared: the store counts the step
                 probe=ticket.probe,
                 taken_at=ticket.taken_at,

@@ -8,7 +8,7 @@
   (:class:`RateLimits`, adaptive or from a plan preset) and returns a :class:`ProvisionReport`;
   its options are one frozen :class:`ProvisionOptions` (or the same keywords).
 - Fleets across machines: :class:`Shard` (``shard="I/N"``: the assistants whose names hash to
-  it), :class:`Lease` (one apply of a fleet or shard at a time, through Redis) and
+  it), :class:`Lease` (applies of one fleet that would overlap never run at once, through Redis) and
   :func:`merge_reports` (the shards' JSON reports as one).
 - Provisioning sits above the client: it calls the few client methods of
   :class:`ProvisionClient` and never imports the resources that implement them.
@@ -21,7 +21,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from .._governor import OPERATION_CLASSES, PRESETS, RateLimits
-from .._lease import Lease, LeaseError, LeaseHeldError
+from .._lease import Lease, LeaseError, LeaseHeldError, LeaseLostError
 from ._apply import Provisioner
 from ._calls import ProvisionClient
 from ._errors import FleetError, FleetProblem
@@ -55,6 +55,7 @@ __all__ = [
     "Lease",
     "LeaseError",
     "LeaseHeldError",
+    "LeaseLostError",
     "Plan",
     "ProgressDisplay",
     "ProvisionClient",
