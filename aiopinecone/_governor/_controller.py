@@ -349,7 +349,8 @@ class Controller:
                 and taken_at is not None
                 and taken_at >= self._verify_from
             ):
-                if now >= self._cut_end:
+                # Sent before the last cut: in flight when it was made, it says nothing new.
+                if now >= self._cut_end and (taken_at is None or taken_at >= self._measure_from):
                     self._real_limit(now, usage, retry_after)
             elif not self.slow_start and now >= self._epoch_end:
                 # An isolated 429 (noise, a neighbour): slow down moderately. (In slow start
