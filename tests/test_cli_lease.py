@@ -171,3 +171,33 @@ def test_an_apply_that_loses_its_lease_stops(
         assert client.hget(FLEET_KEY, "0/2") == usurper.encode()  # the new holder's, untouched
     finally:
         client.close()
+
+
+def test_a_crashed_apply_holds_the_fleet_only_until_its_ttl_runs_out(
+    capsys: pytest.CaptureFixture[str], emu: ThreadedEmulator, fleet_file: Path, redis_url: str
+) -> None:
+    client = redis.Redis.from_url(redis_url)
+    command = argv(emu, fleet_file, redis_url, "--shard", "0/2", "--lease-ttl", "3")
+    crashed = subprocess.Popen(
+        [sys.executable, "-m", "aiopinecone", *command],
+        env={**os.environ, "PINECONE_API_KEY": KEY},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_hold(client, "0/2")
+        crashed.kill()  # SIGKILL: no release, no goodbye
+        crashed.wait(timeout=10)
+        # Its hold outlives it for up to a ttl: an apply that does not wait is refused...
+        code, _, err = provision(capsys, emu, fleet_file, redis_url)
+        assert code == 1
+        assert f"pid {crashed.pid}" in err
+        # ... and one that waits goes once the crashed holder's hold has expired.
+        code, out, err = provision(capsys, emu, fleet_file, redis_url, "--lease-wait", "60")
+        assert code == 0, out + err
+    finally:
+        if crashed.poll() is None:
+            crashed.kill()
+            crashed.wait(timeout=10)
+        client.close()
+    assert names(emu) == set(NAMES)
