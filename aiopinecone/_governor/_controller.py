@@ -182,6 +182,12 @@ class Controller:
             return now if self.outstanding == 0 else math.inf
         return max(self.probe_at, waited_since + self._probe_gap, now)
 
+    def may_overdraw(self) -> bool:
+        """Whether a request about to miss its deadline waiting for the budget may go past it:
+        only while the limit is the start guess and the server has refused nothing (the guess
+        must not fail a call the server may well take; once it told a limit, waits are real)."""
+        return self.slow_start and not self.learnt and math.isfinite(self.limit)
+
     def probe_started(self) -> None:
         """A probe is in flight (one at a time)."""
         self.probe_in_flight = True
