@@ -22,7 +22,7 @@ import aiohttp
 import orjson
 
 from . import _convert
-from ._admission import Admission, Permit
+from ._admission import Admission, Permit, TokenCharge
 from ._protocol import API_KEY_HEADER, build_headers, error_from_response, parse_retry_after
 from ._redact import Redactor
 from ._retry import RetryPolicy, RetryState
@@ -146,6 +146,7 @@ class Core:
         timeout: float | aiohttp.ClientTimeout | None = None,
         cost: float = 1.0,
         reconcile: Reconcile | None = None,
+        tokens: TokenCharge | None = None,
     ) -> Response:
         """Send a request with retries; return the 2xx :class:`Response` (body read) or raise a
         typed error.
@@ -155,6 +156,7 @@ class Core:
         (multipart uploads). ``idempotent`` defaults from the method (GET, PUT, PATCH, DELETE);
         pass ``True`` for a POST made safe by reconciliation. ``op`` names the operation in logs
         and to the admission; ``cost`` is its weight there. ``reconcile``: see :class:`Reconcile`.
+        ``tokens``: a chat or context call's input tokens (``_admission.TokenCharge``).
         """
         return await (self._send if self.tracing is None else self._traced)(
             method,
@@ -170,6 +172,7 @@ class Core:
             cost=cost,
             reconcile=reconcile,
             buffered=True,
+            tokens=tokens,
         )
 
     async def stream(
@@ -185,6 +188,7 @@ class Core:
         retry: RetryPolicy | None = None,
         read_timeout: float | None = None,
         cost: float = 1.0,
+        tokens: TokenCharge | None = None,
     ) -> Response:
         """Open a streamed response: ``async with await core.stream(...) as body``, then iterate.
 
@@ -211,6 +215,7 @@ class Core:
             cost=cost,
             reconcile=None,
             buffered=False,
+            tokens=tokens,
         )
 
     async def request_json(
@@ -273,6 +278,7 @@ class Core:
         cost: float,
         reconcile: Reconcile | None,
         buffered: bool,
+        tokens: TokenCharge | None,
     ) -> Response:
         """Every attempt of every call: admit, send, read (buffered) or hand on (stream), retry."""
         policy = self.retry if retry is None else retry
@@ -297,7 +303,7 @@ class Core:
                 # Errors of the admission (its deadline) end the call as they are.
                 total = timeout.total
                 permit = await admission.acquire(
-                    op, cost=cost, deadline=None if total is None else start + total
+                    op, cost=cost, deadline=None if total is None else start + total, tokens=tokens
                 )
             began = time.monotonic()
             body = b""

@@ -26,6 +26,7 @@ from .exceptions import NotFoundError, ResponseParseError, TransportError, Valid
 from .models.assistants import Assistant
 
 if TYPE_CHECKING:
+    from ._admission import TokenCharge
     from ._core import Core, Reconcile, Response
 
 __all__ = ["Router", "is_loopback"]
@@ -151,6 +152,7 @@ class Router:
         retry: RetryPolicy | None = None,
         timeout: float | aiohttp.ClientTimeout | None = None,
         reconcile: Reconcile | None = None,
+        tokens: TokenCharge | None = None,
     ) -> Response:
         """``Core.request`` of ``method {data-plane base}{path}``, re-sent once on a stale host.
 
@@ -172,6 +174,7 @@ class Router:
                 retry=retry,
                 timeout=timeout,
                 reconcile=reconcile,
+                tokens=tokens,
             )
 
         return await self._routed(assistant_name, send, file_level=file_level)
@@ -185,6 +188,7 @@ class Router:
         json: Any,
         retry: RetryPolicy | None,
         read_timeout: float | None,
+        tokens: TokenCharge | None = None,
     ) -> Response:
         """``POST`` and open the streamed response (same host handling as :meth:`request`)."""
         core = self._core
@@ -198,6 +202,7 @@ class Router:
                 idempotent=True,
                 retry=retry,
                 read_timeout=read_timeout,
+                tokens=tokens,
             )
 
         return await self._routed(assistant_name, send, file_level=False)

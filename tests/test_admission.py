@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from aiopinecone import AsyncPinecone, NotFoundError, RetryPolicy, TransportError
+from aiopinecone._admission import TokenCharge
 from aiopinecone.emulator import Emulator, Fault
 
 LIST = "/assistant/assistants"
@@ -24,9 +25,13 @@ class Recorder:
         self.acquired: list[tuple[str, float, float | None]] = []
         self.settled: list[tuple[int, int | None, float | None]] = []
         self.block: asyncio.Event | None = None
+        self.tokens: list[TokenCharge | None] = []
 
-    async def acquire(self, op: str, *, cost: float, deadline: float | None) -> Any:
+    async def acquire(
+        self, op: str, *, cost: float, deadline: float | None, tokens: TokenCharge | None = None
+    ) -> Any:
         self.acquired.append((op, cost, deadline))
+        self.tokens.append(tokens)
         if self.block is not None:
             await self.block.wait()
         return len(self.acquired)
@@ -94,6 +99,10 @@ async def test_a_stream_is_settled_when_its_head_arrives(
         assert recorder.settled[-1][1] == 200
         assert await stream.collect()
     assert [op for op, _, _ in recorder.acquired] == ["create_assistant", "chat"]
+    # A chat carries its input tokens (for a token budget); a create does not.
+    assert recorder.tokens[0] is None
+    assert isinstance(recorder.tokens[1], TokenCharge)
+    assert recorder.tokens[1].text > 0
     # A stream has no total timeout: no deadline for its permit.
     assert recorder.acquired[-1][2] is None
     assert len(recorder.acquired) == len(recorder.settled)

@@ -1,8 +1,10 @@
 """Governor configuration: operation classes, the plans' limits, what ``rate_limits=`` accepts.
 
 Pinecone limits each project per operation class and per minute (DESIGN.md §3). Each request
-(``op``, the name the core gives an attempt) belongs to one class. (Chat's per-organisation
-input-token limit is not modelled yet: chat and context are limited per request.)
+(``op``, the name the core gives an attempt) belongs to one class. Chat and context calls also
+spend input tokens, which Pinecone limits per minute (chat, per organisation): such a call
+takes a permit of its request class *and* one of its token class (``TOKEN_CLASS``), sized by
+an estimate and corrected by the answer's ``usage`` (``_tokens.py``, ``_budgets.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ __all__ = [
     "OPERATION_CLASSES",
     "PRESETS",
     "PRESET_NAMES",
+    "TOKEN_CLASS",
     "RateLimits",
     "class_of",
 ]
@@ -31,6 +34,8 @@ FILES_DELETE: Final = "files_delete"
 CHAT: Final = "chat"
 CONTEXT: Final = "context"
 EVALUATION: Final = "evaluation"
+CHAT_TOKENS: Final = "chat_tokens"
+CONTEXT_TOKENS: Final = "context_tokens"
 
 OPERATION_CLASSES: Final = (
     ASSISTANTS_READ,
@@ -42,9 +47,15 @@ OPERATION_CLASSES: Final = (
     CHAT,
     CONTEXT,
     EVALUATION,
+    CHAT_TOKENS,
+    CONTEXT_TOKENS,
 )
 """Every budget the governor keeps: the request classes Pinecone limits separately (the plans
-limit the first six; chat, context and evaluation are learnt when the server limits them)."""
+limit the first six; chat, context and evaluation are learnt when the server limits them), and
+the input tokens per window of chat (chat and chat completions) and of context."""
+
+TOKEN_CLASS: Final = MappingProxyType({CHAT: CHAT_TOKENS, CONTEXT: CONTEXT_TOKENS})
+"""The token budget a call of a request class also spends (input tokens)."""
 
 
 _OP_CLASS: Final = MappingProxyType(
@@ -97,22 +108,26 @@ def class_of(op: str) -> str:
 
 
 def _preset(
-    read: int, write: int, delete: int, f_read: int, f_up: int, f_del: int
+    read: int, write: int, delete: int, f_read: int, f_up: int, f_del: int, *, chat_tokens: int
 ) -> Mapping[str, int]:
-    return MappingProxyType(
-        dict(zip(OPERATION_CLASSES[:6], (read, write, delete, f_read, f_up, f_del), strict=True))
+    limits = dict(
+        zip(OPERATION_CLASSES[:6], (read, write, delete, f_read, f_up, f_del), strict=True)
     )
+    limits[CHAT_TOKENS] = chat_tokens
+    return MappingProxyType(limits)
 
 
 PRESETS: Final[Mapping[str, Mapping[str, int]]] = MappingProxyType(
     {
-        "starter": _preset(40, 20, 20, 100, 5, 5),
-        "standard": _preset(100, 50, 50, 300, 20, 20),
-        "enterprise": _preset(500, 100, 100, 6000, 300, 300),
+        "starter": _preset(40, 20, 20, 100, 5, 5, chat_tokens=100_000),
+        "standard": _preset(100, 50, 50, 300, 20, 20, chat_tokens=300_000),
+        "enterprise": _preset(500, 100, 100, 6000, 300, 300, chat_tokens=1_000_000),
     }
 )
-"""Requests per minute per operation class of each Pinecone plan (DESIGN.md §3); chat,
-context and evaluation are not limited per request by the plans."""
+"""Requests per minute per operation class of each Pinecone plan (DESIGN.md §3), and chat input
+tokens per minute (Pinecone's "Assistant limits" page, 2026: 100k / 300k / 1M; per
+organisation, so projects of one organisation share it). Chat, context and evaluation requests
+and context tokens are not limited per minute by the plans."""
 
 PresetName = Literal["starter", "standard", "enterprise", "adaptive", "unlimited", "off"]
 PRESET_NAMES: Final = ("starter", "standard", "enterprise", "adaptive", "unlimited", "off")
@@ -157,6 +172,15 @@ class RateLimits:
     runs freely until its first 429s; without ``adaptive`` the numbers are exact. ``enabled``
     False switches the governor off (no permits, no waiting). ``probe_interval`` is kept for
     compatibility and ignored.
+
+    **Token budgets.** ``chat_tokens`` and ``context_tokens`` are input tokens per ``window``:
+    a chat (or chat completions) call needs a permit of ``chat`` (one request) *and* one of
+    ``chat_tokens`` sized by its estimated input tokens, corrected to the answer's
+    ``usage.prompt_tokens`` when it arrives; a context call likewise with ``context`` and
+    ``context_tokens``. The plans' presets set ``chat_tokens`` (100k, 300k, 1M per minute);
+    ``context_tokens`` has no plan number (adaptive: learnt at its first 429s). A token class
+    that is neither given a number nor adaptive costs nothing (no token permit). With a token
+    budget, a 429 on chat or context teaches the token class (Pinecone limits them in tokens).
     """
 
     limits: Mapping[str, float | None] = attrs.field(converter=_check_limits)

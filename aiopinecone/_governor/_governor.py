@@ -16,7 +16,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -24,10 +24,15 @@ from .._admission import Permit
 from .._retry import is_testing
 from .._stats import record_rate_wait
 from ..exceptions import RequestTimeoutError
+from ._budgets import TokenBook, acquire_with_tokens, settle_with_tokens
 from ._config import PRESETS, RateLimits, class_of
 from ._controller import Controller
 from ._gate import ACCEPTED, RATE_LIMITED, UNKNOWN, ClassGate, Ticket
 from ._store import BudgetStore, MemoryStore
+
+if TYPE_CHECKING:
+    from .._admission import TokenCharge
+    from ._budgets import TokenPart
 
 __all__ = ["ClassStats", "Governor", "GovernorPermit"]
 
@@ -56,6 +61,8 @@ class GovernorPermit:
     ticket: Ticket
     waited: float
     settled: bool = False
+    tokens: TokenPart | None = None
+    """A chat or context attempt: its token permit too (``_budgets``)."""
 
 
 def _wake(future: asyncio.Future[Any]) -> None:
@@ -107,6 +114,8 @@ class Governor:
         self._by_op: dict[str, ClassGate] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loaded: set[str] = set()
+        self.token_books: dict[str, TokenBook] = {}
+        """Per token class: what was estimated, what the answers counted (``_budgets``)."""
 
     @property
     def enabled(self) -> bool:
@@ -147,9 +156,17 @@ class Governor:
     # -- the admission seam -------------------------------------------------------------------
 
     async def acquire(
-        self, op: str, *, cost: float = 1.0, deadline: float | None = None
+        self,
+        op: str,
+        *,
+        cost: float = 1.0,
+        deadline: float | None = None,
+        tokens: TokenCharge | None = None,
     ) -> GovernorPermit:
-        """The permit of one attempt of ``op``; waits (cancellably) while its class is full."""
+        """The permit of one attempt of ``op``; waits (cancellably) while its class is full.
+        ``tokens``: a chat or context call's input tokens (its token class's permit too)."""
+        if tokens is not None:
+            return await acquire_with_tokens(self, op, cost, deadline, tokens)
         gate = self._by_op.get(op) or self._gate_of(op)
         queue = self._queues[gate.key]
         if gate.local is not None and not queue.waiters:
@@ -180,21 +197,24 @@ class Governor:
                     await self._load_shared(gate)
                 now = self._clock()
                 if gate.local is not None:
-                    got = gate.try_take(now, cost, since)
+                    got = gate.try_take(now, me.cost, since)  # (a token permit's may shrink)
                 else:
-                    got = await gate.atake(now, cost, since)
+                    got = await gate.atake(now, me.cost, since)
                 if isinstance(got, Ticket):
                     if gate.local is not None:
                         self._hand_on(gate, queue, me, now)
                     return self._waited(gate, got, began)
                 if not gate.local and math.isinf(got):
-                    got = gate.controller.window / max(gate.controller.limit, 1.0)
+                    # Look again after the time the budget takes to free this cost (a token
+                    # permit's cost is many units).
+                    c = gate.controller
+                    got = c.window * min(max(me.cost, 1.0) / max(c.limit, 1.0), 1.0)
                 if deadline is not None and gate.local and gate.controller.may_overdraw():
                     # The start guess must not fail a call: near its deadline it goes past.
                     # (Not a budget shared through Redis: every process would overdraw it.)
                     left = deadline - now - max(OVERDRAW_RESERVE * (deadline - began), 0.01)
                     if left <= 0.0:
-                        past = await gate.atake_past(now, cost)
+                        past = await gate.atake_past(now, me.cost)
                         if isinstance(past, Ticket):
                             return self._waited(gate, past, began)
                         got = min(got, past)
@@ -316,6 +336,9 @@ class Governor:
         """How the attempt ended: ``status`` (None: no answer), ``Retry-After`` seconds,
         ``cost``: the corrected cost (tokens from the answer's ``usage``), if known."""
         assert isinstance(permit, GovernorPermit)
+        if permit.tokens is not None:
+            settle_with_tokens(self, permit, status, retry_after)
+            return
         if permit.settled:
             return
         permit.settled = True
@@ -366,6 +389,33 @@ class Governor:
         if changed is not None and not changed.done():
             changed.set_result(None)
 
+    def shift_waiting(self, cls: str, delta: float) -> None:
+        """Change the cost of every permit of ``cls`` still waiting by ``delta`` units (at least
+        1 each; a token class's estimate has learnt what the service adds) and let them look
+        again."""
+        queue = self._queues.get(cls)
+        if queue is not None and queue.waiters:
+            for waiter in queue.waiters:
+                waiter.cost = max(1.0, waiter.cost + delta)
+            self._wake(queue)
+
+    def give_back(self, permit: GovernorPermit) -> None:
+        """Return a permit that was granted but never used (its attempt was not sent): not
+        counted, nothing learnt; the class's queue may take its room at once."""
+        if permit.settled:
+            return
+        permit.settled = True
+        gate = permit.gate
+        gate.release(self._clock(), permit.ticket)
+        if gate.local is None:
+            task = asyncio.get_running_loop().create_task(
+                gate.store.settle(permit.ticket.grant, counted=False)
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(functools.partial(self._wake, self._queues[gate.key]))
+        self._wake(self._queues[gate.key])
+
     @staticmethod
     def _wake(queue: _Queue, _task: object = None) -> None:
         changed = queue.changed
@@ -394,6 +444,12 @@ class Governor:
                 "waited": s.waited,
                 "wait_s": round(s.wait_seconds, 3),
             }
+            book = self.token_books.get(cls)
+            if book is not None:
+                out[cls].update(book.snapshot())
+                if gate.local is not None:
+                    used = gate.local.usage_now(cls, c.window) + gate.local.in_flight(cls)
+                    out[cls]["window_used"] = round(used)
         return out
 
     async def aclose(self) -> None:

@@ -144,6 +144,14 @@ while true do
     end
     offset = offset + 128
 end
+if inflight <= 0 then
+    -- Larger than the limit (a token permit): it goes alone once the log is empty.
+    local last = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
+    if #last > 0 then
+        local wait = math.max(tonumber(last[2]) + window - now, 0.000001)
+        return {0, tostring(wait), '0', version, shared}
+    end
+end
 return {0, 'inf', '0', version, shared}
 """
 )

@@ -88,7 +88,9 @@ class BudgetStore(Protocol):
            an open grant stamped ``now`` and return it (``Grant.used = used + cost``);
         5. else return the smallest ``w > 0`` such that once the entries with
            ``stamp + window <= now + w`` are gone, ``used + cost <= limit`` (open grants still
-           counted); :data:`ON_SETTLE` (``math.inf``) when no such ``w`` exists.
+           counted), or, with no open grant, the log is empty (step 4's lone request: a token
+           permit may cost more than the whole limit); :data:`ON_SETTLE` (``math.inf``) when no
+           such ``w`` exists.
 
         ``limit`` and ``window`` are the controller's current values (> 0); ``cost`` >= 0.
         """
@@ -227,6 +229,8 @@ class MemoryStore:
             freed += entry_cost
             if freed >= need:
                 return max(stamp + window - now, 1e-6)
+        if log and book.in_flight <= 0.0:  # larger than the limit: alone once the log is empty
+            return max(log[-1][0] + window - now, 1e-6)
         return ON_SETTLE
 
     def _expire_open(self, book: _ClassBook, now: float) -> None:

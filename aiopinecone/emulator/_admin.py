@@ -18,7 +18,9 @@ DELETE      /__emulator/log             forget the entries
 GET         /__emulator/counters        limits and per-class accepted/rejected counters
 DELETE      /__emulator/counters        zero the counters and empty the rate-limit windows
 PUT         /__emulator/rate-limits     ``{"limits": "starter" | {class: n}, "time_scale": x,
-                                        "buckets": {class: {"rate": r, "burst": b}}}``
+                                        "buckets": {class: {"rate": r, "burst": b}},
+                                        "tokens": {"chat": n, "context": n}}`` (input
+                                        tokens per minute)
 GET         /__emulator/faults          active scripts and chaos
 POST        /__emulator/faults          ``{"method", "path", "faults": [...], "repeat"}`` -> 201
 DELETE      /__emulator/faults          remove every script and stop chaos
@@ -165,7 +167,7 @@ class _Admin:
 
     async def put_rate_limits(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        unknown = set(body) - {"limits", "time_scale", "buckets"}
+        unknown = set(body) - {"limits", "time_scale", "buckets", "tokens"}
         if unknown:
             raise _BadRequest(f"Unknown field(s): {', '.join(sorted(unknown))}.")
         limits = body.get("limits")
@@ -176,7 +178,10 @@ class _Admin:
             )
         try:
             self.limiter.configure(
-                limits, time_scale=body.get("time_scale"), buckets=body.get("buckets")
+                limits,
+                time_scale=body.get("time_scale"),
+                buckets=body.get("buckets"),
+                tokens=body.get("tokens"),
             )
         except (TypeError, ValueError) as exc:
             raise _BadRequest(str(exc)) from None

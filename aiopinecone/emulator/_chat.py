@@ -30,6 +30,7 @@ from ._requests import (
 )
 from ._retrieval import Hit, best_sentences, search, token_count
 from ._state import EmulatorState, state_of
+from ._tokenlimit import charge_tokens
 from ._versions import is_2026, request_version
 
 _ANSWER_SENTENCES = 3
@@ -69,11 +70,19 @@ class Answer:
         }
 
 
-def answer(query: str, files: Sequence[FileRecord], instructions: str | None, top_k: int) -> Answer:
-    """A deterministic answer to ``query`` from the best-matching sentences of ``files``."""
+def answer(
+    messages: Sequence[Mapping[str, str]],
+    files: Sequence[FileRecord],
+    instructions: str | None,
+    top_k: int,
+) -> Answer:
+    """A deterministic answer to the conversation's question from the best-matching sentences
+    of ``files``. Its input tokens, as the service counts them: every message (the history
+    too), the instructions and the retrieved snippets."""
+    query = query_of(messages)
     hits = search(query, files, top_k)
     picked = best_sentences(query, hits, _ANSWER_SENTENCES)
-    prompt = token_count(query) + token_count(instructions or "")
+    prompt = sum(token_count(m["content"]) for m in messages) + token_count(instructions or "")
     prompt += sum(token_count(h.chunk.text) for h in hits)
     if not picked:
         return Answer(
@@ -173,9 +182,8 @@ async def chat(request: web.Request) -> web.StreamResponse:
     assistant = ready_assistant(state, name)
     options = body.get("context_options") or {}
     top_k = options.get("top_k") or _CHAT_TOP_K
-    result = answer(
-        query_of(messages), files_matching(state, name, matches), assistant.instructions, top_k
-    )
+    result = answer(messages, files_matching(state, name, matches), assistant.instructions, top_k)
+    charge_tokens(request, "chat", result.prompt_tokens)
     response_id = uuid.uuid4().hex
     citations = _citations(result, state, version, highlights)
     if not stream:
@@ -282,11 +290,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     matches = filter_of(body)
     assistant = ready_assistant(state, name)
     result = answer(
-        query_of(messages),
-        files_matching(state, name, matches),
-        assistant.instructions,
-        _CHAT_TOP_K,
+        messages, files_matching(state, name, matches), assistant.instructions, _CHAT_TOP_K
     )
+    charge_tokens(request, "chat", result.prompt_tokens)
     text = _completion_text(result)
     response_id = uuid.uuid4().hex
     if not stream:

@@ -18,6 +18,7 @@ from ._models import assistant_or_404, file_json, ready_assistant
 from ._requests import files_matching, filter_of, messages_of, multimodal_options, query_of
 from ._retrieval import page_images, reference_type, search, token_count
 from ._state import state_of
+from ._tokenlimit import charge_tokens
 from ._versions import request_version
 
 
@@ -38,8 +39,11 @@ async def context(request: web.Request) -> web.Response:
         if not query.strip():
             raise invalid("Field 'query' cannot be empty.")
         text = query
+        prompt = token_count(query)
     else:
-        text = query_of(messages_of(body))
+        messages = messages_of(body)
+        text = query_of(messages)
+        prompt = sum(token_count(m["content"]) for m in messages)  # the whole conversation
     top_k = optional_int(body, "top_k", minimum=1, maximum=64) or 16
     snippet_size = optional_int(body, "snippet_size", minimum=512, maximum=8192) or 2048
     multimodal, binary = multimodal_options(body)
@@ -47,7 +51,6 @@ async def context(request: web.Request) -> web.Response:
     ready_assistant(state, name)
     hits = search(text, files_matching(state, name, matches), top_k)
     snippets: list[dict[str, Any]] = []
-    prompt = token_count(text)
     for hit in hits:
         words = hit.chunk.text.split(" ")
         content = " ".join(words[: max(1, snippet_size * 3 // 4)])
@@ -76,6 +79,7 @@ async def context(request: web.Request) -> web.Response:
         snippets.append(
             {"type": "text", "content": content, "score": hit.score, "reference": reference}
         )
+    charge_tokens(request, "context", prompt)
     return json_response(
         {
             "id": uuid.uuid4().hex,

@@ -12,6 +12,12 @@ from aiohttp.typedefs import Handler
 
 _log = logging.getLogger("aiopinecone.emulator")
 
+RETRY_AFTER_MS_HEADER = "X-Emulator-Retry-After-Ms"
+"""A 429's exact wait in milliseconds (``Retry-After`` has whole seconds only)."""
+SCALED_RETRY_AFTER_HEADER = "Retry-After-Ms"
+"""Sent with a per-minute window's 429 when the minute is time-scaled: in a scaled world the
+wait scales too (whole seconds would round a 2-second minute's wait up by half)."""
+
 _CODE_BY_STATUS = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",

@@ -30,7 +30,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from ._bucket import TokenBucket, check_bucket
+from ._errors import RETRY_AFTER_MS_HEADER as RETRY_AFTER_MS_HEADER
+from ._errors import SCALED_RETRY_AFTER_HEADER as SCALED_RETRY_AFTER_HEADER
 from ._errors import error_response
+from ._tokenlimit import TOKEN_LIMITS_KEY, TokenLimits, TokensRejected
 
 ADMIN_PREFIX: Final = "/__emulator/"
 
@@ -95,11 +98,6 @@ OP_CLASS_KEY: Final = web.RequestKey("aiopinecone_emulator_op_class", str)
 
 RATE_LIMITED_KEY: Final = web.RequestKey("aiopinecone_emulator_rate_limited", bool)
 """Request key set to True when the rate limiter rejected the request."""
-
-RETRY_AFTER_MS_HEADER: Final = "X-Emulator-Retry-After-Ms"
-SCALED_RETRY_AFTER_HEADER: Final = "Retry-After-Ms"
-"""Sent with the per-minute window's 429 when the minute is time-scaled: in a scaled world the
-wait scales too (whole seconds would round a 2-second minute's wait up by half)."""
 
 
 def operation_class(method: str, path: str) -> str:
@@ -236,6 +234,8 @@ class RateLimiter:
         self.counters: dict[str, ClassCounters] = {op: ClassCounters() for op in OPERATION_CLASSES}
         """Accepted and rejected requests per operation class, since start or :meth:`reset`."""
         self._buckets: dict[str, TokenBucket] = {}
+        self.tokens = TokenLimits(lambda: self._window, clock=clock)
+        """Input tokens per window of chat and context (``_tokenlimit``)."""
 
     @property
     def preset(self) -> str | None:
@@ -263,9 +263,11 @@ class RateLimiter:
         *,
         time_scale: float | None = None,
         buckets: Mapping[str, object] | None = None,
+        tokens: Mapping[str, int | None] | None = None,
     ) -> None:
-        """Change the limits, the time scale and/or the token buckets; takes effect with the
-        next request.
+        """Change the limits, the time scale, the token buckets and/or the input-token limits
+        (``tokens``: ``{"chat": n, "context": n}`` per minute); takes effect with the next
+        request.
 
         ``buckets`` maps an operation class to ``{"rate": per_second, "burst": tokens}``: that
         class is then limited by a token bucket (a per-second limit) instead of its per-minute
@@ -283,6 +285,8 @@ class RateLimiter:
                 if op not in OPERATION_CLASSES:
                     raise ValueError(f"unknown operation class {op!r}")
                 new_buckets[op] = check_bucket(op, spec)
+        if tokens is not None:
+            self.tokens.configure(tokens)
         with self._lock:
             if new_limits is not None:
                 self._preset, self._limits = new_limits
@@ -301,6 +305,7 @@ class RateLimiter:
                 counters.accepted = counters.rejected = 0
             for bucket in self._buckets.values():
                 bucket.reset()
+        self.tokens.reset()
 
     def acquire(self, op_class: str) -> Decision:
         """Admit one request of ``op_class`` now, or say how long until one would be admitted."""
@@ -350,6 +355,7 @@ class RateLimiter:
             "time_scale": self._time_scale,
             "window_seconds": self._window,
             "buckets": {op: b.snapshot() for op, b in self._buckets.items()},
+            "tokens": self.tokens.snapshot(),
             "classes": {
                 op: {
                     "limit": self._limits.get(op),
@@ -386,12 +392,18 @@ class RateLimiter:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """aiohttp middleware: count the request against its class, or answer 429."""
+        """aiohttp middleware: count the request against its class, or answer 429 (a chat or
+        context handler charges its input tokens itself: ``_tokenlimit.charge_tokens``)."""
         if request.path.startswith(ADMIN_PREFIX):
             return await handler(request)
         op = request_operation_class(request)
         decision = self.acquire(op)
         if decision.accepted:
-            return await handler(request)
+            request[TOKEN_LIMITS_KEY] = self.tokens
+            try:
+                return await handler(request)
+            except TokensRejected:
+                request[RATE_LIMITED_KEY] = True
+                raise
         request[RATE_LIMITED_KEY] = True
         return self.rejection(op, decision)

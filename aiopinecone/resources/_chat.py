@@ -16,8 +16,10 @@ from ..exceptions import ValidationError
 from ._common import Resource, Timeout, json_filter
 
 if TYPE_CHECKING:
+    from .._admission import TokenCharge
+    from .._core import Core
     from .._retry import RetryPolicy
-    from ..models.chat import ChatCompletion, ChatResponse, ContextOptions, Message
+    from ..models.chat import ChatCompletion, ChatResponse, ContextOptions, Message, Usage
     from ..models.context import ContextResponse
     from ._streams import ChatCompletionStream, ChatStream
 
@@ -26,6 +28,22 @@ if TYPE_CHECKING:
 # docs/architecture.md). After the first call such an import is a dictionary lookup.
 
 __all__ = ["ChatMixin"]
+
+
+def _charge(core: Core, body: dict[str, Any]) -> TokenCharge | None:
+    """The call's input tokens for the governor's token budget (None: no governor)."""
+    if core.admission is None:
+        return None
+    from .._admission import TokenCharge
+    from .._governor._tokens import text_tokens
+
+    return TokenCharge(text_tokens(body))
+
+
+def _spent(charge: TokenCharge | None, usage: Usage | None) -> None:
+    """Settle the charge with the answer's count (``None``: no count, keep the estimate)."""
+    if charge is not None:
+        charge.settle(None if usage is None else usage.prompt_tokens)
 
 
 # -- the mixin ---------------------------------------------------------------------------------
@@ -135,6 +153,7 @@ class ChatMixin(Resource):
             body["stream"] = True
             from ._streams import ChatStream, chat_chunk, open_stream
 
+            charge = _charge(core, body)
             return await open_stream(
                 ChatStream,
                 self._router.stream(
@@ -144,21 +163,30 @@ class ChatMixin(Resource):
                     json=body,
                     retry=retry,
                     read_timeout=check_read_timeout(read_timeout),
+                    tokens=charge,
                 ),
                 chat_chunk,
                 core.redactor,
+                charge,
             )
-        response = await self._router.request(
-            assistant_name,
-            "POST",
-            path,
-            op="chat",
-            json=body,
-            idempotent=True,
-            retry=retry,
-            timeout=timeout,
-        )
-        return core.parse(response, ChatResponse)
+        charge = _charge(core, body)
+        try:
+            response = await self._router.request(
+                assistant_name,
+                "POST",
+                path,
+                op="chat",
+                json=body,
+                idempotent=True,
+                retry=retry,
+                timeout=timeout,
+                tokens=charge,
+            )
+            answer = core.parse(response, ChatResponse)
+            _spent(charge, answer.usage)
+        finally:
+            _spent(charge, None)
+        return answer
 
     @overload
     async def chat_completions(
@@ -232,6 +260,7 @@ class ChatMixin(Resource):
             body["stream"] = True
             from ._streams import ChatCompletionStream, completion_chunk, open_stream
 
+            charge = _charge(core, body)
             return await open_stream(
                 ChatCompletionStream,
                 self._router.stream(
@@ -241,21 +270,30 @@ class ChatMixin(Resource):
                     json=body,
                     retry=retry,
                     read_timeout=check_read_timeout(read_timeout),
+                    tokens=charge,
                 ),
                 completion_chunk,
                 core.redactor,
+                charge,
             )
-        response = await self._router.request(
-            assistant_name,
-            "POST",
-            path,
-            op="chat_completions",
-            json=body,
-            idempotent=True,
-            retry=retry,
-            timeout=timeout,
-        )
-        return core.parse(response, ChatCompletion)
+        charge = _charge(core, body)
+        try:
+            response = await self._router.request(
+                assistant_name,
+                "POST",
+                path,
+                op="chat_completions",
+                json=body,
+                idempotent=True,
+                retry=retry,
+                timeout=timeout,
+                tokens=charge,
+            )
+            completion = core.parse(response, ChatCompletion)
+            _spent(charge, completion.usage)
+        finally:
+            _spent(charge, None)
+        return completion
 
     async def context(
         self,
@@ -303,14 +341,21 @@ class ChatMixin(Resource):
                 include_binary_content=include_binary_content,
             )
         )
-        response = await self._router.request(
-            assistant_name,
-            "POST",
-            f"/chat/{assistant_name}/context",
-            op="context",
-            json=body,
-            idempotent=True,
-            retry=retry,
-            timeout=timeout,
-        )
-        return core.parse(response, ContextResponse)
+        charge = _charge(core, body)
+        try:
+            response = await self._router.request(
+                assistant_name,
+                "POST",
+                f"/chat/{assistant_name}/context",
+                op="context",
+                json=body,
+                idempotent=True,
+                retry=retry,
+                timeout=timeout,
+                tokens=charge,
+            )
+            context = core.parse(response, ContextResponse)
+            _spent(charge, context.usage)
+        finally:
+            _spent(charge, None)
+        return context

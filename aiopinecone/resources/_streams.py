@@ -34,6 +34,7 @@ from ..models.chat import (
 )
 
 if TYPE_CHECKING:
+    from .._admission import TokenCharge
     from .._core import Response
     from .._redact import Redactor
 
@@ -173,33 +174,57 @@ def completion_chunk(event: SSEEvent) -> ChatCompletionChunk:
     return structure(_decode(event), ChatCompletionChunk)
 
 
+def _counted(item: Any, charge: TokenCharge) -> Any:
+    """Settle ``charge`` with the usage a chunk reports (chat's ``message_end``, a completion
+    chunk's ``usage``); return the chunk."""
+    usage = getattr(item, "usage", None)
+    if usage is not None:
+        charge.settle(usage.prompt_tokens)
+    return item
+
+
 async def _events(
-    opening: Awaitable[Response], parse: Callable[[SSEEvent], Any], redactor: Redactor
+    opening: Awaitable[Response],
+    parse: Callable[[SSEEvent], Any],
+    redactor: Redactor,
+    charge: TokenCharge | None = None,
 ) -> AsyncGenerator[Any, None]:
-    """Open the response, yield ``_OPENED`` once the head is in, then one item per event."""
-    response = await opening
-    async with response:
-        yield _OPENED
-        decoder = SSEDecoder()
-        try:
-            async for chunk in response:
-                for event in decoder.feed(chunk):
+    """Open the response, yield ``_OPENED`` once the head is in, then one item per event;
+    ``charge`` (the call's input tokens) is settled with the usage the stream reports, or at
+    its estimate when the stream ends without one."""
+    if charge is not None:
+        original = parse
+
+        def parse(event: SSEEvent) -> Any:
+            return _counted(original(event), charge)
+
+    try:
+        response = await opening
+        async with response:
+            yield _OPENED
+            decoder = SSEDecoder()
+            try:
+                async for chunk in response:
+                    for event in decoder.feed(chunk):
+                        if event.data == DONE:
+                            return
+                        if event.data:
+                            yield parse(event)
+                for event in decoder.close():
                     if event.data == DONE:
                         return
                     if event.data:
                         yield parse(event)
-            for event in decoder.close():
-                if event.data == DONE:
-                    return
-                if event.data:
-                    yield parse(event)
-        except SSEError as exc:
-            raise redactor.error(ResponseParseError(str(exc), path="$")) from None
-        except PineconeError as exc:
-            # Errors built from event data (an error event, a bad chunk) may quote a key the
-            # server echoed: redacted like every error of the attempt loop.
-            redactor.error(exc)
-            raise
+            except SSEError as exc:
+                raise redactor.error(ResponseParseError(str(exc), path="$")) from None
+            except PineconeError as exc:
+                # Errors built from event data (an error event, a bad chunk) may quote a key
+                # the server echoed: redacted like every error of the attempt loop.
+                redactor.error(exc)
+                raise
+    finally:
+        if charge is not None:
+            charge.settle(None)
 
 
 S = TypeVar("S", bound="_Stream[Any]")
@@ -210,9 +235,10 @@ async def open_stream(
     opening: Awaitable[Response],
     parse: Callable[[SSEEvent], Any],
     redactor: Redactor,
+    charge: TokenCharge | None = None,
 ) -> S:
     """Open ``opening`` (a streamed response) and return it as a ``cls`` stream of parsed events;
-    errors of the request raise here."""
-    gen = _events(opening, parse, redactor)
+    errors of the request raise here; ``charge``: the call's input tokens (see ``_events``)."""
+    gen = _events(opening, parse, redactor, charge)
     await gen.__anext__()
     return cls(gen)
