@@ -50,7 +50,8 @@ def add_fleet_options(p: argparse.ArgumentParser) -> None:
         "--redis",
         metavar="URL",
         help=f"share the rate budget with other processes through this Redis and take a lease "
-        f"so no other apply of the same fleet or shard runs at once (default: ${REDIS_URL_ENV})",
+        f"so no other apply of the fleet that would touch the same assistants runs at once "
+        f"(shards of one count run together) (default: ${REDIS_URL_ENV})",
     )
     p.add_argument(
         "--lease-name",

@@ -222,3 +222,45 @@ async def test_no_token_permit_without_a_token_budget() -> None:
     adaptive, _ = governor({}, adaptive=True)
     plain = await adaptive.acquire("describe_assistant", tokens=TokenCharge(10))
     assert plain.tokens is None
+
+
+async def test_slow_start_steps_on_counted_tokens_not_on_estimates() -> None:
+    # Adaptive from the plan's 100k: a step needs the *counted* tokens to fill the budget. The
+    # estimates in flight (the prior) say it is full, but the answers count far less.
+    gov, clock = governor({"chat_tokens": 100_000}, adaptive=True)
+    charges = [TokenCharge(2500) for _ in range(20)]  # 20 x 5000 estimated: the budget is full
+    permits = [await gov.acquire("chat", tokens=charge) for charge in charges]
+    waiting = asyncio.ensure_future(gov.acquire("chat", tokens=TokenCharge(2500)))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    clock.now = 0.1
+    gov.settle(permits[0], status=200, retry_after=None)
+    charges[0].settle(100)  # tasks wait, but the server counted 100 tokens of 100k
+    assert gov.snapshot()["chat_tokens"]["limit"] == 100_000  # no step on estimates
+    assert gov.snapshot()["chat_tokens"]["learning"]
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    for permit, charge in zip(permits[1:], charges[1:], strict=True):
+        gov.settle(permit, status=200, retry_after=None)
+        charge.settle(None)
+
+
+async def test_waiting_calls_are_resized_once_the_first_answer_is_in() -> None:
+    gov, clock = governor({"chat_tokens": 3000})
+    first = TokenCharge(10)
+    permit = await gov.acquire("chat", tokens=first)  # 2510 of 3000
+    second = TokenCharge(10)
+    waiting = asyncio.ensure_future(gov.acquire("chat", tokens=second))
+    await asyncio.sleep(0)
+    assert not waiting.done()  # 2510 more does not fit
+    clock.now = 0.5
+    gov.settle(permit, status=200, retry_after=None)
+    first.settle(40)  # the service adds 30 tokens, not 2500
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert waiting.done()  # resized to 40: it fits at once
+    assert second.estimate == 40
+    gov.settle(waiting.result(), status=200, retry_after=None)
+    second.settle(40)
+    assert store_of(gov).usage_now("chat_tokens", 60.0) == 80

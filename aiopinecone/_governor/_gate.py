@@ -153,10 +153,15 @@ class ClassGate:
         c = self.controller
         if outcome == ACCEPTED:
             store.settle_now(grant, True, cost)
-            saturated = waiting or grant.used >= c.limit - grant.cost
+            if cost is None:
+                saturated = waiting or grant.used >= c.limit - grant.cost
+            else:
+                # A corrected estimate (a token permit): the budget was the bottleneck only if
+                # what the server counted filled it (estimates in flight may be far off).
+                saturated = store.usage_now(self.key, c.window) >= c.limit - cost
             c.accepted(
                 now,
-                cost=grant.cost,
+                cost=grant.cost if cost is None else cost,  # a token permit: what was counted
                 saturated=saturated,
                 probe=ticket.probe,
                 taken_at=ticket.taken_at,
@@ -194,7 +199,10 @@ class ClassGate:
         grant = ticket.grant
         c = self.controller
         if outcome == ACCEPTED:
-            saturated = waiting or grant.used >= c.limit - grant.cost
+            if cost is None:
+                saturated = waiting or grant.used >= c.limit - grant.cost
+            else:  # a token permit: see settle
+                saturated = await store.usage(self.key, c.window) + cost >= c.limit - cost
             shared = self.shared
             learning = (
                 shared is not None and shared.shared and c.slow_start and math.isfinite(c.limit)
@@ -215,7 +223,7 @@ class ClassGate:
                 await store.settle(grant, counted=True, cost=cost)
             c.accepted(
                 now,
-                cost=grant.cost,
+                cost=grant.cost if cost is None else cost,  # a token permit: what was counted
                 saturated=saturated and not learning,  # shared: the store counts the step
                 probe=ticket.probe,
                 taken_at=ticket.taken_at,
