@@ -6,6 +6,7 @@ Keep this file small; add fixtures by targeted edits. Every test runs against a 
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,6 +18,22 @@ from aiopinecone import AsyncPinecone, set_retry_testing
 from aiopinecone.emulator import Emulator
 
 API_KEY = "test-key"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A table's width follows $COLUMNS (aiopinecone/_cli_io.py); the suite must not depend on
+    # the caller's terminal. pytest-xdist workers inherit COLUMNS/LINES set in the controller's
+    # C environment, which in-process CLI tests then saw as an 80-column terminal.
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # In an xdist worker (the suite runs in 2 of them, see README "Development"), the long
+    # tests (marked ``slow``) go first, so that no one of them is the last thing still running.
+    # Every worker sorts alike (a stable sort), as xdist requires.
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture

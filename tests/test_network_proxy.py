@@ -102,6 +102,7 @@ async def test_missing_credentials_on_plain_http_is_a_typed_error(
     assert emulator.log.count() == 0
 
 
+@pytest.mark.usefixtures("instant_retries")  # the 30 s connect budget is charged, not slept
 async def test_unreachable_proxy(emulator: Emulator) -> None:
     async with AsyncPinecone(
         api_key=API_KEY,

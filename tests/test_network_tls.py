@@ -174,6 +174,7 @@ def test_emulator_cli_reports_a_bad_certificate(tmp_path: Path) -> None:
     assert "missing.pem" in done.stderr
 
 
+@pytest.mark.usefixtures("instant_retries")  # the 30 s connect budget is charged, not slept
 def test_cli_ca_bundle_and_proxy_flags(
     tls_files: TlsFiles, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -248,13 +248,15 @@ class ThreadedEmulator:
                 except BaseException as exc:
                     started.set_exception(exc)
                     raise
-                started.set_result(None)
 
             try:
                 loop.run_until_complete(boot())
             except BaseException:  # reported through `started`
                 loop.close()
                 return
+            # Ready only once run_forever runs: a stop() sent while run_until_complete was
+            # still winding down would be consumed by it, and run_forever would never return.
+            loop.call_soon(started.set_result, None)
             loop.run_forever()
             loop.run_until_complete(self.emulator.stop())
             loop.run_until_complete(loop.shutdown_asyncgens())
