@@ -49,7 +49,15 @@ def test_a_bucket_replaces_the_window_of_its_class() -> None:
 
 @pytest.mark.parametrize(
     "spec",
-    [{"burst": 2}, {"rate": 0}, {"rate": True}, {"rate": 1, "burst": 0.5}, {"rate": 1, "x": 2}, 3],
+    [
+        {"burst": 2},
+        {"rate": 0},
+        {"rate": True},
+        {"rate": 1, "burst": 0.5},
+        {"rate": 1, "x": 2},
+        {"rate": 1, "retry_after_ms": "yes"},
+        3,
+    ],
 )
 def test_bad_buckets_are_refused(spec: object) -> None:
     with pytest.raises((ValueError, TypeError)):
@@ -95,3 +103,20 @@ async def test_a_scaled_minute_sends_its_exact_wait(session: aiohttp.ClientSessi
         async with session.get(url) as resp:
             assert resp.status == 429
             assert "Retry-After-Ms" not in resp.headers  # as Pinecone: whole seconds only
+
+
+async def test_a_bucket_can_send_its_exact_wait(session: aiohttp.ClientSession) -> None:
+    async with Emulator() as emu:
+        spec = {"rate": 4, "burst": 1, "retry_after_ms": True}
+        async with session.put(
+            emu.url + "/__emulator/rate-limits", json={"buckets": {"assistants_read": spec}}
+        ) as resp:
+            assert resp.status == 200
+            assert (await resp.json())["buckets"]["assistants_read"]["retry_after_ms"] is True
+        url = emu.url + "/assistant/assistants"
+        async with session.get(url) as resp:
+            assert resp.status == 200
+        async with session.get(url) as resp:
+            assert resp.status == 429
+            assert resp.headers["Retry-After"] == "1"
+            assert 0 < int(resp.headers["Retry-After-Ms"]) <= 250  # the next token's wait

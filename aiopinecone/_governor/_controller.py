@@ -61,6 +61,13 @@ MIN_LIMIT: Final = 1.0
 MIN_WINDOW: Final = 1e-3
 
 
+def _whole(old: float, new: float, cost: float) -> float:
+    """The units of the whole grants a step from ``old`` to ``new`` lets through, less half a
+    grant (float slack): a step is over once each of them was accepted."""
+    grants = math.floor(new / cost + 1e-9) - math.floor(old / cost + 1e-9)
+    return max(0.0, (grants - 0.5) * cost)
+
+
 class Controller:
     """The budget of one operation class and how it reacts to answers.
 
@@ -98,6 +105,7 @@ class Controller:
         "probe_at",
         "probe_in_flight",
         "refused_streak",
+        "rtt_min",
         "slow_start",
         "srtt",
         "window",
@@ -120,6 +128,7 @@ class Controller:
         self.probe_in_flight = False
         self.probe_at = 0.0
         self.srtt = 0.0
+        self.rtt_min = math.inf
         self._probe_gap = self._slot()
         self._step_at = -math.inf
         self._step_need = min(self.limit, 1.0)
@@ -173,6 +182,12 @@ class Controller:
             return now if self.outstanding == 0 else math.inf
         return max(self.probe_at, waited_since + self._probe_gap, now)
 
+    def may_overdraw(self) -> bool:
+        """Whether a request about to miss its deadline waiting for the budget may go past it:
+        only while the limit is the start guess and the server has refused nothing (the guess
+        must not fail a call the server may well take; once it told a limit, waits are real)."""
+        return self.slow_start and not self.learnt and math.isfinite(self.limit)
+
     def probe_started(self) -> None:
         """A probe is in flight (one at a time)."""
         self.probe_in_flight = True
@@ -205,6 +220,7 @@ class Controller:
         if taken_at is not None:
             rtt = now - taken_at
             self.srtt = rtt if self.srtt == 0.0 else self.srtt + (rtt - self.srtt) / 8.0
+            self.rtt_min = min(self.rtt_min, rtt)
         if self.slow_start:
             if self._burst_from == math.inf and taken_at is not None:
                 self._burst_from = taken_at
@@ -215,7 +231,8 @@ class Controller:
                 if math.isfinite(self.limit):
                     step = self._next_step(cost)
                     self.limit += step
-                    self._step_at, self._step_need, self._step_ok = now, step - cost, 0.0
+                    self._step_at, self._step_ok = now, 0.0
+                    self._step_need = _whole(self.limit - step, self.limit, cost)
                 return
             # A step is over when every grant taken since it began was accepted; the next one
             # begins only while the budget is the bottleneck.
@@ -232,7 +249,8 @@ class Controller:
                 step = self._next_step(cost)
                 self.limit += step
                 # The step's last grant may not fit whole (a fraction of a request).
-                self._step_at, self._step_need, self._step_ok = now, step - cost, 0.0
+                self._step_at, self._step_ok = now, 0.0
+                self._step_need = _whole(self.limit - step, self.limit, cost)
             return
         self._measured += cost
         if self._target and taken_at is not None and taken_at >= self._verify_from:
@@ -318,7 +336,7 @@ class Controller:
             elapsed = now - self._measure_from
             if retry_after is not None and (
                 (expected is not None and retry_after >= expected / 2)
-                or (elapsed >= self.window and self._measured <= 1.1 * self.rate * elapsed)
+                or (elapsed >= self.window / 2 and self._measured <= 1.1 * self.rate * elapsed)
             ):
                 # The server's wait matches the window's, or the probes found no rate above
                 # the window's (a bucket frees a token soon, but one at a time): the model
@@ -330,8 +348,15 @@ class Controller:
                 self.probe_at = now + retry_after + skip * self.window
         elif self.adaptive:
             self.probe_in_flight = False
-            if self._is_real(now, retry_after, taken_at, cost):
-                if now >= self._cut_end:
+            if self._is_real(now, retry_after, taken_at, cost) or (
+                # Verifying a window learnt from a wait: a 429 in the ramp is news enough.
+                self._target
+                and retry_after is not None
+                and taken_at is not None
+                and taken_at >= self._verify_from
+            ):
+                # Sent before the last cut: in flight when it was made, it says nothing new.
+                if now >= self._cut_end and (taken_at is None or taken_at >= self._measure_from):
                     self._real_limit(now, usage, retry_after)
             elif not self.slow_start and now >= self._epoch_end:
                 # An isolated 429 (noise, a neighbour): slow down moderately. (In slow start
@@ -365,7 +390,7 @@ class Controller:
         accepted). Noise refuses one here and there and the next requests pass, and the
         requests already in flight when a limit is hit say nothing new.
         """
-        if retry_after is not None and retry_after > max(4.0 * self.srtt, MIN_WINDOW):
+        if self.real_wait(retry_after):
             self._episode_at = math.inf
             return True
         if taken_at is None or self._episode_at == math.inf or taken_at < self._episode_at:
@@ -402,8 +427,8 @@ class Controller:
             # Past the sustained rate: slow the rate by BETA, keep the burst; or, when the
             # server said at both cuts when it frees room, to the rate it sustained between
             # (what it accepted from the first instant to the second: a bucket's refill).
-            window = self.window / BETA
             verifying = self._target > 0.0
+            window = self.window if verifying else self.window / BETA
             if verifying:
                 self.limit, self._target = self._target, 0.0
             if retry_after is not None and self._measured >= 1.0:
@@ -413,8 +438,11 @@ class Controller:
             window = max(MIN_WINDOW, min(window, self.base_window))
             if verifying and math.isfinite(self._burst_from):
                 # The store forgot the first burst under the short window: it is in the
-                # longer one still, so the class waits until it leaves.
+                # longer one still, so the class waits until it leaves. The burst was
+                # counted with what the server refilled while it went: not a burst.
                 self._hold_until = self._burst_from + window
+                refill = self.limit / window * (self._verify_from - self._burst_from)
+                self.limit = max(MIN_LIMIT, self.limit - refill)
                 self._verify_from = math.inf
             self.window = window
         self._free_at = now + retry_after if retry_after is not None else math.nan
@@ -461,7 +489,9 @@ class Controller:
 
     def real_wait(self, retry_after: float | None) -> bool:
         """Whether a 429's ``Retry-After`` alone shows a real limit (see :meth:`_is_real`)."""
-        return retry_after is not None and retry_after > max(4.0 * self.srtt, MIN_WINDOW)
+        # Against the shortest round trip seen: the first ones include connecting.
+        rtt = min(self.srtt, self.rtt_min)
+        return retry_after is not None and retry_after > max(rtt, MIN_WINDOW)
 
     def step_target(self, cost: float) -> float:
         """Slow start: the limit after the current step (a shared store grows to it)."""

@@ -97,6 +97,19 @@ class ClassGate:
             return min(wait, max(c.srtt, 1e-3))
         return wait
 
+    async def atake_past(self, now: float, cost: float) -> Ticket | float:
+        """A grant past the budget (a ``Retry-After`` block still holds): see
+        :meth:`Controller.may_overdraw`."""
+        c = self.controller
+        if self.local is not None:
+            got = self.local.take_now(self.key, cost, math.inf, c.window)
+        else:
+            got = await self.store.take(self.key, cost=cost, limit=math.inf, window=c.window)
+        if isinstance(got, Grant):
+            c.outstanding += 1
+            return Ticket(got, False, now)
+        return got
+
     def _after_refusal(
         self, now: float, wait: float, waited_since: float, probe: Grant | float | None
     ) -> Ticket | float:

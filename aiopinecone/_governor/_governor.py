@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 __all__ = ["ClassStats", "Governor", "GovernorPermit"]
 
 _log: Final = logging.getLogger("aiopinecone.governor")
+OVERDRAW_RESERVE: Final = 0.1
+"""While the limit is the start guess, a call that has waited for the budget until this share
+of its time is left goes past it (see ``Controller.may_overdraw``; one process's budget)."""
 
 
 @attrs.define(slots=True)
@@ -210,6 +213,17 @@ class Governor:
                     # permit's cost is many units).
                     c = gate.controller
                     got = c.window * min(max(me.cost, 1.0) / max(c.limit, 1.0), 1.0)
+                if deadline is not None and gate.local and gate.controller.may_overdraw():
+                    # The start guess must not fail a call: near its deadline it goes past.
+                    # (Not a budget shared through Redis: every process would overdraw it.)
+                    left = deadline - now - max(OVERDRAW_RESERVE * (deadline - began), 0.01)
+                    if left <= 0.0:
+                        past = await gate.atake_past(now, me.cost)
+                        if isinstance(past, Ticket):
+                            return self._waited(gate, past, began)
+                        got = min(got, past)
+                    else:
+                        got = min(got, left)
                 changed = loop.create_future()
                 queue.changed = changed
                 await self._sleep(changed, max(got, 1e-4), deadline, gate.key, began)

@@ -3,7 +3,8 @@
 Some services limit by a bucket of ``burst`` tokens refilled at ``rate`` per second instead of
 Pinecone's per-minute window; a client must reach either without being told which. A request
 takes one token or is refused with the wait until the next token, which is per real second (a
-time-scaled minute does not scale it) and sent, as HTTP servers do, in whole seconds rounded up.
+time-scaled minute does not scale it) and sent, as HTTP servers do, in whole seconds rounded up
+(and, with ``retry_after_ms``, also exactly as ``Retry-After-Ms``, as some APIs send it).
 """
 
 from __future__ import annotations
@@ -16,15 +17,23 @@ __all__ = ["TokenBucket", "check_bucket"]
 
 
 def check_bucket(op: str, spec: object) -> TokenBucket:
-    """A bucket from its JSON form ``{"rate": per_second, "burst": tokens}`` (burst defaults to
-    one second of rate)."""
-    if not isinstance(spec, dict) or not set(spec) <= {"rate", "burst"} or "rate" not in spec:
-        raise ValueError(f"the bucket of {op} must be {{'rate': r, 'burst'?: b}}, got {spec!r}")
+    """A bucket from its JSON form ``{"rate": per_second, "burst": tokens, "retry_after_ms":
+    bool}`` (burst defaults to one second of rate; ``retry_after_ms``, default false: a 429 also
+    sends its exact wait in milliseconds)."""
+    keys = {"rate", "burst", "retry_after_ms"}
+    if not isinstance(spec, dict) or not set(spec) <= keys or "rate" not in spec:
+        raise ValueError(
+            f"the bucket of {op} must be {{'rate': r, 'burst'?: b, 'retry_after_ms'?: bool}}, "
+            f"got {spec!r}"
+        )
+    exact = spec.get("retry_after_ms", False)
+    if not isinstance(exact, bool):
+        raise ValueError(f"the bucket retry_after_ms of {op} must be true or false, got {exact!r}")
     rate = _positive(op, "rate", spec["rate"])
     burst = _positive(op, "burst", spec.get("burst", rate))
     if burst < 1:
         raise ValueError(f"the bucket burst of {op} must be >= 1, got {burst!r}")
-    return TokenBucket(rate=rate, burst=burst)
+    return TokenBucket(rate=rate, burst=burst, exact=exact)
 
 
 def _positive(op: str, name: str, value: object) -> float:
@@ -41,6 +50,8 @@ class TokenBucket:
 
     rate: float
     burst: float
+    exact: bool = False
+    """A 429 also sends ``Retry-After-Ms`` (the exact wait)."""
     tokens: float = attrs.field(default=-1.0)
     at: float = 0.0
 
@@ -60,5 +71,8 @@ class TokenBucket:
         self.tokens = -1.0
 
     def snapshot(self) -> dict[str, float]:
-        """``{"rate", "burst"}``."""
-        return {"rate": self.rate, "burst": self.burst}
+        """``{"rate", "burst"}`` (and ``"retry_after_ms": True`` when set)."""
+        out: dict[str, float] = {"rate": self.rate, "burst": self.burst}
+        if self.exact:
+            out["retry_after_ms"] = True
+        return out

@@ -374,6 +374,8 @@ class RateLimiter:
         bucket = decision.bucket
         if bucket is not None:
             what = f"{bucket.rate:g} requests per second (burst {bucket.burst:g})"
+            if bucket.exact:
+                headers[SCALED_RETRY_AFTER_HEADER] = str(math.ceil(wait * 1000))
         else:
             plan = f" ({self._preset})" if self._preset else ""
             minute = "minute"
