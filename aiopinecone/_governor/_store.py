@@ -286,7 +286,16 @@ class MemoryStore:
             book.in_flight = 0.0
             book.oldest_open = math.inf
         if counted:
-            self._append(book, self._clock(), entry[1] if cost is None else cost)
+            stamp = self._clock()
+            if cost is None:
+                cost = entry[1]
+            log = book.log
+            if log and 0.0 <= stamp - log[-1][0] <= book.resolution:
+                # The common case inline (see _append): merged into the last entry.
+                log[-1] = (stamp, log[-1][1] + cost)
+                book.logged += cost
+            else:
+                self._append(book, stamp, cost)
 
     def block_now(self, key: str, seconds: float) -> None:
         """:meth:`block` as a plain call."""
