@@ -273,7 +273,7 @@ def _with_server_cpu(runner: Runner, emulator: EmulatorProcess) -> Runner:
 
 def _tag(name: str) -> str:
     """A short tag of an implementation's name (unique among them) for the names it creates."""
-    return "".join(word[:3] for word in name.split())
+    return "".join(word[:3] for word in name.replace(",", " ").split())
 
 
 async def _warm_up(client: Client, tag: str, concurrency: int) -> None:
