@@ -178,7 +178,8 @@ class FreshAiopineconeClient(AiopineconeClient):
         await self._session.close()
 
 
-async def _begin_round(client: Client) -> None:
+async def begin_round(client: Client) -> None:
+    """Start a round: a client that is fresh every round builds its new client."""
     begin = getattr(client, "begin_round", None)
     if begin is not None:
         await begin()
@@ -233,7 +234,7 @@ def describe_runner(client: Client, requests: int, concurrency: int) -> Runner:
     """The ``describe`` workload for one client."""
 
     async def run(_round: int) -> Sample:
-        await _begin_round(client)
+        await begin_round(client)
         gc.collect()
         with Meter() as meter:
             await run_concurrently(requests, concurrency, lambda _i: client.describe(DESCRIBED))
@@ -247,7 +248,7 @@ def create_delete_runner(client: Client, tag: str, requests: int, concurrency: i
 
     async def run(round_index: int) -> Sample:
         names = [f"cd{round_index}-{tag}-{i}" for i in range(requests)]
-        await _begin_round(client)
+        await begin_round(client)
         gc.collect()
         with Meter() as meter:
             await run_concurrently(requests, concurrency, lambda i: client.create(names[i]))
