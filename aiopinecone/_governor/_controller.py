@@ -208,7 +208,7 @@ class Controller:
             if math.isfinite(self.limit) and (
                 probe or self._steps.over(taken_at, cost, saturated=saturated, ahead=ahead)
             ):
-                step = next_step(self.limit, self.levels, cost)
+                step = next_step(self.limit, self.levels, cost, merge=self.alone)
                 self.limit += step
                 self._steps.begin(now, self.limit - step, self.limit, cost)
             return
@@ -424,7 +424,7 @@ class Controller:
 
     def step_target(self, cost: float) -> float:
         """Slow start: the limit after the current step (a shared store grows to it)."""
-        return self.limit + next_step(self.limit, self.levels, cost)
+        return self.limit + next_step(self.limit, self.levels, cost, merge=self.alone)
 
     def adopt_limit(self, now: float, limit: float) -> None:
         """Slow start shared by several processes: the project's limit is ``limit`` (another

@@ -44,8 +44,11 @@ def past_plans(limit: float, levels: Sequence[float]) -> bool:
     return bool(levels) and limit > levels[-1] * (1.0 + LEVEL_STEP) + 1e-9
 
 
-def next_step(limit: float, levels: Sequence[float], cost: float) -> float:
-    """The next step from ``limit`` (at least ``cost``, one request); ``levels`` sorted."""
+def next_step(limit: float, levels: Sequence[float], cost: float, *, merge: bool = True) -> float:
+    """The next step from ``limit`` (at least ``cost``, one request); ``levels`` sorted.
+    ``merge`` False: a plan's number within the step ends it exactly there, and the next step
+    tests it (a round trip more; for a slow start shared by several processes, whose store
+    counts a step as one and so needs it to end where the limit likely is)."""
     if at_level(limit, levels):
         return max(limit * LEVEL_STEP, cost)
     if levels and limit > levels[-1]:
@@ -54,7 +57,7 @@ def next_step(limit: float, levels: Sequence[float], cost: float) -> float:
     for level in levels:
         if limit < level <= limit + step:
             # The step tests the plan: it ends just past it (a round trip saved).
-            step = level * (1.0 + LEVEL_STEP) - limit
+            step = level * (1.0 + LEVEL_STEP) - limit if merge else level - limit
             break
     return max(step, cost)
 
