@@ -290,7 +290,9 @@ class FuzzServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # A fuzzed page token (up to 100 kB) comes back in the next page's query string; the
+        # server's request-line limit is not under test, so it takes any length.
+        self._runner = web.AppRunner(app, access_log=None, max_line_size=1 << 20)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
