@@ -92,6 +92,6 @@ class Admission(Protocol):
 
         ``status``: the HTTP status of the answer (any, 429 and 5xx included), ``None`` when no
         answer came (transport error, timeout, cancellation). ``retry_after``: the parsed
-        ``Retry-After`` seconds of the answer, if it carried one.
+        ``Retry-After`` seconds of an error answer (4xx, 5xx), if it carried one.
         """
         ...

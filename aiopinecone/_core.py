@@ -22,7 +22,7 @@ import aiohttp
 import orjson
 
 from . import _convert
-from ._admission import Admission, Permit, TokenCharge
+from ._admission import Admission, TokenCharge
 from ._protocol import API_KEY_HEADER, build_headers, error_from_response, parse_retry_after
 from ._redact import Redactor
 from ._retry import RetryPolicy, RetryState
@@ -318,15 +318,24 @@ class Core:
                         timeout=timeout,
                     )
                 else:
-                    raw = await self._open_admitted(
-                        admission,
+                    # The permit is settled exactly once, however the attempt ends.
+                    try:
+                        raw = await open_(
+                            method,
+                            url,
+                            headers=send_headers,
+                            params=params,
+                            data=payload if data is None else data(),
+                            timeout=timeout,
+                        )
+                    except BaseException:
+                        admission.settle(permit, status=None, retry_after=None)
+                        raise
+                    admission.settle(
                         permit,
-                        method,
-                        url,
-                        headers=send_headers,
-                        params=params,
-                        data=payload if data is None else data(),
-                        timeout=timeout,
+                        status=raw.status,
+                        # Only an error answer's Retry-After means anything to an admission.
+                        retry_after=parse_retry_after(raw.headers) if raw.status >= 400 else None,
                     )
                 status = raw.status
                 if buffered or not 200 <= status < 300:
@@ -376,29 +385,6 @@ class Core:
             log_retry(method, op, delay, error)
             await state.sleep(delay)
             attempt += 1
-
-    async def _open_admitted(
-        self,
-        admission: Admission,
-        permit: Permit,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        params: Mapping[str, str] | None,
-        data: Any,
-        timeout: aiohttp.ClientTimeout,
-    ) -> aiohttp.ClientResponse:
-        """Send one admitted attempt; settle its permit exactly once, however it ends."""
-        try:
-            raw = await self.transport.open(
-                method, url, headers=headers, params=params, data=data, timeout=timeout
-            )
-        except BaseException:
-            admission.settle(permit, status=None, retry_after=None)
-            raise
-        admission.settle(permit, status=raw.status, retry_after=parse_retry_after(raw.headers))
-        return raw
 
     def _api_error(self, status: int, headers: Mapping[str, str], body: bytes) -> APIError:
         """The typed, redacted error of an error response."""

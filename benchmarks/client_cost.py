@@ -10,7 +10,14 @@ Implementations:
 - ``floor``: a bare aiohttp + orjson loop doing the same HTTP (same headers, one
   ``ClientSession``, the same connector limit and timeout), decoding the JSON into dicts and
   building no models: the practical lower bound for any client on aiohttp;
-- ``aiopinecone``: ``AsyncPinecone().assistants`` (validation, retries, typed models);
+- ``aiopinecone``: ``AsyncPinecone().assistants`` with its defaults (validation, retries, typed
+  models, the adaptive rate governor), **a fresh client every round** as a user gets it: its
+  governor starts from the Starter guesses and learns within the round (the clients share one
+  aiohttp session, given with ``session=``, so every implementation starts a round with a warm
+  connection pool; the client is built before the round's meter starts);
+- ``aiopinecone learnt``: one default client for every round (its governor learnt the budget in
+  the warm-up and the earlier rounds: the steady state of a long-lived client);
+- ``aiopinecone off``: one client with ``rate_limits="off"`` (no governor: the rest of the client);
 - ``pinecone``: the official SDK's ``AsyncPinecone().assistants`` (httpx), if installed.
 
 The emulator runs in another process, so only the client's own CPU is counted. Implementations
@@ -100,13 +107,18 @@ class FloorClient:
 
 
 class AiopineconeClient:
-    """``aiopinecone.AsyncPinecone().assistants`` with its defaults (100 connections)."""
+    """``aiopinecone.AsyncPinecone().assistants`` with its defaults (100 connections), one client
+    for every round (``rate_limits``: passed on, e.g. ``"off"``)."""
 
-    def __init__(self, url: str, *, max_connections: int = 100) -> None:
+    def __init__(self, url: str, *, max_connections: int = 100, rate_limits: Any = None) -> None:
         from aiopinecone import AsyncPinecone
 
         self._pc = AsyncPinecone(
-            api_key=API_KEY, host=url, api_version=API_VERSION, max_connections=max_connections
+            api_key=API_KEY,
+            host=url,
+            api_version=API_VERSION,
+            max_connections=max_connections,
+            rate_limits=rate_limits,
         )
         self._assistants = self._pc.assistants
 
@@ -122,6 +134,54 @@ class AiopineconeClient:
 
     async def aclose(self) -> None:
         await self._pc.close()
+
+
+class GovernorOffClient(AiopineconeClient):
+    """:class:`AiopineconeClient` with ``rate_limits="off"``: no governor."""
+
+    def __init__(self, url: str, *, max_connections: int = 100) -> None:
+        super().__init__(url, max_connections=max_connections, rate_limits="off")
+
+
+class FreshAiopineconeClient(AiopineconeClient):
+    """A new default ``AsyncPinecone`` every round (:meth:`begin_round`), as a user gets it:
+    its governor learns from the Starter guesses again. The clients share one aiohttp session
+    (``session=``), so the connection pool is as warm as the other implementations'."""
+
+    def __init__(self, url: str, *, max_connections: int = 100) -> None:
+        from aiopinecone import AsyncPinecone
+
+        self._url = url
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(
+                limit=max_connections, keepalive_timeout=30.0, ttl_dns_cache=300
+            ),
+            timeout=aiohttp.ClientTimeout(total=120.0, sock_connect=10.0),
+        )
+        self._pc = AsyncPinecone(
+            api_key=API_KEY, host=url, api_version=API_VERSION, session=self._session
+        )
+        self._assistants = self._pc.assistants
+
+    async def begin_round(self) -> None:
+        """Close this round's client; the next one starts afresh (its governor unlearnt)."""
+        from aiopinecone import AsyncPinecone
+
+        await self._pc.close()
+        self._pc = AsyncPinecone(
+            api_key=API_KEY, host=self._url, api_version=API_VERSION, session=self._session
+        )
+        self._assistants = self._pc.assistants
+
+    async def aclose(self) -> None:
+        await self._pc.close()
+        await self._session.close()
+
+
+async def _begin_round(client: Client) -> None:
+    begin = getattr(client, "begin_round", None)
+    if begin is not None:
+        await begin()
 
 
 class OfficialClient:
@@ -160,15 +220,20 @@ def official_available() -> bool:
 
 FACTORIES: Final[Mapping[str, Callable[..., Client]]] = {
     "floor": FloorClient,
-    "aiopinecone": AiopineconeClient,
+    "aiopinecone": FreshAiopineconeClient,
+    "aiopinecone learnt": AiopineconeClient,
+    "aiopinecone off": GovernorOffClient,
     "pinecone": OfficialClient,
 }
+OURS: Final = ("aiopinecone", "aiopinecone learnt", "aiopinecone off")
+"""The rows of aiopinecone (measured against the floor in one phase)."""
 
 
 def describe_runner(client: Client, requests: int, concurrency: int) -> Runner:
     """The ``describe`` workload for one client."""
 
     async def run(_round: int) -> Sample:
+        await _begin_round(client)
         gc.collect()
         with Meter() as meter:
             await run_concurrently(requests, concurrency, lambda _i: client.describe(DESCRIBED))
@@ -182,6 +247,7 @@ def create_delete_runner(client: Client, tag: str, requests: int, concurrency: i
 
     async def run(round_index: int) -> Sample:
         names = [f"cd{round_index}-{tag}-{i}" for i in range(requests)]
+        await _begin_round(client)
         gc.collect()
         with Meter() as meter:
             await run_concurrently(requests, concurrency, lambda i: client.create(names[i]))
@@ -203,6 +269,11 @@ def _with_server_cpu(runner: Runner, emulator: EmulatorProcess) -> Runner:
         return sample
 
     return run
+
+
+def _tag(name: str) -> str:
+    """A short tag of an implementation's name (unique among them) for the names it creates."""
+    return "".join(word[:3] for word in name.split())
 
 
 async def _warm_up(client: Client, tag: str, concurrency: int) -> None:
@@ -247,7 +318,7 @@ async def _phase(
     """Both workloads, the given clients interleaved round by round."""
     log(f"  warming up {', '.join(clients)}")
     for name, client in clients.items():
-        await _warm_up(client, name[:3], concurrency)
+        await _warm_up(client, _tag(name), concurrency)
 
     def clear_log() -> None:
         emulator.admin("DELETE", "log")
@@ -260,7 +331,7 @@ async def _phase(
             name: _with_server_cpu(
                 describe_runner(client, describe_requests, concurrency)
                 if workload == "describe"
-                else create_delete_runner(client, name[:3], create_requests, concurrency),
+                else create_delete_runner(client, _tag(name), create_requests, concurrency),
                 emulator,
             )
             for name, client in clients.items()
@@ -291,7 +362,7 @@ async def run_client_cost(
     setup = FloorClient(emulator.url)
     try:
         await setup.create(DESCRIBED)
-        pairs = [("floor", "aiopinecone")]
+        pairs: list[tuple[str, ...]] = [("floor", *OURS)]
         if official and official_available() and official_rounds > 0:
             pairs.append(("floor", "pinecone"))
         for index, pair in enumerate(pairs):

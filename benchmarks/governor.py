@@ -247,21 +247,18 @@ def run(*, quick: bool = False, log: Callable[[str], object] = print) -> dict[st
 
 
 def _cost_clients(url: str) -> dict[str, Any]:
-    from benchmarks.client_cost import AiopineconeClient, FloorClient
-
-    class GovernorOff(AiopineconeClient):
-        def __init__(self, url: str) -> None:
-            from aiopinecone import AsyncPinecone
-
-            self._pc = AsyncPinecone(
-                api_key=API_KEY, host=url, api_version="2025-10", rate_limits="off"
-            )
-            self._assistants = self._pc.assistants
+    from benchmarks.client_cost import (
+        AiopineconeClient,
+        FloorClient,
+        FreshAiopineconeClient,
+        GovernorOffClient,
+    )
 
     return {
         "floor": FloorClient(url),
-        "governor on": AiopineconeClient(url),
-        "governor off": GovernorOff(url),
+        "governor on": FreshAiopineconeClient(url),
+        "governor on, learnt": AiopineconeClient(url),
+        "governor off": GovernorOffClient(url),
     }
 
 
@@ -404,7 +401,9 @@ def cost_section(cost: Mapping[str, Any]) -> list[str]:
     return [
         f"Client CPU per request, {cost['rounds']} interleaved rounds (the workloads of "
         "`benchmarks/client_cost.py`, concurrency 50; emulator in another process; medians, "
-        "ratio paired by round). `governor on` is `AsyncPinecone()` with its defaults.",
+        "ratio paired by round). `governor on` is `AsyncPinecone()` with its defaults, a fresh "
+        "client every round (its governor learns from the Starter guesses within the round); "
+        "`governor on, learnt` is one default client kept across rounds.",
         "",
         table(["workload", "client", "CPU us / request", "vs floor"], rows),
     ]

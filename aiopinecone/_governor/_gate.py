@@ -147,26 +147,14 @@ class ClassGate:
         waiting: bool = False,
     ) -> None:
         """Report how the request ended (in-memory store only)."""
+        if outcome == ACCEPTED:
+            self.accept(now, ticket, cost, waiting)
+            return
         store = self.local
         assert store is not None
         grant = ticket.grant
         c = self.controller
-        if outcome == ACCEPTED:
-            store.settle_now(grant, True, cost)
-            if cost is None:
-                saturated = waiting or grant.used >= c.limit - grant.cost
-            else:
-                # A corrected estimate (a token permit): the budget was the bottleneck only if
-                # what the server counted filled it (estimates in flight may be far off).
-                saturated = store.usage_now(self.key, c.window) >= c.limit - cost
-            c.accepted(
-                now,
-                cost=grant.cost if cost is None else cost,  # a token permit: what was counted
-                saturated=saturated,
-                probe=ticket.probe,
-                taken_at=ticket.taken_at,
-            )
-        elif outcome == RATE_LIMITED:
+        if outcome == RATE_LIMITED:
             store.settle_now(grant, False)
             usage = store.usage_now(self.key, c.window)
             block = c.rate_limited(
@@ -183,6 +171,33 @@ class ClassGate:
         else:
             store.settle_now(grant, True, cost)
             c.unknown(now, probe=ticket.probe)
+
+    def accept(self, now: float, ticket: Ticket, cost: float | None, waiting: bool) -> None:
+        """:meth:`settle` of an accepted request (in-memory store only; the governor's fast
+        path calls it directly)."""
+        grant = ticket.grant
+        store = self.local
+        assert store is not None
+        store.settle_now(grant, True, cost)
+        c = self.controller
+        if cost is None:
+            c.accepted(
+                now,
+                cost=grant.cost,
+                saturated=waiting or grant.used >= c.limit - grant.cost,
+                probe=ticket.probe,
+                taken_at=ticket.taken_at,
+            )
+            return
+        # A corrected estimate (a token permit): the budget was the bottleneck only if what the
+        # server counted filled it (estimates in flight may be far off).
+        c.accepted(
+            now,
+            cost=cost,  # what was counted
+            saturated=store.usage_now(self.key, c.window) >= c.limit - cost,
+            probe=ticket.probe,
+            taken_at=ticket.taken_at,
+        )
 
     async def asettle(
         self,

@@ -82,9 +82,13 @@ class _Waiter:
 
 
 class _Queue:
-    __slots__ = ("changed", "waiters")
+    """One class's FIFO of waiting tasks, with its gate and counters (one lookup per request)."""
 
-    def __init__(self) -> None:
+    __slots__ = ("changed", "gate", "stats", "waiters")
+
+    def __init__(self, gate: ClassGate, stats: ClassStats) -> None:
+        self.gate = gate
+        self.stats = stats
         self.waiters: deque[_Waiter] = deque()
         self.changed: asyncio.Future[None] | None = None
 
@@ -111,7 +115,7 @@ class Governor:
         self._gates: dict[str, ClassGate] = {}
         self._queues: dict[str, _Queue] = {}
         self.stats: dict[str, ClassStats] = {}
-        self._by_op: dict[str, ClassGate] = {}
+        self._by_op: dict[str, _Queue] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loaded: set[str] = set()
         self.token_books: dict[str, TokenBook] = {}
@@ -127,8 +131,8 @@ class Governor:
         gate = self._gates.get(cls)
         if gate is None:
             gate = self._gates[cls] = ClassGate(cls, self._controller(cls), self.store)
-            self._queues[cls] = _Queue()
-            self.stats[cls] = ClassStats()
+            stats = self.stats[cls] = ClassStats()
+            self._queues[cls] = _Queue(gate, stats)
         return gate
 
     def _controller(self, cls: str) -> Controller:
@@ -147,11 +151,11 @@ class Governor:
         for cls, gate in self._gates.items():
             gate.controller = self._controller(cls)
 
-    def _gate_of(self, op: str) -> ClassGate:
-        gate = self._by_op.get(op)
-        if gate is None:
-            gate = self._by_op[op] = self.gate(class_of(op))
-        return gate
+    def _queue_of(self, op: str) -> _Queue:
+        queue = self._by_op.get(op)
+        if queue is None:
+            queue = self._by_op[op] = self._queues[self.gate(class_of(op)).key]
+        return queue
 
     # -- the admission seam -------------------------------------------------------------------
 
@@ -167,13 +171,13 @@ class Governor:
         ``tokens``: a chat or context call's input tokens (its token class's permit too)."""
         if tokens is not None:
             return await acquire_with_tokens(self, op, cost, deadline, tokens)
-        gate = self._by_op.get(op) or self._gate_of(op)
-        queue = self._queues[gate.key]
+        queue = self._by_op.get(op) or self._queue_of(op)
+        gate = queue.gate
         if gate.local is not None and not queue.waiters:
             now = self._clock()
             got = gate.try_take(now, cost, now)
             if type(got) is Ticket:
-                self.stats[gate.key].granted += 1
+                queue.stats.granted += 1
                 return GovernorPermit(gate, got, 0.0)
         return await self._wait(gate, queue, cost, deadline)
 
@@ -256,7 +260,7 @@ class Governor:
 
     def _waited(self, gate: ClassGate, got: Ticket, began: float) -> GovernorPermit:
         waited = self._clock() - began
-        stats = self.stats[gate.key]
+        stats = self._queues[gate.key].stats
         stats.granted += 1
         stats.waited += 1
         stats.wait_seconds += waited
@@ -343,13 +347,20 @@ class Governor:
             return
         permit.settled = True
         gate = permit.gate
+        queue = self._queues[gate.key]
+        if status is not None and status != 429 and gate.local is not None:
+            # The common case, in a few steps: answered, in-memory store.
+            gate.accept(self._clock(), permit.ticket, cost, bool(queue.waiters))
+            changed = queue.changed
+            if changed is not None and not changed.done():
+                changed.set_result(None)
+            return
         outcome = ACCEPTED if status is not None and status != 429 else UNKNOWN
         if status == 429:
             outcome = RATE_LIMITED
-            self.stats[gate.key].rate_limited += 1
+            queue.stats.rate_limited += 1
             if retry_after is not None and is_testing():
                 retry_after = 0.0  # retry waits are instant in test suites (set_retry_testing)
-        queue = self._queues[gate.key]
         now = self._clock()
         if gate.local is not None:
             gate.settle(

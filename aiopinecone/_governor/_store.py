@@ -168,16 +168,20 @@ class SharedLearning(Protocol):
         ...
 
 
-@attrs.define(slots=True)
 class _ClassBook:
-    """The accounting of one class: the window log and the open grants."""
+    """The accounting of one class: the window log and the open grants (a plain slotted class:
+    it is read and written on every request)."""
 
-    log: deque[tuple[float, float]] = attrs.Factory(deque)  # (stamp, cost), stamps ascending
-    logged: float = 0.0  # sum of the log's costs
-    open: dict[int | str, tuple[float, float]] = attrs.Factory(dict)  # id -> (taken at, cost)
-    in_flight: float = 0.0  # sum of the open grants' costs
-    blocked_until: float = 0.0
-    resolution: float = 0.0  # entries closer than this share one (window / 1000)
+    __slots__ = ("blocked_until", "in_flight", "log", "logged", "oldest_open", "open", "resolution")
+
+    def __init__(self) -> None:
+        self.log: deque[tuple[float, float]] = deque()  # (stamp, cost), stamps ascending
+        self.logged = 0.0  # sum of the log's costs
+        self.open: dict[int | str, tuple[float, float]] = {}  # id -> (taken at, cost)
+        self.in_flight = 0.0  # sum of the open grants' costs
+        self.oldest_open = math.inf  # at most the take time of the oldest open grant
+        self.blocked_until = 0.0
+        self.resolution = 0.0  # entries closer than this share one (window / 1000)
 
 
 class MemoryStore:
@@ -206,21 +210,24 @@ class MemoryStore:
         book = self._books.get(key) or self._book(key)
         if now < book.blocked_until:
             return book.blocked_until - now
-        # Open grants are kept in take order: the first is the oldest.
-        if book.open and now - GRANT_TTL > next(iter(book.open.values()))[0]:
+        if now - GRANT_TTL > book.oldest_open:
             self._expire_open(book, now)
         book.resolution = window * 1e-3
         log = book.log
         # `stamp + window <= now`, the very sum handed out as a wait: `stamp <= now - window`
         # can differ by a rounding error and never expire (a busy loop).
-        while log and log[0][0] + window <= now:
-            book.logged -= log.popleft()[1]
-        if not log:
-            book.logged = 0.0  # no float drift across a long run
+        if log and log[0][0] + window <= now:
+            while log and log[0][0] + window <= now:
+                book.logged -= log.popleft()[1]
+            if not log:
+                book.logged = 0.0  # no float drift across a long run
         used = book.logged + book.in_flight
         if used + cost <= limit or used <= 0.0:
             grant_id = next(self._ids)
-            book.open[grant_id] = (now, cost)
+            open_ = book.open
+            if not open_:
+                book.oldest_open = now
+            open_[grant_id] = (now, cost)
             book.in_flight += cost
             return Grant(key, grant_id, cost, used + cost)
         need = used + cost - limit  # units that must leave the window
@@ -234,24 +241,33 @@ class MemoryStore:
         return ON_SETTLE
 
     def _expire_open(self, book: _ClassBook, now: float) -> None:
+        # Open grants are kept in take order: the first is the oldest (`oldest_open` is at
+        # most its take time, so this runs when one may be expired, then catches up).
         for grant_id, (taken, cost) in list(book.open.items()):
-            if now - taken > GRANT_TTL:
-                del book.open[grant_id]
-                book.in_flight -= cost
-                self._append(book, taken, cost)
+            if now - taken <= GRANT_TTL:
+                book.oldest_open = taken
+                return
+            del book.open[grant_id]
+            book.in_flight -= cost
+            self._append(book, taken, cost)
+        book.oldest_open = math.inf
 
     @staticmethod
     def _append(book: _ClassBook, stamp: float, cost: float) -> None:
         log = book.log
-        if log and log[-1][0] > stamp:  # only expired grants are stamped in the past
-            entries = sorted([*log, (stamp, cost)])
-            log.clear()
-            log.extend(entries)
-        elif log and stamp - log[-1][0] <= book.resolution:
-            # Entries closer than 1/1000 of the window share one (stamped at the later time,
-            # so they leave no earlier than the server forgets them): the log stays small
-            # whatever the rate.
-            log[-1] = (stamp, log[-1][1] + cost)
+        if log:
+            last = log[-1][0]
+            if last > stamp:  # only expired grants are stamped in the past
+                entries = sorted([*log, (stamp, cost)])
+                log.clear()
+                log.extend(entries)
+            elif stamp - last <= book.resolution:
+                # Entries closer than 1/1000 of the window share one (stamped at the later
+                # time, so they leave no earlier than the server forgets them): the log stays
+                # small whatever the rate.
+                log[-1] = (stamp, log[-1][1] + cost)
+            else:
+                log.append((stamp, cost))
         else:
             log.append((stamp, cost))
         book.logged += cost
@@ -264,9 +280,11 @@ class MemoryStore:
         entry = book.open.pop(grant.id, None)
         if entry is None:
             return
-        book.in_flight -= entry[1]
-        if not book.open:
+        if book.open:
+            book.in_flight -= entry[1]
+        else:
             book.in_flight = 0.0
+            book.oldest_open = math.inf
         if counted:
             self._append(book, self._clock(), entry[1] if cost is None else cost)
 
