@@ -172,3 +172,17 @@ def test_state_round_trip() -> None:
     assert (b.limit, b.window, b.slow_start) == (77.0, 1.5, False)
     b.load({"limit": -1.0, "window": 0.0})  # malformed: ignored
     assert b.limit == 77.0
+
+
+def test_a_first_limit_just_below_a_plan_crossed_is_the_plan() -> None:
+    # The step from 78.75 to 105 crossed Enterprise's 100; the store had seen 98 accepted
+    # when the first 429 came (answers in flight, other processes' settles lag): the burst
+    # is the plan's number, not 98 (else every window would take 2 fewer than it may).
+    c = adaptive()
+    c.limit = 105.0
+    c.rate_limited(1.0, usage=98.0, retry_after=30.0, probe=False, taken_at=0.99)
+    assert c.state()["limit"] == 100.0
+    c = adaptive()
+    c.limit = 78.75  # a custom limit of 57 met between two plans: what the server accepted
+    c.rate_limited(1.0, usage=57.0, retry_after=30.0, probe=False, taken_at=0.99)
+    assert c.state()["limit"] == 57.0

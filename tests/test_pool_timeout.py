@@ -37,7 +37,6 @@ async def test_a_saturated_pool_fails_no_healthy_describe(emulator: Emulator) ->
         host=emulator.url,
         max_connections=10,
         timeout=2,
-        rate_limits="off",  # the pool is under test, not the rate governor
     ) as pc:
         with track_requests() as stats:
             results = await asyncio.gather(
@@ -59,7 +58,6 @@ async def test_a_saturated_pool_reports_no_create_failed_or_ambiguous(
         host=emulator.url,
         max_connections=10,
         timeout=2,
-        rate_limits="off",  # the pool is under test, not the rate governor
     ) as pc:
         results = await asyncio.gather(
             *(pc.assistants.create(name=f"c{i}", instructions="x") for i in range(CALLS)),

@@ -1,42 +1,36 @@
 """The adaptive controller of one operation class: what budget to ask the store for.
 
 A pure state machine over explicit times (seconds on any monotonic clock); no I/O, no asyncio.
-The budget is a sliding window: ``limit`` units per ``window`` seconds (the store enforces it).
-Two numbers describe any server the client meets: the burst it accepts at once (``limit``, B)
-and the rate it sustains (``limit / window``, R). A per-minute window of L is (L, 60 s); a token
-bucket of capacity b refilled at r per second is safely (b, b / r).
+The budget is a sliding window: ``limit`` units (the burst) per ``window`` seconds, so the rate
+is ``limit / window``. A per-minute window of L is (L, 60 s); a token bucket of capacity b
+refilled at r per second is safely (b, b / r). Adaptive mode learns it (a fixed one never moves):
 
-How it learns (adaptive mode; a fixed budget never changes):
-
-- **Slow start** (TCP): from the start guess, the limit grows once every grant of the previous
-  step was accepted (a round trip per step): by ``GROWTH`` between the plans' limits, stopping
-  exactly at each and stepping ``LEVEL_STEP`` past it (limits are usually a plan's), doubling
-  past the largest (there as soon as half of a step was accepted, so a busy class with no limit
-  does not wait for its budget); a limit 50x the guess is found in about ten round trips, and
-  the overshoot past a real limit is at most one step. A class with no known limit (``inf``)
-  runs freely until throttled (AWS adaptive mode).
-- **A real limit or noise?** A 429 is a limit when the server asks for a wait longer than a few
-  round trips, or when requests sent *after* the first 429 are refused again (three of them,
-  none accepted). Otherwise it is noise (a stray 429, a neighbour's burst): the request is
-  retried, the class is not paused, and out of slow start the rate slows by ``GENTLE`` (once
-  per round trip). The requests already in flight when a limit is hit say nothing new.
-- **At the first real limit** slow start ends: the burst becomes what the server accepted in
-  the window (``usage``, never below ``BETA`` x the limit) and, given a ``Retry-After``, the
-  window becomes the time from the burst's first request to the end of that wait: a
-  per-minute server gives its minute, a per-second bucket about a second, whatever window the
-  client was told.
-- **The rate is measured** (AWS adaptive retry mode measures the send rate): a class kept
-  waiting by its own window sends one request past it (a *probe*) now and then. Each probe's
-  answer sets the window to ``limit / rate`` with the rate the server sustained since the last
-  cut, once that estimate held over one window of its own (a per-minute server with room left
-  in its minute accepts a few probes quickly, then refuses them until the minute turns). A
-  refused probe doubles the gap before the next one (at most ``window / 4``); one whose
-  ``Retry-After`` matches the window's own wait confirms the model: no probe before the next
-  window (then 2, 4, at most 8 windows while it keeps being confirmed).
-- Later real limits cut the rate by ``BETA`` (the burst stays), one cut per round trip.
+- **Slow start** (TCP; the growth rule is ``_slowstart``): a step per round trip, the next once
+  each whole grant of the step was accepted while the budget is the bottleneck. A class with no
+  known limit (``inf``) runs freely until throttled (AWS adaptive mode). While the limit is the
+  guess, a call about to miss its deadline may go past it (:meth:`Controller.may_overdraw`).
+- **A real limit or noise?** A 429 is a limit when its ``Retry-After`` is longer than the
+  shortest round trip, or when more requests sent *after* the first 429 are refused than
+  accepted (three at least). Otherwise it is noise: retried, no pause, and out of slow start the
+  rate slows by ``GENTLE`` (once per round trip). Requests in flight at a cut say nothing new.
+- **At the first real limit** the burst becomes what the server accepted in the window
+  (``usage``) and, given a ``Retry-After``, the window the time from the burst's first request
+  to the end of that wait (a per-minute server gives its minute). One wait says when room
+  frees, not how much (a per-second bucket's is its next token's), so it is *verified*: after
+  it the budget restarts at one request and doubles per round trip up to the burst; a 429 on
+  the way makes the window the rate the server sustained between the two instants it said it
+  frees room, less what it refilled during the first burst.
+- **The rate is measured** (as AWS adaptive mode does): a class kept waiting by its window
+  sends one request past it (a *probe*) now and then; answers only ever shorten the window (to
+  ``limit / rate`` once that estimate held over one window of its own). A refused probe doubles
+  the gap (at most ``window / 4``); one whose ``Retry-After`` matches the window's own wait, or
+  after which the rate measured is no faster than the window's, confirms the model: no probe
+  before the next window (then 2, 4, at most 8).
+- Later real limits cut the rate by ``BETA`` (the burst stays), or to the rate sustained
+  between two told instants; one cut per round trip.
 - A ``Retry-After`` blocks the whole class (the governor tells the store); without one, repeated
   429s pause the class one slot, doubling per consecutive 429, at most one window. Nothing here
-  ever blocks a class longer than the server asked, or than one window without a hint.
+  blocks a class longer than the server asked, or than one window without a hint.
 """
 
 from __future__ import annotations
@@ -45,27 +39,17 @@ import math
 from collections.abc import Mapping
 from typing import Final
 
+from ._episode import Episode
+from ._slowstart import GROWTH, GROWTH_ABOVE, LEVEL_STEP, Steps, next_step, past_plans, snap
+
 __all__ = ["BETA", "GENTLE", "GROWTH", "GROWTH_ABOVE", "LEVEL_STEP", "Controller"]
 
-GROWTH: Final = 0.5
-"""Slow start: growth per round trip between the plans' limits (the most it overshoots)."""
-GROWTH_ABOVE: Final = 1.0
-"""Slow start past the largest plan's limit: the limit doubles per round trip."""
-LEVEL_STEP: Final = 0.05
-"""Slow start at a plan's limit: the small step past it (the most it overshoots there)."""
 BETA: Final = 0.7
 """Multiplicative decrease on a real limit (TCP CUBIC's and AWS adaptive mode's beta)."""
 GENTLE: Final = 0.9
 """Decrease on an isolated 429."""
 MIN_LIMIT: Final = 1.0
 MIN_WINDOW: Final = 1e-3
-
-
-def _whole(old: float, new: float, cost: float) -> float:
-    """The units of the whole grants a step from ``old`` to ``new`` lets through, less half a
-    grant (float slack): a step is over once each of them was accepted."""
-    grants = math.floor(new / cost + 1e-9) - math.floor(old / cost + 1e-9)
-    return max(0.0, (grants - 0.5) * cost)
 
 
 class Controller:
@@ -81,8 +65,7 @@ class Controller:
         "_burst_from",
         "_confirmed",
         "_cut_end",
-        "_episode_at",
-        "_episode_bad",
+        "_episode",
         "_epoch_end",
         "_free_at",
         "_hold_until",
@@ -91,12 +74,11 @@ class Controller:
         "_pause_level",
         "_paused_at",
         "_probe_gap",
-        "_step_at",
-        "_step_need",
-        "_step_ok",
+        "_steps",
         "_target",
         "_verify_from",
         "adaptive",
+        "alone",
         "base_window",
         "learnt",
         "levels",
@@ -120,6 +102,8 @@ class Controller:
         self.window = float(window)
         self.base_window = float(window)
         self.adaptive = adaptive
+        self.alone = True
+        """False once a shared store told of other processes (its acceptances are not all)."""
         self.slow_start = adaptive
         self.learnt = False
         self.refused_streak = 0
@@ -130,13 +114,11 @@ class Controller:
         self.srtt = 0.0
         self.rtt_min = math.inf
         self._probe_gap = self._slot()
-        self._step_at = -math.inf
-        self._step_need = min(self.limit, 1.0)
-        self._step_ok = 0.0
+        self._steps = Steps(min(self.limit, 1.0))
         self._measure_from = 0.0
         self._measured = 0.0
         self._epoch_end = self._cut_end = -math.inf
-        self._episode_at, self._episode_bad = math.inf, 0.0
+        self._episode = Episode()
         self._burst_from = math.inf
         self._confirmed = 0
         self._pause_level, self._paused_at = 0, -math.inf
@@ -211,12 +193,7 @@ class Controller:
             self._pause_level = 0
         if not self.adaptive:
             return
-        if taken_at is None or taken_at >= self._episode_at:
-            # Sent after the 429 and accepted: noise once two more passed than were refused
-            # (a server whose short wait frees one request at a time is a limit).
-            self._episode_bad -= cost
-            if self._episode_bad <= -2.0 * cost:
-                self._episode_at = math.inf
+        self._episode.accepted(taken_at, cost)
         if taken_at is not None:
             rtt = now - taken_at
             self.srtt = rtt if self.srtt == 0.0 else self.srtt + (rtt - self.srtt) / 8.0
@@ -224,33 +201,16 @@ class Controller:
         if self.slow_start:
             if self._burst_from == math.inf and taken_at is not None:
                 self._burst_from = taken_at
-            if probe:
-                # The guess kept a request waiting and the server took it: a step at once
-                # (a client below the limit's concurrency grows too).
-                self.probe_in_flight = False
-                if math.isfinite(self.limit):
-                    step = self._next_step(cost)
-                    self.limit += step
-                    self._step_at, self._step_ok = now, 0.0
-                    self._step_need = _whole(self.limit - step, self.limit, cost)
-                return
-            # A step is over when every grant taken since it began was accepted; the next one
-            # begins only while the budget is the bottleneck.
-            if taken_at is None or taken_at >= self._step_at - 1e-9:
-                self._step_ok += cost
-            ok = self._step_ok
-            if self.levels and self.limit > self.levels[-1] * (1.0 + LEVEL_STEP) + 1e-9:
-                # Past every plan: double once half of the step was accepted, before the
-                # budget runs out (a busy class never waits on a limit nobody set).
-                ahead = ok > 0.0 and ok >= 0.5 * self._step_need
-            else:
-                ahead = saturated and ok > 0.0 and ok >= self._step_need
-            if ahead and math.isfinite(self.limit):
-                step = self._next_step(cost)
+            # A probe: the guess kept a request waiting and the server took it, a step at once
+            # (a client below the limit's concurrency grows too).
+            self.probe_in_flight = self.probe_in_flight and not probe
+            ahead = past_plans(self.limit, self.levels)
+            if math.isfinite(self.limit) and (
+                probe or self._steps.over(taken_at, cost, saturated=saturated, ahead=ahead)
+            ):
+                step = next_step(self.limit, self.levels, cost, merge=self.alone)
                 self.limit += step
-                # The step's last grant may not fit whole (a fraction of a request).
-                self._step_at, self._step_ok = now, 0.0
-                self._step_need = _whole(self.limit - step, self.limit, cost)
+                self._steps.begin(now, self.limit - step, self.limit, cost)
             return
         self._measured += cost
         if self._target and taken_at is not None and taken_at >= self._verify_from:
@@ -272,28 +232,8 @@ class Controller:
     def burst_began(self, at: float) -> None:
         """A shared store saw the window's first entry at ``at`` (every process's requests):
         the burst began no later than that, whatever this process saw of it."""
+        self.alone = False
         self._burst_from = min(self._burst_from, at)
-
-    def _at_level(self) -> bool:
-        return any(abs(self.limit - level) < 1e-9 for level in self.levels)
-
-    def _next_step(self, cost: float) -> float:
-        """Slow start's next step: grow by ``GROWTH``, but stop just past the next plan's
-        limit (where limits usually are)."""
-        limit = self.limit
-        if self._at_level():
-            return max(limit * LEVEL_STEP, cost)
-        if self.levels and limit > self.levels[-1]:
-            # Past every plan: a custom limit, or none; double (TCP slow start).
-            return max(limit * GROWTH_ABOVE, cost)
-        step = limit * GROWTH
-        for level in self.levels:
-            if limit < level <= limit + step:
-                # A plan's limit within the step: stop just past it (the step tests it; the
-                # overshoot at a plan's limit stays LEVEL_STEP, a round trip is saved).
-                step = level * (1.0 + LEVEL_STEP) - limit
-                break
-        return max(step, cost)
 
     def _measure(self, now: float) -> None:
         """Shorten the window to the rate the server sustained since the last cut (the burst
@@ -383,25 +323,11 @@ class Controller:
     def _is_real(
         self, now: float, retry_after: float | None, taken_at: float | None, cost: float
     ) -> bool:
-        """Whether a 429 shows a real limit rather than noise.
-
-        Real: the server asks for a wait longer than a few round trips, or requests sent
-        *after* the first 429 of this episode are refused again (three times, with none of them
-        accepted). Noise refuses one here and there and the next requests pass, and the
-        requests already in flight when a limit is hit say nothing new.
-        """
+        """Whether a 429 shows a real limit rather than noise (see ``_episode``)."""
         if self.real_wait(retry_after):
-            self._episode_at = math.inf
+            self._episode.end()
             return True
-        if taken_at is None or self._episode_at == math.inf or taken_at < self._episode_at:
-            if self._episode_at == math.inf:
-                self._episode_at, self._episode_bad = now, 0.0
-            return False
-        self._episode_bad += cost
-        if self._episode_bad >= 3.0 * cost:
-            self._episode_at = math.inf
-            return True
-        return False
+        return self._episode.refused(now, taken_at, cost)
 
     def _real_limit(self, now: float, usage: float, retry_after: float | None) -> None:
         if self.slow_start:
@@ -409,7 +335,7 @@ class Controller:
             self.slow_start = False
             # The first limit met replaces a guess: what the server accepted is all we know.
             cut = self.limit * BETA if math.isfinite(self.limit) and self.learnt else 0.0
-            self.limit = max(MIN_LIMIT, usage, cut)
+            self.limit = max(MIN_LIMIT, snap(usage, self.limit, self.levels), cut)
             self.learnt = True
             if retry_after is not None and self._burst_from < now:
                 # The server frees room `retry_after` from now; its window began with the
@@ -420,9 +346,11 @@ class Controller:
                 # One wait says when the server frees room, not how much: a per-second
                 # bucket's is its next token's. Verify it: after the wait, the budget starts
                 # at one request and doubles per round trip (TCP after a timeout) up to the
-                # burst; a real 429 on the way tells the rate (below).
-                self._target, self.limit = self.limit, MIN_LIMIT
-                self._verify_from = now
+                # burst; a real 429 on the way tells the rate (below). (Processes sharing a
+                # budget adopt the first one's cut: none of them ramps.)
+                if self.alone:
+                    self._target, self.limit = self.limit, MIN_LIMIT
+                    self._verify_from = now
         else:
             # Past the sustained rate: slow the rate by BETA, keep the burst; or, when the
             # server said at both cuts when it frees room, to the rate it sustained between
@@ -431,7 +359,8 @@ class Controller:
             window = self.window if verifying else self.window / BETA
             if verifying:
                 self.limit, self._target = self._target, 0.0
-            if retry_after is not None and self._measured >= 1.0:
+            if retry_after is not None and self._measured >= 1.0 and self.alone:
+                # (This process's acceptances are the server's only when it is alone.)
                 span = now + retry_after - self._free_at  # nan: no wait at the last cut
                 if span > 2.0 * self.srtt:
                     window = max(self.window, self.limit * span / self._measured)
@@ -476,7 +405,7 @@ class Controller:
         limit, window = state.get("limit"), state.get("window")
         if limit is None or window is None or not (limit >= MIN_LIMIT and window > 0):
             return
-        was_learning = self.slow_start
+        was_learning, self.alone = self.slow_start, False
         self.limit, self.window = float(limit), float(window)
         self._target = 0.0
         self.slow_start = bool(state.get("slow_start", 0.0))
@@ -495,7 +424,7 @@ class Controller:
 
     def step_target(self, cost: float) -> float:
         """Slow start: the limit after the current step (a shared store grows to it)."""
-        return self.limit + self._next_step(cost)
+        return self.limit + next_step(self.limit, self.levels, cost, merge=self.alone)
 
     def adopt_limit(self, now: float, limit: float) -> None:
         """Slow start shared by several processes: the project's limit is ``limit`` (another
@@ -503,8 +432,9 @@ class Controller:
         step needs the acceptances a step of that size would have needed here."""
         # Never lower: the replies of settles sent concurrently can arrive out of order, and
         # the project's slow-start limit only grows until a cut (which comes through load()).
+        self.alone = False
         if not self.slow_start or not limit >= MIN_LIMIT or limit <= self.limit:
             return
         step = limit - self.limit
         self.limit = limit
-        self._step_at, self._step_need, self._step_ok = now, max(step, 1.0) - 1.0, 0.0
+        self._steps.at, self._steps.need, self._steps.ok = now, max(step, 1.0) - 1.0, 0.0
