@@ -142,6 +142,11 @@ class Interrupts:
         loop = asyncio.get_running_loop()
         for sig in self._installed:
             loop.remove_signal_handler(sig)
+            if self.signal is not None:
+                # Stopping already: a signal during the rest of the shutdown stops at once too
+                # (removing the handler restored SIGINT's KeyboardInterrupt, which would end the
+                # process with 130 as if the second Ctrl-C had not been pressed).
+                signal.signal(sig, signal.SIG_DFL)
         self._installed.clear()
 
 

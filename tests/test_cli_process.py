@@ -263,6 +263,39 @@ def test_a_second_signal_stops_at_once(tmp_path: Path, sig: signal.Signals) -> N
     assert "Traceback" not in err.read_text()
 
 
+_SIGNAL_AFTER_CLEANUP = """
+import asyncio, os, signal, sys
+from aiopinecone._cli_io import Interrupts
+
+async def command() -> int:
+    task = asyncio.current_task()
+    with Interrupts(task, lambda name: None) as interrupts:
+        try:
+            os.kill(os.getpid(), signal.{name})
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            task.uncancel()
+    # The command has cleaned up; its exit code is not returned yet when the second comes.
+    os.kill(os.getpid(), signal.{name})
+    await asyncio.sleep(5)
+    return interrupts.exit_code
+
+sys.exit(asyncio.run(command()))
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_second_signal_after_the_cleanup_still_stops_at_once(sig: signal.Signals) -> None:
+    # The window the test above can only hit by chance: the command has returned from its
+    # Interrupts block, the process is shutting down, and the second signal arrives.
+    script = _SIGNAL_AFTER_CLEANUP.format(name=sig.name)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env(), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == -sig, done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_the_tls_and_key_hints_name_what_a_shell_user_can_do(tls_files: TlsFiles) -> None:
     missing = run("assistants", "list")
     assert missing.returncode == 2
