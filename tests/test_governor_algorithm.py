@@ -50,7 +50,7 @@ def adaptive(window: float = W, limit: float = 20.0) -> Controller:
         # one token, not of the whole burst (a window learnt from it alone is 20x too short).
         ("per-second bucket, retry-after-ms", Bucket(20, 20), 120, W, 1.1, 0.05, milliseconds),
         ("bucket, retry-after-ms, told 60 s", Bucket(20, 20), 120, 60.0, 1.1, 0.05, milliseconds),
-        ("fast bucket, retry-after-ms", Bucket(100, 50), 600, W, 1.1, 0.25, milliseconds),
+        ("fast bucket, retry-after-ms", Bucket(100, 50), 600, W, 1.1, 0.075, milliseconds),
     ],
 )
 def test_reaches_the_limit_whatever_its_shape(
@@ -186,3 +186,13 @@ def test_a_first_limit_just_below_a_plan_crossed_is_the_plan() -> None:
     c.limit = 78.75  # a custom limit of 57 met between two plans: what the server accepted
     c.rate_limited(1.0, usage=57.0, retry_after=30.0, probe=False, taken_at=0.99)
     assert c.state()["limit"] == 57.0
+
+
+def test_a_plans_number_within_a_step_is_tested_by_that_step() -> None:
+    # 50x above the guess: the steps 20 -> 21 -> 31.5 -> 47.25 -> 52.5 (tests Standard's 50)
+    # -> 78.75 -> 105 (tests Enterprise's 100) -> doubling: ten round trips, not twelve (a
+    # step ending at a plan's number and another 5% past it).
+    controller = adaptive()
+    result = simulate(Window(1000, W), controller, n=600, latency=0.005)
+    assert result.refused == 0
+    assert result.wall <= 10 * 0.005 + 1e-9
