@@ -22,40 +22,35 @@ limits 5.8, ``aio/storage/redis`` and ``resources/redis/lua_scripts/acquire_movi
 - stamps are the caller's ``time.time()`` and windows whole seconds: machines with skewed clocks
   disagree about the window, and a time-scaled "minute" below a second cannot be expressed.
 
-When Redis is unreachable or fails (at start or mid-run), the store falls back to a local
-:class:`~aiopinecone._governor.MemoryStore` with one warning on the ``aiopinecone`` logger per
-outage; no call fails or waits for Redis. A background probe (every ``reconnect_interval``)
-notices when Redis is back; from then on the processes share again (settles that could not reach
-Redis are replayed). Each process then limits alone, at the full budget: the controller's 429
-handling absorbs the overlap until Redis returns.
+When Redis is unreachable or fails, the store falls back to a local
+:class:`~aiopinecone._governor.MemoryStore` until Redis answers again: that machinery (the
+connection, the outage warning, the reconnect probe, the replay of settles) is
+:class:`~aiopinecone._governor._redis_link.RedisLink`, this store's base.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import logging
 import math
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from .._redisconn import REDIS_URL_ENV, connect, describe_url
+from .._redisconn import REDIS_URL_ENV, describe_url
+from ._redis_link import RedisLink
 from ._redis_lua import (
     BLOCK,
     GROW,
     HOLD_PROBES,
     OLDEST,
     PUBLISH_CUT,
-    SETTLE,
     TAKE,
     USAGE,
 )
-from ._store import GRANT_TTL, ON_SETTLE, Grant, MemoryStore
+from ._store import GRANT_TTL, ON_SETTLE, Grant
 
 if TYPE_CHECKING:
-    import redis.asyncio as aioredis
-
     from ._config import RateLimits
 
 __all__ = [
@@ -66,19 +61,15 @@ __all__ = [
     "shared_store",
 ]
 
-logger = logging.getLogger("aiopinecone")
-
 STATE_TTL_MS: Final = 7 * 24 * 3600 * 1000
 """Learnt limits are kept a week after the last save."""
-
-_MAX_PENDING: Final = 10_000
 
 PROBE_GAP: Final = 0.25
 """After a refused probe, no process probes the class again for this share of the window (one
 process alone spaces its refused probes up to a quarter window the same way)."""
 
 
-class RedisStore:
+class RedisStore(RedisLink):
     """A :class:`BudgetStore` in the Redis at ``url``, shared by every process using the same
     ``namespace`` (one namespace per Pinecone project).
 
@@ -96,25 +87,20 @@ class RedisStore:
         reconnect_interval: float = 1.0,
         grant_ttl: float = GRANT_TTL,
     ) -> None:
-        self.url = url
-        self.namespace = namespace
-        self.reconnect_interval = reconnect_interval
-        self.grant_ttl = grant_ttl
-        self.local = MemoryStore()
-        self._redis: aioredis.Redis = connect(url, timeout=timeout)
+        super().__init__(
+            url,
+            namespace=namespace,
+            timeout=timeout,
+            reconnect_interval=reconnect_interval,
+            grant_ttl=grant_ttl,
+        )
         self._take = self._redis.register_script(TAKE)
-        self._settle = self._redis.register_script(SETTLE)
         self._block = self._redis.register_script(BLOCK)
         self._usage = self._redis.register_script(USAGE)
         self._oldest = self._redis.register_script(OLDEST)
         self._grow = self._redis.register_script(GROW)
         self._hold_probes = self._redis.register_script(HOLD_PROBES)
         self._publish_cut = self._redis.register_script(PUBLISH_CUT)
-        self._down = False
-        self._probe: asyncio.Task[None] | None = None
-        self._background: set[asyncio.Task[Any]] = set()
-        self._pending: list[tuple[Grant, bool, float | None]] = []
-        self.outages = 0
         self._versions: dict[str, int] = {}
         self._saved: dict[str, Mapping[str, float]] = {}
         self._stale: set[str] = set()
@@ -122,68 +108,6 @@ class RedisStore:
     def __repr__(self) -> str:
         state = "local fallback" if self._down else "shared"
         return f"RedisStore({describe_url(self.url)!r}, namespace={self.namespace!r}, {state})"
-
-    @property
-    def shared(self) -> bool:
-        """False while Redis is unreachable and this process limits alone."""
-        return not self._down
-
-    def _keys(self, key: str) -> list[str]:
-        tag = f"aiopinecone:rate:{{{self.namespace}:{key}}}"
-        return [f"{tag}:log", f"{tag}:open", f"{tag}:meta"]
-
-    def _keep_ms(self, window: float = 0.0) -> int:
-        return math.ceil((2 * max(window, 60.0) + self.grant_ttl) * 1000)
-
-    # -- failure handling -------------------------------------------------------------------
-
-    def _failed(self, exc: BaseException, doing: str) -> None:
-        if not self._down:
-            self._down = True
-            self.outages += 1
-            logger.warning(
-                "rate budget: Redis at %s failed while %s (%s: %s); limiting in this process "
-                "alone until it answers again",
-                describe_url(self.url),
-                doing,
-                type(exc).__name__,
-                exc,
-            )
-        if self._probe is None or self._probe.done():
-            self._probe = asyncio.get_running_loop().create_task(
-                self._probe_loop(), name="aiopinecone redis probe"
-            )
-
-    async def _probe_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.reconnect_interval)
-            try:
-                await self._redis.ping()
-            except Exception as exc:  # still down: look again later
-                logger.debug("rate budget: Redis still unreachable: %s", type(exc).__name__)
-                continue
-            # Settles that could not reach Redis (after a restart they find nothing: no-ops).
-            # Scripts are gone after a restart too; redis-py reloads them on NOSCRIPT.
-            pending, self._pending = self._pending, []
-            try:
-                while pending:
-                    grant, counted, cost = pending[0]
-                    await self._settle_shared(grant, counted, cost)
-                    pending.pop(0)
-            except Exception:
-                self._pending[:0] = pending
-                continue
-            self._down = False
-            logger.warning(
-                "rate budget: Redis at %s answers again; sharing the budget again",
-                describe_url(self.url),
-            )
-            return
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
 
     # -- BudgetStore ------------------------------------------------------------------------
 
@@ -395,21 +319,6 @@ class RedisStore:
             self._failed(exc, "settling a permit")
             self._queue(grant, counted, cost)
 
-    def _queue(self, grant: Grant, counted: bool, cost: float | None) -> None:
-        if len(self._pending) < _MAX_PENDING:
-            self._pending.append((grant, counted, cost))
-
-    async def _settle_shared(self, grant: Grant, counted: bool, cost: float | None) -> None:
-        await self._settle(
-            keys=self._keys(grant.key),
-            args=[
-                str(grant.id),
-                "1" if counted else "0",
-                "" if cost is None else repr(float(cost)),
-                self._keep_ms(),
-            ],
-        )
-
     async def block(self, key: str, seconds: float) -> None:
         """See :meth:`BudgetStore.block`; always blocks this process too."""
         self.local.block_now(key, seconds)
@@ -489,16 +398,6 @@ class RedisStore:
             self._failed(exc, "sharing learnt limits")
         else:
             self._versions[key] = int(replies[-1])  # our own save: nothing to reload
-
-    async def aclose(self) -> None:
-        """Stop the reconnect probe, finish pending settles, close the connections."""
-        probe, self._probe = self._probe, None
-        if probe is not None:
-            probe.cancel()
-        tasks = [t for t in (probe, *self._background) if t is not None]
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        await self._redis.aclose()
 
 
 def redis_store_from_env(
