@@ -25,7 +25,8 @@ limits 5.8, ``aio/storage/redis`` and ``resources/redis/lua_scripts/acquire_movi
 When Redis is unreachable or fails, the store falls back to a local
 :class:`~aiopinecone._governor.MemoryStore` until Redis answers again: that machinery (the
 connection, the outage warning, the reconnect probe, the replay of settles) is
-:class:`~aiopinecone._governor._redis_link.RedisLink`, this store's base.
+:class:`~aiopinecone._governor._redis_link.RedisLink`. The sharing of learnt numbers is
+:class:`~aiopinecone._governor._redis_state.RedisLearntState`. Both are this store's bases.
 """
 
 from __future__ import annotations
@@ -38,16 +39,15 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from .._redisconn import REDIS_URL_ENV, describe_url
-from ._redis_link import RedisLink
 from ._redis_lua import (
     BLOCK,
     GROW,
     HOLD_PROBES,
     OLDEST,
-    PUBLISH_CUT,
     TAKE,
     USAGE,
 )
+from ._redis_state import RedisLearntState
 from ._store import GRANT_TTL, ON_SETTLE, Grant
 
 if TYPE_CHECKING:
@@ -61,15 +61,12 @@ __all__ = [
     "shared_store",
 ]
 
-STATE_TTL_MS: Final = 7 * 24 * 3600 * 1000
-"""Learnt limits are kept a week after the last save."""
-
 PROBE_GAP: Final = 0.25
 """After a refused probe, no process probes the class again for this share of the window (one
 process alone spaces its refused probes up to a quarter window the same way)."""
 
 
-class RedisStore(RedisLink):
+class RedisStore(RedisLearntState):
     """A :class:`BudgetStore` in the Redis at ``url``, shared by every process using the same
     ``namespace`` (one namespace per Pinecone project).
 
@@ -100,10 +97,6 @@ class RedisStore(RedisLink):
         self._oldest = self._redis.register_script(OLDEST)
         self._grow = self._redis.register_script(GROW)
         self._hold_probes = self._redis.register_script(HOLD_PROBES)
-        self._publish_cut = self._redis.register_script(PUBLISH_CUT)
-        self._versions: dict[str, int] = {}
-        self._saved: dict[str, Mapping[str, float]] = {}
-        self._stale: set[str] = set()
 
     def __repr__(self) -> str:
         state = "local fallback" if self._down else "shared"
@@ -237,38 +230,6 @@ class RedisStore(RedisLink):
             self._failed(exc, "settling a permit")
             self._queue(grant, False, None)
 
-    async def publish_cut(
-        self, key: str, state: Mapping[str, float]
-    ) -> tuple[bool, Mapping[str, float] | None]:
-        """End the project's slow start with ``state`` unless another process did first.
-        Returns (True, the state published) for the first, else (False, the state to adopt);
-        (False, None): Redis not reached, or nothing to adopt."""
-        if self._down:
-            return False, None
-        args: list[Any] = [self._keep_ms(), STATE_TTL_MS]
-        for name, value in state.items():
-            args += [name, repr(float(value))]
-        try:
-            reply = await self._publish_cut(
-                keys=[*self._keys(key), self._state_key(key)], args=args
-            )
-        except Exception as exc:
-            self._failed(exc, "sharing learnt limits")
-            return False, None
-        raw = reply[2]
-        published = {
-            (raw[i].decode() if isinstance(raw[i], bytes) else str(raw[i])): float(raw[i + 1])
-            for i in range(0, len(raw) - 1, 2)
-        }
-        if int(reply[0]):
-            self._versions[key] = int(reply[1])  # our own save: nothing to reload
-            self._saved[key] = dict(published)
-            return True, published
-        if not published:
-            return False, None
-        self._saved[key] = dict(published)
-        return False, published
-
     async def hold_probes(self, key: str, seconds: float) -> None:
         """No process probes ``key`` past its budget for ``seconds`` (a refused probe confirmed
         the window: the one process that sent it would wait that long before the next)."""
@@ -280,17 +241,6 @@ class RedisStore(RedisLink):
             )
         except Exception as exc:
             self._failed(exc, "sharing a probe hold")
-
-    def _note_version(self, key: str, raw: Any) -> None:
-        version = int(raw.decode() if isinstance(raw, bytes) else raw)
-        if version != self._versions.get(key, 0):
-            self._versions[key] = version
-            self._stale.add(key)
-
-    def state_changed(self, key: str) -> bool:
-        """Whether another process saved new learnt numbers for ``key`` since this store last
-        loaded or saved them (seen on the last take); the governor then reloads them."""
-        return key in self._stale
 
     def _orphan(self, key: str, cost: float, done: asyncio.Future[Any]) -> None:
         if done.cancelled() or done.exception() is not None:
@@ -352,52 +302,6 @@ class RedisStore(RedisLink):
             return None
         text = reply.decode() if isinstance(reply, bytes) else str(reply)
         return float(text) if text else None
-
-    def _state_key(self, key: str) -> str:
-        return f"aiopinecone:rate:{{{self.namespace}:{key}}}:state"
-
-    async def load_state(self, key: str) -> Mapping[str, float] | None:
-        """See :meth:`BudgetStore.load_state` (what any process saved last)."""
-        self._stale.discard(key)
-        if not self._down:
-            try:
-                raw = await self._redis.hgetall(self._state_key(key))
-            except Exception as exc:
-                self._failed(exc, "reading learnt limits")
-            else:
-                if raw:
-                    state = {
-                        (k.decode() if isinstance(k, bytes) else str(k)): float(v)
-                        for k, v in raw.items()
-                    }
-                    self._saved[key] = state
-                    return dict(state)
-                return await self.local.load_state(key)
-        return await self.local.load_state(key)
-
-    async def save_state(self, key: str, state: Mapping[str, float]) -> None:
-        """See :meth:`BudgetStore.save_state` (shared: the last writer wins)."""
-        if self._saved.get(key) == state:
-            return  # nothing new: no save, no reload in the other processes
-        self._saved[key] = dict(state)
-        await self.local.save_state(key, state)
-        if self._down or not state:
-            return
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                name = self._state_key(key)
-                pipe.delete(name)
-                pipe.hset(name, mapping={k: repr(float(v)) for k, v in state.items()})
-                pipe.pexpire(name, STATE_TTL_MS)
-                if not state.get("slow_start", 1.0):
-                    # The first real limit is published: slow start is over for the project.
-                    pipe.hdel(self._keys(key)[2], "sslimit", "ss_frozen", "ss_ok", "ss_need")
-                pipe.hincrby(self._keys(key)[2], "statever", 1)
-                replies = await pipe.execute()
-        except Exception as exc:
-            self._failed(exc, "sharing learnt limits")
-        else:
-            self._versions[key] = int(replies[-1])  # our own save: nothing to reload
 
 
 def redis_store_from_env(
