@@ -14,7 +14,6 @@ import functools
 import logging
 import math
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -23,12 +22,12 @@ import attrs
 from .._admission import Permit
 from .._retry import is_testing
 from .._stats import record_rate_wait
-from ..exceptions import RequestTimeoutError
 from ._budgets import TokenBook, acquire_with_tokens, settle_with_tokens
 from ._config import PRESETS, RateLimits, class_of
 from ._controller import Controller
 from ._gate import ACCEPTED, RATE_LIMITED, UNKNOWN, ClassGate, Ticket
 from ._store import BudgetStore, MemoryStore
+from ._waiting import ClassQueue, Waiter, hand_on, sleep, wake_queue
 
 if TYPE_CHECKING:
     from .._admission import TokenCharge
@@ -65,34 +64,6 @@ class GovernorPermit:
     """A chat or context attempt: its token permit too (``_budgets``)."""
 
 
-def _wake(future: asyncio.Future[Any]) -> None:
-    if not future.done():
-        future.set_result(None)
-
-
-class _Waiter:
-    """A task waiting for a permit: its future (a :class:`Ticket` when a predecessor granted it
-    one, ``None`` when it is the head and must look itself) and its cost."""
-
-    __slots__ = ("cost", "future")
-
-    def __init__(self, future: asyncio.Future[Ticket | None], cost: float) -> None:
-        self.future = future
-        self.cost = cost
-
-
-class _Queue:
-    """One class's FIFO of waiting tasks, with its gate and counters (one lookup per request)."""
-
-    __slots__ = ("changed", "gate", "stats", "waiters")
-
-    def __init__(self, gate: ClassGate, stats: ClassStats) -> None:
-        self.gate = gate
-        self.stats = stats
-        self.waiters: deque[_Waiter] = deque()
-        self.changed: asyncio.Future[None] | None = None
-
-
 class Governor:
     """The rate governor: budgets per operation class for every request of a client.
 
@@ -113,9 +84,9 @@ class Governor:
         self.store: BudgetStore = MemoryStore(clock=clock) if store is None else store
         self._clock = clock
         self._gates: dict[str, ClassGate] = {}
-        self._queues: dict[str, _Queue] = {}
+        self._queues: dict[str, ClassQueue] = {}
         self.stats: dict[str, ClassStats] = {}
-        self._by_op: dict[str, _Queue] = {}
+        self._by_op: dict[str, ClassQueue] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loaded: set[str] = set()
         self.token_books: dict[str, TokenBook] = {}
@@ -132,7 +103,7 @@ class Governor:
         if gate is None:
             gate = self._gates[cls] = ClassGate(cls, self._controller(cls), self.store)
             stats = self.stats[cls] = ClassStats()
-            self._queues[cls] = _Queue(gate, stats)
+            self._queues[cls] = ClassQueue(gate, stats)
         return gate
 
     def _controller(self, cls: str) -> Controller:
@@ -151,7 +122,7 @@ class Governor:
         for cls, gate in self._gates.items():
             gate.controller = self._controller(cls)
 
-    def _queue_of(self, op: str) -> _Queue:
+    def _queue_of(self, op: str) -> ClassQueue:
         queue = self._by_op.get(op)
         if queue is None:
             queue = self._by_op[op] = self._queues[self.gate(class_of(op)).key]
@@ -182,16 +153,16 @@ class Governor:
         return await self._wait(gate, queue, cost, deadline)
 
     async def _wait(
-        self, gate: ClassGate, queue: _Queue, cost: float, deadline: float | None
+        self, gate: ClassGate, queue: ClassQueue, cost: float, deadline: float | None
     ) -> GovernorPermit:
         loop = asyncio.get_running_loop()
-        me = _Waiter(loop.create_future(), cost)
+        me = Waiter(loop.create_future(), cost)
         queue.waiters.append(me)
         began = self._clock()
         granted: Ticket | None = None
         try:
             if queue.waiters[0] is not me:
-                await self._sleep(me.future, None, deadline, gate.key, began)
+                await sleep(me.future, None, deadline, self._clock, gate.key, began)
                 granted = me.future.result()
                 if granted is not None:  # handed on by the waiter before it
                     return self._waited(gate, granted, began)
@@ -206,7 +177,7 @@ class Governor:
                     got = await gate.atake(now, me.cost, since)
                 if isinstance(got, Ticket):
                     if gate.local is not None:
-                        self._hand_on(gate, queue, me, now)
+                        hand_on(gate, queue, me, now)
                     return self._waited(gate, got, began)
                 if not gate.local and math.isinf(got):
                     # Look again after the time the budget takes to free this cost (a token
@@ -226,7 +197,7 @@ class Governor:
                         got = min(got, left)
                 changed = loop.create_future()
                 queue.changed = changed
-                await self._sleep(changed, max(got, 1e-4), deadline, gate.key, began)
+                await sleep(changed, max(got, 1e-4), deadline, self._clock, gate.key, began)
         except BaseException:
             if granted is None and me.future.done() and not me.future.cancelled():
                 granted = me.future.result()
@@ -240,23 +211,6 @@ class Governor:
                 head = queue.waiters[0].future
                 if not head.done():
                     head.set_result(None)
-
-    @staticmethod
-    def _hand_on(gate: ClassGate, queue: _Queue, me: _Waiter, now: float) -> None:
-        """The head got its permit: grant the waiters behind it while the budget has room, in
-        order, in this same step (no event-loop round per waiter)."""
-        waiters = queue.waiters
-        if waiters and waiters[0] is me:
-            waiters.popleft()
-        while waiters:
-            nxt = waiters[0]
-            if nxt.future.done():
-                break
-            got = gate.try_take(now, nxt.cost, now)
-            if type(got) is not Ticket:
-                break
-            waiters.popleft()
-            nxt.future.set_result(got)
 
     def _waited(self, gate: ClassGate, got: Ticket, began: float) -> GovernorPermit:
         waited = self._clock() - began
@@ -291,43 +245,6 @@ class Governor:
         state = await self.store.load_state(gate.key)
         if state and gate.controller.adaptive:
             gate.controller.load(state)
-
-    async def _sleep(
-        self,
-        future: asyncio.Future[Any],
-        seconds: float | None,
-        deadline: float | None,
-        cls: str,
-        began: float,
-    ) -> None:
-        timeout = seconds
-        if deadline is not None:
-            left = deadline - self._clock()
-            if seconds is None or left < seconds:
-                if left <= 0:
-                    raise self._late(cls, began)
-                timeout = left
-        if timeout is not None and math.isinf(timeout):
-            timeout = None
-        # A bare future and a timer (no wait_for/shield: no extra task per wait).
-        timer = None
-        if timeout is not None:
-            timer = asyncio.get_running_loop().call_later(timeout, _wake, future)
-        try:
-            await future
-        finally:
-            if timer is not None:
-                timer.cancel()
-        if deadline is not None and self._clock() >= deadline:
-            raise self._late(cls, began)
-
-    def _late(self, cls: str, began: float) -> RequestTimeoutError:
-        waited = self._clock() - began
-        return RequestTimeoutError(
-            f"timed out after waiting {waited:.3f} s for the rate budget of {cls} "
-            "(the call's timeout ran out before the rate limit allowed the request)",
-            ambiguous=False,
-        )
 
     def settle(
         self,
@@ -386,7 +303,7 @@ class Governor:
             task.add_done_callback(self._tasks.discard)
             # The budget changes once the store has answered: wake the queue then too (else
             # the head sleeps out a whole window on the budget it saw before this answer).
-            task.add_done_callback(functools.partial(self._wake, queue))
+            task.add_done_callback(functools.partial(wake_queue, queue))
         if outcome == RATE_LIMITED and _log.isEnabledFor(logging.INFO):
             c = gate.controller
             _log.info(
@@ -408,7 +325,7 @@ class Governor:
         if queue is not None and queue.waiters:
             for waiter in queue.waiters:
                 waiter.cost = max(1.0, waiter.cost + delta)
-            self._wake(queue)
+            wake_queue(queue)
 
     def give_back(self, permit: GovernorPermit) -> None:
         """Return a permit that was granted but never used (its attempt was not sent): not
@@ -424,14 +341,8 @@ class Governor:
             )
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-            task.add_done_callback(functools.partial(self._wake, self._queues[gate.key]))
-        self._wake(self._queues[gate.key])
-
-    @staticmethod
-    def _wake(queue: _Queue, _task: object = None) -> None:
-        changed = queue.changed
-        if changed is not None and not changed.done():
-            changed.set_result(None)
+            task.add_done_callback(functools.partial(wake_queue, self._queues[gate.key]))
+        wake_queue(self._queues[gate.key])
 
     def controllers(self) -> dict[str, Controller]:
         """The controller of every class used so far (read-only use: reports, ETAs)."""
