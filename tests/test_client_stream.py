@@ -53,6 +53,11 @@ async def test_cancelling_a_reader_releases_the_connection(
 ) -> None:
     emulator.store.create_assistant("talk")
     emulator.faults.script("POST", CHAT, [Fault.delay(5.0)])
+    # Resolve the data-plane host first: otherwise the connection seen below may be the shared
+    # host lookup's (a describe), which cancelling the reader leaves running by design (other
+    # callers may wait on it; _hosts.py) and which holds its connection until it is answered.
+    await client.assistants.describe(name="talk")
+    assert acquired(client) == 0
 
     async def read() -> None:
         stream = await client.assistants.chat(assistant_name="talk", messages=MESSAGES, stream=True)
