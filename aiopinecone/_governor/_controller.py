@@ -36,9 +36,9 @@ refilled at r per second is safely (b, b / r). Adaptive mode learns it (a fixed 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Final
 
+from ._controller_sharing import MIN_LIMIT, MIN_WINDOW, ControllerSharing
 from ._episode import Episode
 from ._slowstart import GROWTH, GROWTH_ABOVE, LEVEL_STEP, Steps, next_step, past_plans, snap
 
@@ -48,11 +48,9 @@ BETA: Final = 0.7
 """Multiplicative decrease on a real limit (TCP CUBIC's and AWS adaptive mode's beta)."""
 GENTLE: Final = 0.9
 """Decrease on an isolated 429."""
-MIN_LIMIT: Final = 1.0
-MIN_WINDOW: Final = 1e-3
 
 
-class Controller:
+class Controller(ControllerSharing):
     """The budget of one operation class and how it reacts to answers.
 
     ``limit``/``window`` is the start (a preset, the told limit, or the start guess; ``inf``
@@ -61,36 +59,19 @@ class Controller:
     :meth:`unknown` once per request that ended (``probe`` when the grant was a probe).
     """
 
-    __slots__ = (
-        "_burst_from",
+    __slots__ = (  # and ControllerSharing's
         "_confirmed",
-        "_cut_end",
         "_episode",
-        "_epoch_end",
         "_free_at",
         "_hold_until",
-        "_measure_from",
-        "_measured",
         "_pause_level",
         "_paused_at",
-        "_probe_gap",
-        "_steps",
-        "_target",
         "_verify_from",
-        "adaptive",
-        "alone",
         "base_window",
-        "learnt",
-        "levels",
-        "limit",
         "outstanding",
-        "probe_at",
         "probe_in_flight",
         "refused_streak",
         "rtt_min",
-        "slow_start",
-        "srtt",
-        "window",
     )
 
     def __init__(
@@ -228,12 +209,6 @@ class Controller:
                 self._confirmed = 0  # a faster rate: probe more often again (a bucket's
                 # refill, taken by a probe now and then, is not one)
             self._cut_end = now  # new facts: the next 429s may cut again
-
-    def burst_began(self, at: float) -> None:
-        """A shared store saw the window's first entry at ``at`` (every process's requests):
-        the burst began no later than that, whatever this process saw of it."""
-        self.alone = False
-        self._burst_from = min(self._burst_from, at)
 
     def _measure(self, now: float) -> None:
         """Shorten the window to the rate the server sustained since the last cut (the burst
@@ -386,55 +361,8 @@ class Controller:
         if probe:
             self.probe_in_flight = False
 
-    # -- sharing ----------------------------------------------------------------------------
-
-    def state(self) -> dict[str, float]:
-        """The learnt numbers, to share through the store."""
-        return {
-            "limit": self._target or self.limit,
-            "window": self.window,
-            "slow_start": 1.0 if self.slow_start else 0.0,
-        }
-
-    def load(self, state: Mapping[str, float], *, now: float | None = None) -> None:
-        """Adopt numbers another process learnt (ignored when not adaptive or malformed).
-        ``now``: a cut another process published for the answers in flight now, so this
-        process's own 429s of the same episode do not cut again."""
-        if not self.adaptive:
-            return
-        limit, window = state.get("limit"), state.get("window")
-        if limit is None or window is None or not (limit >= MIN_LIMIT and window > 0):
-            return
-        was_learning, self.alone = self.slow_start, False
-        self.limit, self.window = float(limit), float(window)
-        self._target = 0.0
-        self.slow_start = bool(state.get("slow_start", 0.0))
-        self._probe_gap = self._slot()
-        if now is not None and was_learning and not self.slow_start:
-            self.learnt = True
-            self._cut_end = self._epoch_end = now + self._epoch()
-            self._measure_from, self._measured = now, 0.0
-            self.probe_at = now + min(self._slot(), max(4.0 * self.srtt, MIN_WINDOW))
-
     def real_wait(self, retry_after: float | None) -> bool:
         """Whether a 429's ``Retry-After`` alone shows a real limit (see :meth:`_is_real`)."""
         # Against the shortest round trip seen: the first ones include connecting.
         rtt = min(self.srtt, self.rtt_min)
         return retry_after is not None and retry_after > max(rtt, MIN_WINDOW)
-
-    def step_target(self, cost: float) -> float:
-        """Slow start: the limit after the current step (a shared store grows to it)."""
-        return self.limit + next_step(self.limit, self.levels, cost, merge=self.alone)
-
-    def adopt_limit(self, now: float, limit: float) -> None:
-        """Slow start shared by several processes: the project's limit is ``limit`` (another
-        process grew it, or this one's step lost the race). Grants go against it; the next
-        step needs the acceptances a step of that size would have needed here."""
-        # Never lower: the replies of settles sent concurrently can arrive out of order, and
-        # the project's slow-start limit only grows until a cut (which comes through load()).
-        self.alone = False
-        if not self.slow_start or not limit >= MIN_LIMIT or limit <= self.limit:
-            return
-        step = limit - self.limit
-        self.limit = limit
-        self._steps.at, self._steps.need, self._steps.ok = now, max(step, 1.0) - 1.0, 0.0
