@@ -73,3 +73,31 @@ async def test_off_and_presets() -> None:
     assert RateLimits.coerce("standard").limits["assistants_write"] == 50
     with pytest.raises(ValueError, match="unknown rate preset"):
         RateLimits.coerce("gold")
+
+
+async def test_each_waiter_behind_the_head_times_out_at_its_own_deadline() -> None:
+    # One timer serves the queue: a later waiter with an earlier deadline must still time out,
+    # and the waiters around it keep their places.
+    gov = exact(1)
+    holder = await gov.acquire("create_assistant")
+    loop = asyncio.get_running_loop()
+    order: list[str] = []
+
+    async def one(name: str, deadline: float | None) -> None:
+        permit = await gov.acquire("create_assistant", deadline=deadline)
+        order.append(name)
+        gov.settle(permit, status=429, retry_after=0.0)  # give the slot straight back
+
+    head = asyncio.create_task(one("head", loop.time() + 30))
+    await asyncio.sleep(0)
+    late_one = asyncio.create_task(one("late", loop.time() + 30))
+    await asyncio.sleep(0)
+    soon = asyncio.create_task(one("soon", loop.time() + 0.05))
+    await asyncio.sleep(0)
+    patient = asyncio.create_task(one("patient", None))
+    with pytest.raises(RequestTimeoutError, match="rate budget of assistants_write"):
+        await asyncio.wait_for(soon, 5)
+    assert not any(t.done() for t in (head, late_one, patient))
+    gov.settle(holder, status=429, retry_after=0.0)
+    await asyncio.wait_for(asyncio.gather(head, late_one, patient), 5)
+    assert order == ["head", "late", "patient"]

@@ -27,7 +27,16 @@ from ._config import PRESETS, RateLimits, class_of
 from ._controller import Controller
 from ._gate import ACCEPTED, RATE_LIMITED, UNKNOWN, ClassGate, Ticket
 from ._store import BudgetStore, MemoryStore
-from ._waiting import ClassQueue, Waiter, hand_on, sleep, wake_queue
+from ._waiting import (
+    ClassQueue,
+    Waiter,
+    expire_by,
+    hand_on,
+    late,
+    sleep,
+    stop_expiry,
+    wake_queue,
+)
 
 if TYPE_CHECKING:
     from .._admission import TokenCharge
@@ -156,13 +165,22 @@ class Governor:
         self, gate: ClassGate, queue: ClassQueue, cost: float, deadline: float | None
     ) -> GovernorPermit:
         loop = asyncio.get_running_loop()
-        me = Waiter(loop.create_future(), cost)
+        me = Waiter(loop.create_future(), cost, deadline)
         queue.waiters.append(me)
-        began = self._clock()
+        clock = self._clock
+        began = clock()
         granted: Ticket | None = None
         try:
             if queue.waiters[0] is not me:
-                await sleep(me.future, None, deadline, self._clock, gate.key, began)
+                # Behind the head: a bare future, no timer of its own (the queue's wakes it
+                # past its deadline), no coroutine frame more per wait.
+                if deadline is not None:
+                    if deadline <= began:
+                        raise late(clock, gate.key, began)
+                    expire_by(queue, deadline, clock, loop)
+                await me.future
+                if deadline is not None and clock() >= deadline:
+                    raise late(clock, gate.key, began)
                 granted = me.future.result()
                 if granted is not None:  # handed on by the waiter before it
                     return self._waited(gate, granted, began)
@@ -211,6 +229,8 @@ class Governor:
                 head = queue.waiters[0].future
                 if not head.done():
                     head.set_result(None)
+            elif queue.timer is not None:
+                stop_expiry(queue)
 
     def _waited(self, gate: ClassGate, got: Ticket, began: float) -> GovernorPermit:
         waited = self._clock() - began

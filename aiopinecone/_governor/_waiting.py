@@ -3,9 +3,10 @@
 The :class:`~aiopinecone._governor.Governor` keeps one :class:`ClassQueue` per operation class.
 Only its head asks the store; when the head gets a permit it hands permits on to the waiters
 behind it while the budget has room (:func:`hand_on`), in order and in the same step. A waiter
-sleeps on a bare future with a timer (:func:`sleep`), bounded by the call's deadline
-(:class:`~aiopinecone.RequestTimeoutError` past it); an answer that changes the budget wakes the
-queue (:func:`wake_queue`).
+behind the head awaits a bare future; one timer per queue (:func:`expire_by`), not one per
+waiter, wakes those whose call's deadline passed (:class:`~aiopinecone.RequestTimeoutError`).
+The head sleeps with a timer (:func:`sleep`), bounded by its deadline; an answer that changes
+the budget wakes the queue (:func:`wake_queue`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,17 @@ if TYPE_CHECKING:
     from ._gate import ClassGate
     from ._governor import ClassStats
 
-__all__ = ["ClassQueue", "Waiter", "hand_on", "late", "sleep", "wake", "wake_queue"]
+__all__ = [
+    "ClassQueue",
+    "Waiter",
+    "expire_by",
+    "hand_on",
+    "late",
+    "sleep",
+    "stop_expiry",
+    "wake",
+    "wake_queue",
+]
 
 
 def wake(future: asyncio.Future[Any]) -> None:
@@ -34,25 +45,78 @@ def wake(future: asyncio.Future[Any]) -> None:
 
 class Waiter:
     """A task waiting for a permit: its future (a :class:`Ticket` when a predecessor granted it
-    one, ``None`` when it is the head and must look itself) and its cost."""
+    one, ``None`` when it is the head and must look itself, or its deadline passed), its cost
+    and its call's deadline (``clock`` time)."""
 
-    __slots__ = ("cost", "future")
+    __slots__ = ("cost", "deadline", "future")
 
-    def __init__(self, future: asyncio.Future[Ticket | None], cost: float) -> None:
+    def __init__(
+        self, future: asyncio.Future[Ticket | None], cost: float, deadline: float | None
+    ) -> None:
         self.future = future
         self.cost = cost
+        self.deadline = deadline
 
 
 class ClassQueue:
     """One class's FIFO of waiting tasks, with its gate and counters (one lookup per request)."""
 
-    __slots__ = ("changed", "gate", "stats", "waiters")
+    __slots__ = ("changed", "gate", "stats", "timer", "timer_at", "timer_loop", "waiters")
 
     def __init__(self, gate: ClassGate, stats: ClassStats) -> None:
         self.gate = gate
         self.stats = stats
         self.waiters: deque[Waiter] = deque()
         self.changed: asyncio.Future[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        """Wakes the waiters whose deadline passed (:func:`expire_by`), at ``timer_at``."""
+        self.timer_at = math.inf
+        self.timer_loop: asyncio.AbstractEventLoop | None = None
+
+
+def expire_by(
+    queue: ClassQueue,
+    deadline: float,
+    clock: Callable[[], float],
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    """Make sure the queue's timer fires by ``deadline`` (``clock`` time). One timer serves
+    every waiter (deadlines mostly grow along the FIFO, so it is rarely moved); a waiter
+    granted in time costs no timer of its own."""
+    if queue.timer is not None and queue.timer_loop is loop and queue.timer_at <= deadline:
+        return
+    if queue.timer is not None:
+        queue.timer.cancel()
+    queue.timer_at = deadline
+    queue.timer_loop = loop
+    queue.timer = loop.call_later(deadline - clock(), _expire, queue, clock, loop)
+
+
+def _expire(queue: ClassQueue, clock: Callable[[], float], loop: asyncio.AbstractEventLoop) -> None:
+    """The queue's timer: wake the waiters whose deadline passed (they raise :func:`late`);
+    set the timer again for the soonest deadline still ahead."""
+    queue.timer = None
+    queue.timer_at = math.inf
+    now = clock()
+    soonest = math.inf
+    for waiter in queue.waiters:
+        deadline = waiter.deadline
+        if deadline is None:
+            continue
+        if deadline <= now:
+            wake(waiter.future)
+        elif deadline < soonest:
+            soonest = deadline
+    if soonest < math.inf:
+        expire_by(queue, soonest, clock, loop)
+
+
+def stop_expiry(queue: ClassQueue) -> None:
+    """The queue is empty: its timer has nobody to wake."""
+    if queue.timer is not None:
+        queue.timer.cancel()
+        queue.timer = None
+        queue.timer_at = math.inf
 
 
 def wake_queue(queue: ClassQueue, _task: object = None) -> None:
