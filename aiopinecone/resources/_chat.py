@@ -9,8 +9,8 @@ task that reads it all release the connection.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, overload
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
 
 from ..exceptions import ValidationError
 from ._common import Resource, Timeout, json_filter
@@ -19,9 +19,10 @@ if TYPE_CHECKING:
     from .._admission import TokenCharge
     from .._core import Core
     from .._retry import RetryPolicy
+    from .._sse import SSEEvent
     from ..models.chat import ChatCompletion, ChatResponse, ContextOptions, Message, Usage
     from ..models.context import ContextResponse
-    from ._streams import ChatCompletionStream, ChatStream
+    from ._streams import ChatCompletionStream, ChatStream, S
 
 # The chat area (its models, the body checks, the streams and the SSE parser) is imported
 # inside the methods: `import aiopinecone` does not load it ("Import weight" in
@@ -46,11 +47,85 @@ def _spent(charge: TokenCharge | None, usage: Usage | None) -> None:
         charge.settle(None if usage is None else usage.prompt_tokens)
 
 
+class _Counted(Protocol):
+    """An answer that reports the input tokens it counted."""
+
+    @property
+    def usage(self) -> Usage | None: ...
+
+
+_Answer = TypeVar("_Answer", bound=_Counted)
+
+
 # -- the mixin ---------------------------------------------------------------------------------
 
 
 class ChatMixin(Resource):
     """``pc.assistants`` chat, chat completions and context methods."""
+
+    async def _charged(
+        self,
+        model: type[_Answer],
+        assistant_name: str,
+        path: str,
+        *,
+        op: str,
+        body: dict[str, Any],
+        retry: RetryPolicy | None,
+        timeout: Timeout,
+    ) -> _Answer:
+        """POST ``body`` and parse the answer; its token charge is settled with the answer's
+        count (or its estimate, when no count came)."""
+        charge = _charge(self._core, body)
+        try:
+            response = await self._router.request(
+                assistant_name,
+                "POST",
+                path,
+                op=op,
+                json=body,
+                idempotent=True,
+                retry=retry,
+                timeout=timeout,
+                tokens=charge,
+            )
+            answer = self._core.parse(response, model)
+            _spent(charge, answer.usage)
+        finally:
+            _spent(charge, None)
+        return answer
+
+    async def _charged_stream(
+        self,
+        cls: type[S],
+        parse: Callable[[SSEEvent], Any],
+        assistant_name: str,
+        path: str,
+        *,
+        op: str,
+        body: dict[str, Any],
+        retry: RetryPolicy | None,
+        read_timeout: float | None,
+    ) -> S:
+        """POST ``body`` for a streamed answer; the stream settles the token charge."""
+        from ._streams import open_stream
+
+        charge = _charge(self._core, body)
+        return await open_stream(
+            cls,
+            self._router.stream(
+                assistant_name,
+                path,
+                op=op,
+                json=body,
+                retry=retry,
+                read_timeout=read_timeout,
+                tokens=charge,
+            ),
+            parse,
+            self._core.redactor,
+            charge,
+        )
 
     @overload
     async def chat(
@@ -151,42 +226,27 @@ class ChatMixin(Resource):
             if json_response:
                 raise ValidationError("json_response=True cannot be combined with stream=True")
             body["stream"] = True
-            from ._streams import ChatStream, chat_chunk, open_stream
+            from ._streams import ChatStream, chat_chunk
 
-            charge = _charge(core, body)
-            return await open_stream(
+            return await self._charged_stream(
                 ChatStream,
-                self._router.stream(
-                    assistant_name,
-                    path,
-                    op="chat",
-                    json=body,
-                    retry=retry,
-                    read_timeout=check_read_timeout(read_timeout),
-                    tokens=charge,
-                ),
                 chat_chunk,
-                core.redactor,
-                charge,
-            )
-        charge = _charge(core, body)
-        try:
-            response = await self._router.request(
                 assistant_name,
-                "POST",
                 path,
                 op="chat",
-                json=body,
-                idempotent=True,
+                body=body,
                 retry=retry,
-                timeout=timeout,
-                tokens=charge,
+                read_timeout=check_read_timeout(read_timeout),
             )
-            answer = core.parse(response, ChatResponse)
-            _spent(charge, answer.usage)
-        finally:
-            _spent(charge, None)
-        return answer
+        return await self._charged(
+            ChatResponse,
+            assistant_name,
+            path,
+            op="chat",
+            body=body,
+            retry=retry,
+            timeout=timeout,
+        )
 
     @overload
     async def chat_completions(
@@ -258,42 +318,27 @@ class ChatMixin(Resource):
         path = f"/chat/{assistant_name}/chat/completions"
         if check_flag(stream, "stream"):
             body["stream"] = True
-            from ._streams import ChatCompletionStream, completion_chunk, open_stream
+            from ._streams import ChatCompletionStream, completion_chunk
 
-            charge = _charge(core, body)
-            return await open_stream(
+            return await self._charged_stream(
                 ChatCompletionStream,
-                self._router.stream(
-                    assistant_name,
-                    path,
-                    op="chat_completions",
-                    json=body,
-                    retry=retry,
-                    read_timeout=check_read_timeout(read_timeout),
-                    tokens=charge,
-                ),
                 completion_chunk,
-                core.redactor,
-                charge,
-            )
-        charge = _charge(core, body)
-        try:
-            response = await self._router.request(
                 assistant_name,
-                "POST",
                 path,
                 op="chat_completions",
-                json=body,
-                idempotent=True,
+                body=body,
                 retry=retry,
-                timeout=timeout,
-                tokens=charge,
+                read_timeout=check_read_timeout(read_timeout),
             )
-            completion = core.parse(response, ChatCompletion)
-            _spent(charge, completion.usage)
-        finally:
-            _spent(charge, None)
-        return completion
+        return await self._charged(
+            ChatCompletion,
+            assistant_name,
+            path,
+            op="chat_completions",
+            body=body,
+            retry=retry,
+            timeout=timeout,
+        )
 
     async def context(
         self,
@@ -341,21 +386,12 @@ class ChatMixin(Resource):
                 include_binary_content=include_binary_content,
             )
         )
-        charge = _charge(core, body)
-        try:
-            response = await self._router.request(
-                assistant_name,
-                "POST",
-                f"/chat/{assistant_name}/context",
-                op="context",
-                json=body,
-                idempotent=True,
-                retry=retry,
-                timeout=timeout,
-                tokens=charge,
-            )
-            context = core.parse(response, ContextResponse)
-            _spent(charge, context.usage)
-        finally:
-            _spent(charge, None)
-        return context
+        return await self._charged(
+            ContextResponse,
+            assistant_name,
+            f"/chat/{assistant_name}/context",
+            op="context",
+            body=body,
+            retry=retry,
+            timeout=timeout,
+        )
