@@ -35,7 +35,7 @@ import asyncio
 import hashlib
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from .._redisconn import REDIS_URL_ENV, describe_url
@@ -221,14 +221,9 @@ class RedisStore(RedisLearntState):
             repr(float(block)),
             "1" if real else "0",
         ]
-        call = asyncio.ensure_future(self._settle(keys=self._keys(grant.key), args=args))
-        try:
-            await asyncio.shield(call)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self._failed(exc, "settling a permit")
-            self._queue(grant, False, None)
+        await self._settle_shielded(
+            self._settle(keys=self._keys(grant.key), args=args), grant, False, None
+        )
 
     async def hold_probes(self, key: str, seconds: float) -> None:
         """No process probes ``key`` past its budget for ``seconds`` (a refused probe confirmed
@@ -259,9 +254,15 @@ class RedisStore(RedisLearntState):
         if self._down:
             self._queue(grant, counted, cost)
             return
-        call = asyncio.ensure_future(self._settle_shared(grant, counted, cost))
+        await self._settle_shielded(self._settle_shared(grant, counted, cost), grant, counted, cost)
+
+    async def _settle_shielded(
+        self, step: Awaitable[Any], grant: Grant, counted: bool, cost: float | None
+    ) -> None:
+        """Run a settle ``step`` in Redis, shielded (a cancelled caller must still give its slot
+        back); when Redis fails, queue the settle for when it is back."""
+        call = asyncio.ensure_future(step)
         try:
-            # Shielded: a cancelled caller must still give its slot back.
             await asyncio.shield(call)
         except asyncio.CancelledError:
             raise
