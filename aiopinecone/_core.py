@@ -308,7 +308,8 @@ class Core:
             began = time.monotonic()
             body = b""
             try:
-                if admission is None:
+                # The permit is settled exactly once, however the attempt ends.
+                try:
                     raw = await open_(
                         method,
                         url,
@@ -317,20 +318,11 @@ class Core:
                         data=payload if data is None else data(),
                         timeout=timeout,
                     )
-                else:
-                    # The permit is settled exactly once, however the attempt ends.
-                    try:
-                        raw = await open_(
-                            method,
-                            url,
-                            headers=send_headers,
-                            params=params,
-                            data=payload if data is None else data(),
-                            timeout=timeout,
-                        )
-                    except BaseException:
+                except BaseException:
+                    if admission is not None:
                         admission.settle(permit, status=None, retry_after=None)
-                        raise
+                    raise
+                if admission is not None:
                     admission.settle(
                         permit,
                         status=raw.status,
