@@ -147,10 +147,9 @@ class ClassGate:
             return
         store = self.local
         assert store is not None
-        grant = ticket
         c = self.controller
         if outcome == RATE_LIMITED:
-            store.settle_now(grant, False, None, now)
+            store.settle_now(ticket, False, None, now)
             usage = store.usage_now(self.key, c.window)
             block = c.rate_limited(
                 now,
@@ -159,12 +158,12 @@ class ClassGate:
                 probe=ticket.probe,
                 expected=ticket.expected - now if ticket.probe else None,
                 taken_at=ticket.taken_at,
-                cost=grant.cost,
+                cost=ticket.cost,
             )
             if block > 0:
                 store.block_now(self.key, block)
         else:
-            store.settle_now(grant, True, cost, now)
+            store.settle_now(ticket, True, cost, now)
             c.unknown(now, probe=ticket.probe)
 
     def accept(self, now: float, ticket: Ticket, cost: float | None, waiting: bool) -> None:
@@ -202,11 +201,10 @@ class ClassGate:
     ) -> None:
         """:meth:`settle` for any store; the learnt numbers are shared after a change."""
         store = self.store
-        grant = ticket
         c = self.controller
         if outcome == ACCEPTED:
             if cost is None:
-                saturated = waiting or grant.used >= c.limit - grant.cost
+                saturated = waiting or ticket.used >= c.limit - ticket.cost
             else:  # a token permit: see settle
                 saturated = await store.usage(self.key, c.window) + cost >= c.limit - cost
             shared = self.shared
@@ -218,18 +216,18 @@ class ClassGate:
                 # Slow start of the project: the store counts every process's acceptances
                 # towards the step and grows the one shared limit; this process adopts it.
                 limit, due = await shared.settle_step(
-                    grant, before, c.step_target(grant.cost), saturated=saturated
+                    ticket, before, c.step_target(ticket.cost), saturated=saturated
                 )
                 if due and limit is not None and saturated:
                     c.adopt_limit(now, limit)
                     before = c.limit
-                    grown = await shared.grow(self.key, before, c.step_target(grant.cost))
+                    grown = await shared.grow(self.key, before, c.step_target(ticket.cost))
                     limit = limit if grown is None else grown
             else:
-                await store.settle(grant, counted=True, cost=cost)
+                await store.settle(ticket, counted=True, cost=cost)
             c.accepted(
                 now,
-                cost=grant.cost if cost is None else cost,  # a token permit: what was counted
+                cost=ticket.cost if cost is None else cost,  # a token permit: what was counted
                 saturated=saturated and not learning,  # shared: the store counts the step
                 probe=ticket.probe,
                 taken_at=ticket.taken_at,
@@ -248,10 +246,10 @@ class ClassGate:
             shared = self.shared
             if shared is not None:
                 await shared.refused(
-                    grant, retry_after, real=c.slow_start and c.real_wait(retry_after)
+                    ticket, retry_after, real=c.slow_start and c.real_wait(retry_after)
                 )
             else:
-                await store.settle(grant, counted=False)
+                await store.settle(ticket, counted=False)
             learning = c.slow_start
             if shared is not None and learning:
                 # Another process may have published the first real limit already: adopt it
@@ -273,7 +271,7 @@ class ClassGate:
                 probe=ticket.probe,
                 expected=ticket.expected - now if ticket.probe else None,
                 taken_at=ticket.taken_at,
-                cost=grant.cost,
+                cost=ticket.cost,
             )
             if block > 0:
                 await store.block(self.key, block)
@@ -291,5 +289,5 @@ class ClassGate:
                 await shared.hold_probes(self.key, c.probe_at - now)
             await store.save_state(self.key, c.state())
         else:
-            await store.settle(grant, counted=True, cost=cost)
+            await store.settle(ticket, counted=True, cost=cost)
             c.unknown(now, probe=ticket.probe)
