@@ -59,7 +59,7 @@ async def test_a_later_call_with_a_shorter_timeout_is_not_held_by_an_earlier_lon
         client.assistants.describe(name="x", retry=NO_RETRY, timeout=30.0)
     )
     await asyncio.sleep(0.1)  # the first describe is in flight (its answer comes after 0.6 s)
-    with pytest.raises(RequestTimeoutError, match="within the 0.2 s timeout"):
+    with pytest.raises(RequestTimeoutError, match=r"within the 0\.2 s timeout"):
         await client.assistants.describe(name="x", retry=NO_RETRY, timeout=0.2)
     assert not slow_but_in_time.done()  # the 0.2 s call did not wait for the 30 s one's timer
     assert (await slow_but_in_time).name == "x"
@@ -121,7 +121,7 @@ async def stalled_body_server() -> AsyncIterator[str]:
 async def test_a_body_that_stalls_times_out_at_the_total(stalled_body_server: str) -> None:
     async with AsyncPinecone(api_key=API_KEY, host=stalled_body_server) as pc:
         free = _free_slots(pc)
-        with pytest.raises(RequestTimeoutError, match="within the 0.3 s timeout"):
+        with pytest.raises(RequestTimeoutError, match=r"within the 0\.3 s timeout"):
             await pc.assistants.describe(name="x", retry=NO_RETRY, timeout=0.3)
         assert _deadlines(pc).pending() == 0
         assert _free_slots(pc) == free
