@@ -72,6 +72,8 @@ class Governor:
     ``rate_limits=`` to several clients to share one budget. ``limits``: a
     :class:`~aiopinecone.RateLimits` (default: adaptive); ``store``: where the accounting lives
     (default: this process). :meth:`snapshot` reports what each class learnt and did.
+    ``clock``: monotonic seconds (a :class:`MemoryStore` passed as ``store`` must read the same
+    clock: the governor hands it the time it read).
     """
 
     def __init__(
