@@ -31,7 +31,6 @@ from ._transport import (
     DEFAULT_STREAM_READ_TIMEOUT,
     Response,
     Transport,
-    read_body,
     stream_timeout,
     to_client_timeout,
 )
@@ -371,7 +370,7 @@ class Core:
                 status = raw.status
                 if buffered or not 200 <= status < 300:
                     try:
-                        body = await read_body(raw, method, url)
+                        body = await self.transport.read(raw, method, url)
                     finally:
                         self.transport.finish(raw)
             except TransportError as exc:

@@ -11,6 +11,11 @@ one of the pool's ``max_connections`` slots (waiting at most ``pool_timeout`` se
 therefore starts when a connection is ours. The slot is given back with the connection
 (:meth:`Transport.finish`). A free slot is taken without awaiting anything.
 
+A request's total timeout (``ClientTimeout.total``) is kept by the client's :class:`Deadlines`
+(one loop timer per client, ``_deadlines.py``), not by aiohttp (a timer per request): aiohttp
+gets the same timeout without its total. It covers the request and the reading of its body,
+until :meth:`Transport.finish`.
+
 Redirects are never followed: aiohttp drops only ``Authorization`` when a redirect changes origin,
 so following one would hand the ``Api-Key`` header (and the body) to whatever host the ``Location``
 names, over plain http too. The Assistant API does not redirect; a 3xx is reported as an error.
@@ -18,16 +23,18 @@ names, over plain http too. The Assistant API does not redirect; a 3xx is report
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
 from typing import Any, Final
 
 import aiohttp
 
+from ._deadlines import Deadline, Deadlines
 from ._network import Network
 from ._pool import PoolSlots
 from ._protocol import request_id_from
-from ._transport_errors import strip_query, transport_error
+from ._transport_errors import strip_query, total_timeout_error, transport_error
 from ._validation import check_seconds
 from .exceptions import PineconeError, PoolTimeoutError
 
@@ -64,14 +71,17 @@ class Transport:
 
     __slots__ = (
         "_closed",
+        "_deadlines",
         "_keepalive",
         "_limit",
         "_limit_per_host",
         "_owned",
         "_pool_timeout",
+        "_running",
         "_session",
         "_slots",
         "_timeout",
+        "_untotalled",
         "network",
     )
 
@@ -100,6 +110,10 @@ class Transport:
         # A caller's session: its connector's limit (0 = none) is the pool's size.
         limit = max_connections if session is None else getattr(session.connector, "limit", 0)
         self._slots: PoolSlots | None = PoolSlots(limit) if limit else None
+        self._deadlines = Deadlines()
+        self._running: dict[aiohttp.ClientResponse, Deadline] = {}
+        """Responses whose request has a total timeout, until :meth:`finish`."""
+        self._untotalled: dict[aiohttp.ClientTimeout, aiohttp.ClientTimeout] = {}
 
     @property
     def pool_timeout(self) -> float | None:
@@ -156,6 +170,7 @@ class Transport:
 
         Calls still waiting for a pooled connection fail at once."""
         self._closed = True
+        self._deadlines.close()
         if self._slots is not None:
             self._slots.fail_waiters(PineconeError("this AsyncPinecone client is closed"))
         session = self._session
@@ -193,8 +208,12 @@ class Transport:
                     f"{self._pool_timeout:g} s (max_connections={slots.size}); the request was "
                     "not sent"
                 )
+        deadline: Deadline | None = None
         try:
-            return await session.request(
+            if timeout is not None and timeout.total is not None and timeout.total > 0.0:
+                deadline = self._deadlines.start(timeout.total)
+                timeout = self._untotalled.get(timeout) or self._without_total(timeout)
+            response = await session.request(
                 method,
                 url,
                 headers=headers,
@@ -204,23 +223,66 @@ class Transport:
                 allow_redirects=False,
             )
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            if slots is not None:
-                slots.release()
+            self._ended(deadline, slots)
             # A proxy's error quotes the proxy URL, credentials included: not chained.
             cause = None if isinstance(exc, _PROXY_ERRORS) else exc
             raise transport_error(exc, method, url) from cause
+        except asyncio.CancelledError:
+            self._ended(deadline, slots)
+            if deadline is not None and deadline.timed_out():
+                raise total_timeout_error(method, url, deadline.seconds) from None
+            raise
         except BaseException:
-            if slots is not None:
-                slots.release()
+            self._ended(deadline, slots)
+            raise
+        if deadline is not None:
+            self._running[response] = deadline
+        return response
+
+    async def read(self, response: aiohttp.ClientResponse, method: str, url: str) -> bytes:
+        """Read the rest of an opened response's body (its request's total timeout still
+        counting), mapping transport failures; then hand it to :meth:`finish`."""
+        try:
+            return await read_body(response, method, url)
+        except asyncio.CancelledError:
+            deadline = self._running.get(response)
+            if deadline is not None and deadline.timed_out():
+                raise total_timeout_error(method, url, deadline.seconds) from None
             raise
 
+    def _without_total(self, timeout: aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
+        untotalled = aiohttp.ClientTimeout(
+            total=None,
+            connect=timeout.connect,
+            sock_read=timeout.sock_read,
+            sock_connect=timeout.sock_connect,
+            ceil_threshold=timeout.ceil_threshold,
+        )
+        if len(self._untotalled) < _UNTOTALLED_KEPT:  # (uploads size their own timeouts)
+            self._untotalled[timeout] = untotalled
+        return untotalled
+
+    def _ended(self, deadline: Deadline | None, slots: PoolSlots | None) -> None:
+        if deadline is not None:
+            Deadlines.stop(deadline)
+        if slots is not None:
+            slots.release()
+
     def finish(self, response: aiohttp.ClientResponse) -> None:
-        """Give an opened response's connection back (see :func:`finish`) and its pool slot."""
+        """Give an opened response's connection back (see :func:`finish`) and its pool slot;
+        its total timeout no longer counts."""
         finish(response)
+        if self._running:
+            deadline = self._running.pop(response, None)
+            if deadline is not None:
+                Deadlines.stop(deadline)
         slots = self._slots
         if slots is not None:
             slots.release()
 
+
+_UNTOTALLED_KEPT: Final = 64
+"""Distinct timeouts whose aiohttp form (no total) is kept, not rebuilt per request."""
 
 _PROXY_ERRORS: Final = (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)
 

@@ -12,7 +12,7 @@ import aiohttp
 
 from .exceptions import RequestTimeoutError, TransportError
 
-__all__ = ["strip_query", "transport_error"]
+__all__ = ["strip_query", "total_timeout_error", "transport_error"]
 
 
 def transport_error(exc: BaseException, method: str, url: str) -> TransportError:
@@ -56,6 +56,14 @@ def transport_error(exc: BaseException, method: str, url: str) -> TransportError
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return TransportError(f"{where}: the server closed the connection without an answer")
     return TransportError(f"{where}: {_describe(exc)}")
+
+
+def total_timeout_error(method: str, url: str, seconds: float) -> TransportError:
+    """A request that had no complete answer within its total timeout of ``seconds``."""
+    return RequestTimeoutError(
+        f"{method} {strip_query(url)}: timed out waiting for the server (no complete answer "
+        f"within the {seconds:g} s timeout)"
+    )
 
 
 def _proxy_of(exc: aiohttp.ClientConnectorError) -> str:
