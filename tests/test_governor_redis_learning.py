@@ -45,7 +45,7 @@ async def test_a_slow_start_step_is_the_projects(two: tuple[Governor, Governor])
     extra = [
         await b.acquire(CLASS, deadline=time.monotonic() + 5.0) for _ in range(int(grown - start))
     ]
-    assert not any(permit.ticket.probe for permit in extra)
+    assert not any(permit.probe for permit in extra)
     assert b.gate(CLASS).controller.limit == grown
     # No further: the project never holds more than the shared limit (B's grants are open).
     with pytest.raises(RequestTimeoutError):

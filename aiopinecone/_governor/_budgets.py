@@ -94,7 +94,7 @@ async def acquire_with_tokens(
         book = governor.token_books[cls] = TokenBook()
     charge.estimate = book.overhead.estimate(charge.text)
     tokens = await governor.acquire(cls, cost=charge.estimate, deadline=deadline)
-    charge.estimate = tokens.ticket.grant.cost  # shifted while it waited, if the overhead learnt
+    charge.estimate = tokens.cost  # shifted while it waited, if the overhead learnt
     try:
         request = await governor.acquire(op, cost=cost, deadline=deadline)
     except BaseException:
@@ -114,7 +114,7 @@ def settle_with_tokens(
         return
     tokens, charge = part.permit, part.charge
     if status == 429:
-        governor.stats[request.gate.key].rate_limited += 1
+        governor.stats[request.key].rate_limited += 1
         governor.give_back(request)
         governor.settle(tokens, status=status, retry_after=retry_after)
         return
@@ -122,7 +122,7 @@ def settle_with_tokens(
     if status is not None and 200 <= status < 300:
         charge.hold(functools.partial(_finish, governor, tokens, charge))
         return
-    governor.token_books[tokens.gate.key].estimated += charge.estimate
+    governor.token_books[tokens.key].estimated += charge.estimate
     governor.settle(tokens, status=status, retry_after=retry_after)
 
 
@@ -130,7 +130,7 @@ def _finish(
     governor: Governor, tokens: GovernorPermit, charge: TokenCharge, counted: float | None
 ) -> None:
     """The caller settled an answered call's charge: log the count (or the estimate)."""
-    book = governor.token_books[tokens.gate.key]
+    book = governor.token_books[tokens.key]
     book.estimated += charge.estimate
     if counted is not None:
         book.counted += counted
@@ -138,7 +138,7 @@ def _finish(
         before = book.overhead.value
         book.overhead.observe(charge.text, counted)
         # Calls waiting for tokens were sized with the overhead before this answer.
-        governor.shift_waiting(tokens.gate.key, book.overhead.value - before)
+        governor.shift_waiting(tokens.key, book.overhead.value - before)
     # No event loop any more (a stream finalized after its loop closed): a shared store expires
     # the open grant by itself (GRANT_TTL); the in-memory one is gone with the loop's work.
     with contextlib.suppress(RuntimeError):

@@ -60,6 +60,8 @@ class Controller(ControllerSharing):
     """
 
     __slots__ = (  # and ControllerSharing's
+        "_ahead",
+        "_ahead_of",
         "_confirmed",
         "_episode",
         "_free_at",
@@ -107,6 +109,7 @@ class Controller(ControllerSharing):
         self._target = 0.0  # verifying a window learnt from Retry-After: the burst to reach
         self._verify_from = math.inf  # ... with grants taken from then on
         self._hold_until = 0.0
+        self._ahead_of, self._ahead = math.nan, False  # past_plans(limit) of limit _ahead_of
 
     @property
     def rate(self) -> float:
@@ -160,7 +163,6 @@ class Controller(ControllerSharing):
     def accepted(
         self,
         now: float,
-        *,
         cost: float,
         saturated: bool,
         probe: bool,
@@ -174,18 +176,22 @@ class Controller(ControllerSharing):
             self._pause_level = 0
         if not self.adaptive:
             return
-        self._episode.accepted(taken_at, cost)
+        if self._episode.at != math.inf:  # (no 429 episode open: nothing to count)
+            self._episode.accepted(taken_at, cost)
         if taken_at is not None:
             rtt = now - taken_at
             self.srtt = rtt if self.srtt == 0.0 else self.srtt + (rtt - self.srtt) / 8.0
-            self.rtt_min = min(self.rtt_min, rtt)
+            if rtt < self.rtt_min:
+                self.rtt_min = rtt
         if self.slow_start:
             if self._burst_from == math.inf and taken_at is not None:
                 self._burst_from = taken_at
             # A probe: the guess kept a request waiting and the server took it, a step at once
             # (a client below the limit's concurrency grows too).
             self.probe_in_flight = self.probe_in_flight and not probe
-            ahead = past_plans(self.limit, self.levels)
+            if self.limit != self._ahead_of:  # past_plans, computed once per limit
+                self._ahead_of, self._ahead = self.limit, past_plans(self.limit, self.levels)
+            ahead = self._ahead
             if math.isfinite(self.limit) and (
                 probe or self._steps.over(taken_at, cost, saturated=saturated, ahead=ahead)
             ):

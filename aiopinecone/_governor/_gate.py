@@ -10,8 +10,6 @@ from __future__ import annotations
 import math
 from typing import Final
 
-import attrs
-
 from ._controller import Controller
 from ._store import BudgetStore, Grant, MemoryStore, SharedLearning
 
@@ -22,15 +20,9 @@ RATE_LIMITED: Final = "rate_limited"
 UNKNOWN: Final = "unknown"
 
 
-@attrs.define(slots=True, eq=False)
-class Ticket:
-    """A grant of the store plus whether it went as a probe past the budget."""
-
-    grant: Grant
-    probe: bool
-    taken_at: float
-    expected: float = 0.0
-    """A probe: when the window would have let it go (the time it was taken, + the wait)."""
+Ticket = Grant
+"""A grant as the gate hands it out: ``probe`` (it went past the budget) and ``expected`` set
+(one object per attempt: see :class:`~._store.Grant`)."""
 
 
 class ClassGate:
@@ -54,14 +46,14 @@ class ClassGate:
         store = self.local
         assert store is not None
         c = self.controller
-        got = store.take_now(self.key, cost, c.limit, c.window)
+        got = store.take_now(self.key, cost, c.limit, c.window, now)
         if type(got) is Grant:
             c.outstanding += 1
-            return Ticket(got, False, now)
+            return got
         assert isinstance(got, float)
         probe = None
         if c.may_probe(now, waited_since, got):
-            probe = store.take_now(self.key, cost, math.inf, c.window)
+            probe = store.take_now(self.key, cost, math.inf, c.window, now)
         return self._after_refusal(now, got, waited_since, probe)
 
     async def atake(self, now: float, cost: float, waited_since: float) -> Ticket | float:
@@ -79,7 +71,8 @@ class ClassGate:
             got = await self.store.take(self.key, cost=cost, limit=c.limit, window=c.window)
         if isinstance(got, Grant):
             c.outstanding += 1
-            return Ticket(got, False, now)
+            got.taken_at = now
+            return got
         probe = None
         if c.may_probe(now, waited_since, got):
             if shared is not None and shared.shared and c.slow_start:
@@ -102,12 +95,13 @@ class ClassGate:
         :meth:`Controller.may_overdraw`."""
         c = self.controller
         if self.local is not None:
-            got = self.local.take_now(self.key, cost, math.inf, c.window)
+            got = self.local.take_now(self.key, cost, math.inf, c.window, now)
         else:
             got = await self.store.take(self.key, cost=cost, limit=math.inf, window=c.window)
         if isinstance(got, Grant):
             c.outstanding += 1
-            return Ticket(got, False, now)
+            got.taken_at = now
+            return got
         return got
 
     def _after_refusal(
@@ -117,7 +111,8 @@ class ClassGate:
         if isinstance(probe, Grant):
             c.probe_started()
             c.outstanding += 1
-            return Ticket(probe, True, now, now + wait)
+            probe.probe, probe.taken_at, probe.expected = True, now, now + wait
+            return probe
         if probe is not None:
             # Blocked by a Retry-After (the probe waits like everyone), or a shared store lets
             # one process probe at a time: never longer than the window's own wait.
@@ -134,7 +129,7 @@ class ClassGate:
         if ticket.probe:
             c.probe_in_flight = False
         if self.local is not None:
-            self.local.settle_now(ticket.grant, False)
+            self.local.settle_now(ticket, False, None, now)
 
     def settle(
         self,
@@ -152,10 +147,9 @@ class ClassGate:
             return
         store = self.local
         assert store is not None
-        grant = ticket.grant
         c = self.controller
         if outcome == RATE_LIMITED:
-            store.settle_now(grant, False)
+            store.settle_now(ticket, False, None, now)
             usage = store.usage_now(self.key, c.window)
             block = c.rate_limited(
                 now,
@@ -164,39 +158,35 @@ class ClassGate:
                 probe=ticket.probe,
                 expected=ticket.expected - now if ticket.probe else None,
                 taken_at=ticket.taken_at,
-                cost=grant.cost,
+                cost=ticket.cost,
             )
             if block > 0:
                 store.block_now(self.key, block)
         else:
-            store.settle_now(grant, True, cost)
+            store.settle_now(ticket, True, cost, now)
             c.unknown(now, probe=ticket.probe)
 
     def accept(self, now: float, ticket: Ticket, cost: float | None, waiting: bool) -> None:
         """:meth:`settle` of an accepted request (in-memory store only; the governor's fast
         path calls it directly)."""
-        grant = ticket.grant
         store = self.local
         assert store is not None
-        store.settle_now(grant, True, cost)
+        store.settle_now(ticket, True, cost, now)
         c = self.controller
         if cost is None:
+            cost = ticket.cost
             c.accepted(
-                now,
-                cost=grant.cost,
-                saturated=waiting or grant.used >= c.limit - grant.cost,
-                probe=ticket.probe,
-                taken_at=ticket.taken_at,
+                now, cost, waiting or ticket.used >= c.limit - cost, ticket.probe, ticket.taken_at
             )
             return
         # A corrected estimate (a token permit): the budget was the bottleneck only if what the
         # server counted filled it (estimates in flight may be far off).
         c.accepted(
             now,
-            cost=cost,  # what was counted
-            saturated=store.usage_now(self.key, c.window) >= c.limit - cost,
-            probe=ticket.probe,
-            taken_at=ticket.taken_at,
+            cost,  # what was counted
+            store.usage_now(self.key, c.window) >= c.limit - cost,
+            ticket.probe,
+            ticket.taken_at,
         )
 
     async def asettle(
@@ -211,11 +201,10 @@ class ClassGate:
     ) -> None:
         """:meth:`settle` for any store; the learnt numbers are shared after a change."""
         store = self.store
-        grant = ticket.grant
         c = self.controller
         if outcome == ACCEPTED:
             if cost is None:
-                saturated = waiting or grant.used >= c.limit - grant.cost
+                saturated = waiting or ticket.used >= c.limit - ticket.cost
             else:  # a token permit: see settle
                 saturated = await store.usage(self.key, c.window) + cost >= c.limit - cost
             shared = self.shared
@@ -227,18 +216,18 @@ class ClassGate:
                 # Slow start of the project: the store counts every process's acceptances
                 # towards the step and grows the one shared limit; this process adopts it.
                 limit, due = await shared.settle_step(
-                    grant, before, c.step_target(grant.cost), saturated=saturated
+                    ticket, before, c.step_target(ticket.cost), saturated=saturated
                 )
                 if due and limit is not None and saturated:
                     c.adopt_limit(now, limit)
                     before = c.limit
-                    grown = await shared.grow(self.key, before, c.step_target(grant.cost))
+                    grown = await shared.grow(self.key, before, c.step_target(ticket.cost))
                     limit = limit if grown is None else grown
             else:
-                await store.settle(grant, counted=True, cost=cost)
+                await store.settle(ticket, counted=True, cost=cost)
             c.accepted(
                 now,
-                cost=grant.cost if cost is None else cost,  # a token permit: what was counted
+                cost=ticket.cost if cost is None else cost,  # a token permit: what was counted
                 saturated=saturated and not learning,  # shared: the store counts the step
                 probe=ticket.probe,
                 taken_at=ticket.taken_at,
@@ -257,10 +246,10 @@ class ClassGate:
             shared = self.shared
             if shared is not None:
                 await shared.refused(
-                    grant, retry_after, real=c.slow_start and c.real_wait(retry_after)
+                    ticket, retry_after, real=c.slow_start and c.real_wait(retry_after)
                 )
             else:
-                await store.settle(grant, counted=False)
+                await store.settle(ticket, counted=False)
             learning = c.slow_start
             if shared is not None and learning:
                 # Another process may have published the first real limit already: adopt it
@@ -282,7 +271,7 @@ class ClassGate:
                 probe=ticket.probe,
                 expected=ticket.expected - now if ticket.probe else None,
                 taken_at=ticket.taken_at,
-                cost=grant.cost,
+                cost=ticket.cost,
             )
             if block > 0:
                 await store.block(self.key, block)
@@ -300,5 +289,5 @@ class ClassGate:
                 await shared.hold_probes(self.key, c.probe_at - now)
             await store.save_state(self.key, c.state())
         else:
-            await store.settle(grant, counted=True, cost=cost)
+            await store.settle(ticket, counted=True, cost=cost)
             c.unknown(now, probe=ticket.probe)

@@ -25,8 +25,8 @@ from .._stats import record_rate_wait
 from ._budgets import TokenBook, acquire_with_tokens, settle_with_tokens
 from ._config import PRESETS, RateLimits, class_of
 from ._controller import Controller
-from ._gate import ACCEPTED, RATE_LIMITED, UNKNOWN, ClassGate, Ticket
-from ._store import BudgetStore, MemoryStore
+from ._gate import ACCEPTED, RATE_LIMITED, UNKNOWN, ClassGate
+from ._store import BudgetStore, Grant, MemoryStore
 from ._waiting import (
     ClassQueue,
     Waiter,
@@ -40,7 +40,6 @@ from ._waiting import (
 
 if TYPE_CHECKING:
     from .._admission import TokenCharge
-    from ._budgets import TokenPart
 
 __all__ = ["ClassStats", "Governor", "GovernorPermit"]
 
@@ -61,16 +60,9 @@ class ClassStats:
     wait_seconds: float = 0.0
 
 
-@attrs.define(slots=True)
-class GovernorPermit:
-    """The permit of one attempt (opaque to the core; settle it exactly once)."""
-
-    gate: ClassGate
-    ticket: Ticket
-    waited: float
-    settled: bool = False
-    tokens: TokenPart | None = None
-    """A chat or context attempt: its token permit too (``_budgets``)."""
+GovernorPermit = Grant
+"""The permit of one attempt (opaque to the core; settle it exactly once): the store's grant
+itself, with ``waited``, ``settled`` and ``tokens`` (see :class:`~._store.Grant`)."""
 
 
 class Governor:
@@ -80,6 +72,8 @@ class Governor:
     ``rate_limits=`` to several clients to share one budget. ``limits``: a
     :class:`~aiopinecone.RateLimits` (default: adaptive); ``store``: where the accounting lives
     (default: this process). :meth:`snapshot` reports what each class learnt and did.
+    ``clock``: monotonic seconds (a :class:`MemoryStore` passed as ``store`` must read the same
+    clock: the governor hands it the time it read).
     """
 
     def __init__(
@@ -156,9 +150,9 @@ class Governor:
         if gate.local is not None and not queue.waiters:
             now = self._clock()
             got = gate.try_take(now, cost, now)
-            if type(got) is Ticket:
+            if type(got) is Grant:
                 queue.stats.granted += 1
-                return GovernorPermit(gate, got, 0.0)
+                return got
         return await self._wait(gate, queue, cost, deadline)
 
     async def _wait(
@@ -169,7 +163,7 @@ class Governor:
         queue.waiters.append(me)
         clock = self._clock
         began = clock()
-        granted: Ticket | None = None
+        granted: Grant | None = None
         try:
             if queue.waiters[0] is not me:
                 # Behind the head: a bare future, no timer of its own (the queue's wakes it
@@ -193,7 +187,7 @@ class Governor:
                     got = gate.try_take(now, me.cost, since)  # (a token permit's may shrink)
                 else:
                     got = await gate.atake(now, me.cost, since)
-                if isinstance(got, Ticket):
+                if isinstance(got, Grant):
                     if gate.local is not None:
                         hand_on(gate, queue, me, now)
                     return self._waited(gate, got, began)
@@ -208,7 +202,7 @@ class Governor:
                     left = deadline - now - max(OVERDRAW_RESERVE * (deadline - began), 0.01)
                     if left <= 0.0:
                         past = await gate.atake_past(now, me.cost)
-                        if isinstance(past, Ticket):
+                        if isinstance(past, Grant):
                             return self._waited(gate, past, began)
                         got = min(got, past)
                     else:
@@ -232,7 +226,7 @@ class Governor:
             elif queue.timer is not None:
                 stop_expiry(queue)
 
-    def _waited(self, gate: ClassGate, got: Ticket, began: float) -> GovernorPermit:
+    def _waited(self, gate: ClassGate, got: Grant, began: float) -> Grant:
         waited = self._clock() - began
         stats = self._queues[gate.key].stats
         stats.granted += 1
@@ -248,7 +242,8 @@ class Governor:
                 waited,
                 "probe" if got.probe else "in budget",
             )
-        return GovernorPermit(gate, got, waited)
+        got.waited = waited
+        return got
 
     def _stale(self, cls: str) -> bool:
         """A shared store: whether ``cls`` must (re)load the learnt numbers (first use, or
@@ -276,21 +271,23 @@ class Governor:
     ) -> None:
         """How the attempt ended: ``status`` (None: no answer), ``Retry-After`` seconds,
         ``cost``: the corrected cost (tokens from the answer's ``usage``), if known."""
-        assert isinstance(permit, GovernorPermit)
+        assert isinstance(permit, Grant)
         if permit.tokens is not None:
             settle_with_tokens(self, permit, status, retry_after)
             return
         if permit.settled:
             return
         permit.settled = True
-        gate = permit.gate
-        queue = self._queues[gate.key]
+        queue = self._queues[permit.key]
+        gate = queue.gate
         if status is not None and status != 429 and gate.local is not None:
             # The common case, in a few steps: answered, in-memory store.
-            gate.accept(self._clock(), permit.ticket, cost, bool(queue.waiters))
+            gate.accept(self._clock(), permit, cost, bool(queue.waiters))
             changed = queue.changed
-            if changed is not None and not changed.done():
-                changed.set_result(None)
+            if changed is not None:
+                queue.changed = None
+                if not changed.done():
+                    changed.set_result(None)
             return
         outcome = ACCEPTED if status is not None and status != 429 else UNKNOWN
         if status == 429:
@@ -302,7 +299,7 @@ class Governor:
         if gate.local is not None:
             gate.settle(
                 now,
-                permit.ticket,
+                permit,
                 outcome,
                 retry_after=retry_after,
                 cost=cost,
@@ -312,7 +309,7 @@ class Governor:
             task = asyncio.get_running_loop().create_task(
                 gate.asettle(
                     now,
-                    permit.ticket,
+                    permit,
                     outcome,
                     retry_after=retry_after,
                     cost=cost,
@@ -347,18 +344,16 @@ class Governor:
                 waiter.cost = max(1.0, waiter.cost + delta)
             wake_queue(queue)
 
-    def give_back(self, permit: GovernorPermit) -> None:
+    def give_back(self, permit: Grant) -> None:
         """Return a permit that was granted but never used (its attempt was not sent): not
         counted, nothing learnt; the class's queue may take its room at once."""
         if permit.settled:
             return
         permit.settled = True
-        gate = permit.gate
-        gate.release(self._clock(), permit.ticket)
+        gate = self._queues[permit.key].gate
+        gate.release(self._clock(), permit)
         if gate.local is None:
-            task = asyncio.get_running_loop().create_task(
-                gate.store.settle(permit.ticket.grant, counted=False)
-            )
+            task = asyncio.get_running_loop().create_task(gate.store.settle(permit, counted=False))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             task.add_done_callback(functools.partial(wake_queue, self._queues[gate.key]))

@@ -38,9 +38,10 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
-import attrs
+if TYPE_CHECKING:
+    from ._budgets import TokenPart
 
 __all__ = ["ON_SETTLE", "BudgetStore", "Grant", "MemoryStore", "SharedLearning"]
 
@@ -54,16 +55,50 @@ store itself, stamped at its take time. Longer than any sane request, so a live 
 expired."""
 
 
-@attrs.define(slots=True, eq=False)
 class Grant:
     """One open grant: ``key`` (the class), ``id`` (unique in the store), ``cost`` (units);
     ``used``: the units counted right after the take (log + open grants, this one included),
-    which tells the controller whether the budget was the bottleneck."""
+    which tells the controller whether the budget was the bottleneck; ``taken_at``: when it was
+    taken (the clock of whoever took it).
 
-    key: str
-    id: int | str
-    cost: float
-    used: float = 0.0
+    The same object is the gate's ticket (``probe``: it went as a probe past the budget, and
+    ``expected``: when the window would have let it go) and the governor's permit (``waited``,
+    ``settled``, ``tokens``): an attempt allocates one object, here (a plain slotted class: it
+    is made on every request).
+    """
+
+    __slots__ = (
+        "cost",
+        "expected",
+        "id",
+        "key",
+        "probe",
+        "settled",
+        "taken_at",
+        "tokens",
+        "used",
+        "waited",
+    )
+
+    def __init__(
+        self, key: str, id: int | str, cost: float, used: float = 0.0, taken_at: float = 0.0
+    ) -> None:
+        self.key = key
+        self.id = id
+        self.cost = cost
+        self.used = used
+        self.taken_at = taken_at
+        self.probe = False
+        self.expected = 0.0
+        """A probe: when the window would have let it go (the time it was taken, + the wait)."""
+        self.waited = 0.0
+        """Seconds the permit waited for the budget."""
+        self.settled = False
+        self.tokens: TokenPart | None = None
+        """A chat or context attempt's request permit: its token permit too (``_budgets``)."""
+
+    def __repr__(self) -> str:
+        return f"Grant(key={self.key!r}, id={self.id!r}, cost={self.cost!r}, probe={self.probe})"
 
 
 @runtime_checkable
@@ -204,9 +239,12 @@ class MemoryStore:
             book = self._books[key] = _ClassBook()
         return book
 
-    def take_now(self, key: str, cost: float, limit: float, window: float) -> Grant | float:
-        """:meth:`take` as a plain call."""
-        now = self._clock()
+    def take_now(
+        self, key: str, cost: float, limit: float, window: float, now: float | None = None
+    ) -> Grant | float:
+        """:meth:`take` as a plain call; ``now``: the store's clock read by the caller."""
+        if now is None:
+            now = self._clock()
         book = self._books.get(key) or self._book(key)
         if now < book.blocked_until:
             return book.blocked_until - now
@@ -229,7 +267,7 @@ class MemoryStore:
                 book.oldest_open = now
             open_[grant_id] = (now, cost)
             book.in_flight += cost
-            return Grant(key, grant_id, cost, used + cost)
+            return Grant(key, grant_id, cost, used + cost, now)
         need = used + cost - limit  # units that must leave the window
         freed = 0.0
         for stamp, entry_cost in log:
@@ -272,8 +310,10 @@ class MemoryStore:
             log.append((stamp, cost))
         book.logged += cost
 
-    def settle_now(self, grant: Grant, counted: bool, cost: float | None = None) -> None:
-        """:meth:`settle` as a plain call."""
+    def settle_now(
+        self, grant: Grant, counted: bool, cost: float | None = None, now: float | None = None
+    ) -> None:
+        """:meth:`settle` as a plain call; ``now``: the store's clock read by the caller."""
         book = self._books.get(grant.key)
         if book is None:
             return
@@ -286,7 +326,7 @@ class MemoryStore:
             book.in_flight = 0.0
             book.oldest_open = math.inf
         if counted:
-            stamp = self._clock()
+            stamp = self._clock() if now is None else now
             if cost is None:
                 cost = entry[1]
             log = book.log
