@@ -107,9 +107,10 @@ def _is_simple_optional(type_: Any) -> bool:
 # ``__init__`` with keyword arguments: for the small models most calls return, that costs more
 # client CPU than the rest of the request path. For a slotted attrs class whose fields have no
 # validators or converters, ``_fast_structure_hook`` generates (once per class) a function that
-# checks ``str`` fields and parses timestamps inline, resolves every other field's hook once
-# (``None`` passes through for ``X | None``, as ``_structure_optional_factory`` does) and fills
-# the slots directly, which is what that ``__init__`` does. Anything unexpected (not a dict, a
+# checks ``str`` fields and JSON objects (``dict[str, Any]``) and parses timestamps inline,
+# resolves every other field's hook once (``None`` passes through for ``X | None``, as
+# ``_structure_optional_factory`` does) and fills the slots directly, which is what that
+# ``__init__`` does. Anything unexpected (not a dict, a
 # missing key, a wrong type, an error in a field hook) falls back to cattrs' detailed hook for the
 # whole object, so results and error messages are cattrs' own.
 #
@@ -216,9 +217,13 @@ def _structure_call(value: Any, type_: Any) -> Any:
 
 
 def _structure_json_object(value: Any, _: Any) -> dict[str, Any]:
-    # cattrs' dict[str, Any] hook: a new dict, every key through the strict str hook.
-    if type(value) is not dict or any(type(key) is not str for key in value):
+    # cattrs' dict[str, Any] hook: a new dict, every key through the strict str hook. A loop, not
+    # any() over a generator: most objects are small or empty. (Inlined in _generate_fast_hook.)
+    if type(value) is not dict:
         raise _Mismatch
+    for key in value:
+        if type(key) is not str:
+            raise _Mismatch
     return dict(value)
 
 
@@ -249,6 +254,7 @@ def _generate_fast_hook(
         "_Mismatch": _Mismatch,
         "_fromiso": datetime.fromisoformat,
         "_UTC": UTC,
+        "_dict": dict,
     }
     body: list[str] = []
     sets: list[str] = []
@@ -287,11 +293,24 @@ def _generate_fast_hook(
                 f"    {v} = _h{index}({v}, None)",
             ]
         else:
-            namespace[f"_h{index}"] = field_hook(inner)
-            namespace[f"_t{index}"] = inner
-            convert = [f"{v} = _h{index}({v}, _t{index})"]
+            inner_hook = field_hook(inner)
+            if inner_hook is _structure_json_object:
+                # _structure_json_object inline (metadata: most often empty).
+                convert = [
+                    f"if type({v}) is not dict:",
+                    "    raise _Mismatch",
+                    f"if {v}:",
+                    f"    for _k in {v}:",
+                    "        if type(_k) is not str:",
+                    "            raise _Mismatch",
+                    f"{v} = _dict({v})",
+                ]
+            else:
+                namespace[f"_h{index}"] = inner_hook
+                namespace[f"_t{index}"] = inner
+                convert = [f"{v} = _h{index}({v}, _t{index})"]
             if optional:
-                convert = [f"if {v} is not None:", "    " + convert[0]]
+                convert = [f"if {v} is not None:", *("    " + line for line in convert)]
         default = field.default
         if default is attrs.NOTHING:
             lines = [f"{v} = o[{field.name!r}]", *convert]

@@ -157,7 +157,26 @@ class Core:
         and to the admission; ``cost`` is its weight there. ``reconcile``: see :class:`Reconcile`.
         ``tokens``: a chat or context call's input tokens (``_admission.TokenCharge``).
         """
-        return await (self._send if self.tracing is None else self._traced)(
+        client_timeout = self.timeout if timeout is None else to_client_timeout(timeout)
+        if self.tracing is None:
+            # Positional: forwarding 14 keyword arguments costs more than the rest of this call.
+            return await self._send(
+                method,
+                url,
+                op,
+                params,
+                json,
+                data,
+                headers,
+                idempotent,
+                retry,
+                client_timeout,
+                cost,
+                reconcile,
+                True,
+                tokens,
+            )
+        return await self._traced(
             method,
             url,
             op=op,
@@ -167,7 +186,7 @@ class Core:
             headers=headers,
             idempotent=idempotent,
             retry=retry,
-            timeout=self.timeout if timeout is None else to_client_timeout(timeout),
+            timeout=client_timeout,
             cost=cost,
             reconcile=reconcile,
             buffered=True,
@@ -197,7 +216,28 @@ class Core:
         Leaving the block — at the end, on ``break``, on an exception or on cancellation —
         releases the connection (closed when the body was not read to the end).
         """
-        return await (self._send if self.tracing is None else self._traced)(
+        timeout = stream_timeout(
+            self.timeout.sock_connect,
+            self.stream_read_timeout if read_timeout is None else read_timeout,
+        )
+        if self.tracing is None:
+            return await self._send(
+                method,
+                url,
+                op,
+                params,
+                json,
+                None,
+                headers,
+                idempotent,
+                retry,
+                timeout,
+                cost,
+                None,
+                False,
+                tokens,
+            )
+        return await self._traced(
             method,
             url,
             op=op,
@@ -207,10 +247,7 @@ class Core:
             headers=headers,
             idempotent=idempotent,
             retry=retry,
-            timeout=stream_timeout(
-                self.timeout.sock_connect,
-                self.stream_read_timeout if read_timeout is None else read_timeout,
-            ),
+            timeout=timeout,
             cost=cost,
             reconcile=None,
             buffered=False,
@@ -265,7 +302,6 @@ class Core:
         self,
         method: str,
         url: str,
-        *,
         op: str,
         params: Mapping[str, str] | None,
         json: Any,
@@ -279,7 +315,10 @@ class Core:
         buffered: bool,
         tokens: TokenCharge | None,
     ) -> Response:
-        """Every attempt of every call: admit, send, read (buffered) or hand on (stream), retry."""
+        """Every attempt of every call: admit, send, read (buffered) or hand on (stream), retry.
+
+        Parameters as :meth:`request`'s, in that order, then ``buffered`` and ``tokens``;
+        positional or by keyword (``_tracing`` passes them by keyword)."""
         policy = self.retry if retry is None else retry
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS

@@ -149,6 +149,21 @@ def test_a_non_dict_and_lowercase_z_go_through_the_detailed_path() -> None:
         structure(["not", "a", "dict"], Assistant)
 
 
+def test_a_json_object_field_is_a_new_dict_with_string_keys() -> None:
+    metadata: dict[Any, Any] = {"team": "a", "n": 1}
+    assistant = structure({"name": "a", "status": "Ready", "metadata": metadata}, Assistant)
+    assert assistant.metadata == metadata
+    assert assistant.metadata is not metadata
+    slow: Callable[[Any, Any], Any] = converter.gen_structure_attrs_fromdict(Assistant)
+    for bad in ({1: "x"}, {"a": 1, 2: "x"}, ["a"], "a"):
+        value = {"name": "a", "status": "Ready", "metadata": bad}
+        with pytest.raises(Exception):  # noqa: B017, PT011 (whatever cattrs raises)
+            slow(value, Assistant)
+        with pytest.raises(ResponseParseError) as info:
+            structure(value, Assistant)
+        assert info.value.path.startswith("$.metadata")
+
+
 def test_factory_defaults_are_fresh_objects() -> None:
     first = structure({}, AssistantList)
     second = structure({}, AssistantList)
