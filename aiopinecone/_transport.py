@@ -73,6 +73,8 @@ class Transport:
         "_closed",
         "_deadlines",
         "_keepalive",
+        "_last_timeout",
+        "_last_untotalled",
         "_limit",
         "_limit_per_host",
         "_owned",
@@ -81,7 +83,6 @@ class Transport:
         "_session",
         "_slots",
         "_timeout",
-        "_untotalled",
         "network",
     )
 
@@ -113,7 +114,11 @@ class Transport:
         self._deadlines = Deadlines()
         self._running: dict[aiohttp.ClientResponse, Deadline] = {}
         """Responses whose request has a total timeout, until :meth:`finish`."""
-        self._untotalled: dict[aiohttp.ClientTimeout, aiohttp.ClientTimeout] = {}
+        # The last timeout seen and its aiohttp form without the total: nearly every call
+        # passes the client's one default (an identity check; hashing a ClientTimeout, a
+        # dataclass, runs Python code).
+        self._last_timeout: aiohttp.ClientTimeout | None = None
+        self._last_untotalled = DEFAULT_TIMEOUT
 
     @property
     def pool_timeout(self) -> float | None:
@@ -212,7 +217,10 @@ class Transport:
         try:
             if timeout is not None and timeout.total is not None and timeout.total > 0.0:
                 deadline = self._deadlines.start(timeout.total)
-                timeout = self._untotalled.get(timeout) or self._without_total(timeout)
+                if timeout is not self._last_timeout:
+                    self._last_untotalled = _without_total(timeout)
+                    self._last_timeout = timeout
+                timeout = self._last_untotalled
             response = await session.request(
                 method,
                 url,
@@ -243,24 +251,14 @@ class Transport:
         """Read the rest of an opened response's body (its request's total timeout still
         counting), mapping transport failures; then hand it to :meth:`finish`."""
         try:
-            return await read_body(response, method, url)
+            return await response.read()  # (read_body inline: one coroutine less)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise transport_error(exc, method, url) from exc
         except asyncio.CancelledError:
             deadline = self._running.get(response)
             if deadline is not None and deadline.timed_out():
                 raise total_timeout_error(method, url, deadline.seconds) from None
             raise
-
-    def _without_total(self, timeout: aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
-        untotalled = aiohttp.ClientTimeout(
-            total=None,
-            connect=timeout.connect,
-            sock_read=timeout.sock_read,
-            sock_connect=timeout.sock_connect,
-            ceil_threshold=timeout.ceil_threshold,
-        )
-        if len(self._untotalled) < _UNTOTALLED_KEPT:  # (uploads size their own timeouts)
-            self._untotalled[timeout] = untotalled
-        return untotalled
 
     def _ended(self, deadline: Deadline | None, slots: PoolSlots | None) -> None:
         if deadline is not None:
@@ -281,8 +279,16 @@ class Transport:
             slots.release()
 
 
-_UNTOTALLED_KEPT: Final = 64
-"""Distinct timeouts whose aiohttp form (no total) is kept, not rebuilt per request."""
+def _without_total(timeout: aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
+    """``timeout`` for aiohttp: the same but its total (kept by the client's deadlines)."""
+    return aiohttp.ClientTimeout(
+        total=None,
+        connect=timeout.connect,
+        sock_read=timeout.sock_read,
+        sock_connect=timeout.sock_connect,
+        ceil_threshold=timeout.ceil_threshold,
+    )
+
 
 _PROXY_ERRORS: Final = (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)
 
