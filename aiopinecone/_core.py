@@ -50,6 +50,22 @@ __all__ = ["Core", "Reconcile", "RequestStats", "Response", "track_requests"]
 
 T = TypeVar("T")
 
+_SEND_PARAMETERS: Final = (
+    "op",
+    "params",
+    "json",
+    "data",
+    "headers",
+    "idempotent",
+    "retry",
+    "timeout",
+    "cost",
+    "reconcile",
+    "buffered",
+    "tokens",
+)
+"""The parameters of :meth:`Core._send` after ``method`` and ``url``, in order."""
+
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 
 
@@ -158,39 +174,22 @@ class Core:
         ``tokens``: a chat or context call's input tokens (``_admission.TokenCharge``).
         """
         client_timeout = self.timeout if timeout is None else to_client_timeout(timeout)
-        if self.tracing is None:
-            # Positional: forwarding 14 keyword arguments costs more than the rest of this call.
-            return await self._send(
-                method,
-                url,
-                op,
-                params,
-                json,
-                data,
-                headers,
-                idempotent,
-                retry,
-                client_timeout,
-                cost,
-                reconcile,
-                True,
-                tokens,
-            )
-        return await self._traced(
+        # Positional: forwarding 14 keyword arguments costs more than the rest of this call.
+        return await (self._send if self.tracing is None else self._traced)(
             method,
             url,
-            op=op,
-            params=params,
-            json=json,
-            data=data,
-            headers=headers,
-            idempotent=idempotent,
-            retry=retry,
-            timeout=client_timeout,
-            cost=cost,
-            reconcile=reconcile,
-            buffered=True,
-            tokens=tokens,
+            op,
+            params,
+            json,
+            data,
+            headers,
+            idempotent,
+            retry,
+            client_timeout,
+            cost,
+            reconcile,
+            True,
+            tokens,
         )
 
     async def stream(
@@ -220,38 +219,21 @@ class Core:
             self.timeout.sock_connect,
             self.stream_read_timeout if read_timeout is None else read_timeout,
         )
-        if self.tracing is None:
-            return await self._send(
-                method,
-                url,
-                op,
-                params,
-                json,
-                None,
-                headers,
-                idempotent,
-                retry,
-                timeout,
-                cost,
-                None,
-                False,
-                tokens,
-            )
-        return await self._traced(
+        return await (self._send if self.tracing is None else self._traced)(
             method,
             url,
-            op=op,
-            params=params,
-            json=json,
-            data=None,
-            headers=headers,
-            idempotent=idempotent,
-            retry=retry,
-            timeout=timeout,
-            cost=cost,
-            reconcile=None,
-            buffered=False,
-            tokens=tokens,
+            op,
+            params,
+            json,
+            None,
+            headers,
+            idempotent,
+            retry,
+            timeout,
+            cost,
+            None,
+            False,
+            tokens,
         )
 
     async def request_json(
@@ -293,10 +275,12 @@ class Core:
 
     # -- the attempt loop -------------------------------------------------------------------
 
-    async def _traced(self, method: str, url: str, **arguments: Any) -> Response:
-        """:meth:`_send` inside the call's span (tracing on)."""
+    async def _traced(self, method: str, url: str, *arguments: Any) -> Response:
+        """:meth:`_send` inside the call's span (tracing on; ``_tracing`` reads the
+        arguments by name)."""
         assert self.tracing is not None
-        return await self.tracing.call(self._send, method, url, **arguments)
+        named = dict(zip(_SEND_PARAMETERS, arguments, strict=True))
+        return await self.tracing.call(self._send, method, url, **named)
 
     async def _send(
         self,
