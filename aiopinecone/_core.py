@@ -322,11 +322,16 @@ class Core:
         start = time.monotonic()
         while True:
             if admission is not None:
-                # Errors of the admission (its deadline) end the call as they are.
-                total = timeout.total
-                permit = await admission.acquire(
-                    op, cost=cost, deadline=None if total is None else start + total, tokens=tokens
-                )
+                permit = None if tokens is not None else admission.try_acquire(op, cost)
+                if permit is None:
+                    # Errors of the admission (its deadline) end the call as they are.
+                    total = timeout.total
+                    permit = await admission.acquire(
+                        op,
+                        cost=cost,
+                        deadline=None if total is None else start + total,
+                        tokens=tokens,
+                    )
             began = time.monotonic()
             body = b""
             try:
