@@ -93,7 +93,7 @@ class Admission(Protocol):
         """
         ...
 
-    def settle(self, permit: Permit, *, status: int | None, retry_after: float | None) -> None:
+    def settle(self, permit: Permit, status: int | None, retry_after: float | None) -> None:
         """How the attempt holding ``permit`` ended; called exactly once per acquired permit.
 
         ``status``: the HTTP status of the answer (any, 429 and 5xx included), ``None`` when no

@@ -347,14 +347,14 @@ class Core:
                     )
                 except BaseException:
                     if admission is not None:
-                        admission.settle(permit, status=None, retry_after=None)
+                        admission.settle(permit, None, None)
                     raise
                 if admission is not None:
                     admission.settle(
                         permit,
-                        status=raw.status,
+                        raw.status,
                         # Only an error answer's Retry-After means anything to an admission.
-                        retry_after=parse_retry_after(raw.headers) if raw.status >= 400 else None,
+                        parse_retry_after(raw.headers) if raw.status >= 400 else None,
                     )
                 status = raw.status
                 if buffered or not 200 <= status < 300:

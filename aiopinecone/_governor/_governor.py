@@ -275,9 +275,9 @@ class Governor:
     def settle(
         self,
         permit: Permit,
-        *,
         status: int | None,
         retry_after: float | None,
+        *,
         cost: float | None = None,
     ) -> None:
         """How the attempt ended: ``status`` (None: no answer), ``Retry-After`` seconds,

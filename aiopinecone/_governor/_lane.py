@@ -27,7 +27,7 @@ from __future__ import annotations
 from itertools import count
 from typing import TYPE_CHECKING, Final, TypeAlias
 
-from ._store import GRANT_TTL, ClassBook, Grant, MemoryStore
+from ._store import ClassBook, Grant, MemoryStore
 
 if TYPE_CHECKING:
     from ._waiting import ClassQueue
@@ -58,17 +58,15 @@ class Lane:
         """A permit at ``now`` when the budget has room and nothing else needs doing; ``None``
         otherwise (the general path decides: a wait, a probe, a block)."""
         book = self.book
-        if self.queue.waiters or now < book.blocked_until or now - GRANT_TTL > book.oldest_open:
+        if self.queue.waiters or now < book.blocked_until:
             return None
         c = self.gate.controller
-        window = c.window
         log = book.log
-        if log and log[0][0] + window <= now:
-            book.expire(now, window)
+        if log and log[0][0] + c.window <= now:
+            book.expire(now, c.window)
         used = book.logged + book.in_flight + cost
         if used > c.limit:
             return None
-        book.resolution = window * 1e-3
         book.in_flight += cost
         book.lane_open += 1
         c.outstanding += 1
@@ -85,9 +83,13 @@ class Lane:
         else:
             book.in_flight = 0.0  # no float drift across a long run
         log = book.log
-        if log and 0.0 <= now - log[-1][0] <= book.resolution:
-            log[-1] = (now, log[-1][1] + cost)
-            book.logged += cost
+        if log:
+            last = log[-1]
+            if 0.0 <= now - last[0] <= book.resolution:
+                log[-1] = (now, last[1] + cost)
+                book.logged += cost
+            else:
+                book.append(now, cost)
         else:
             book.append(now, cost)
         c = self.gate.controller
