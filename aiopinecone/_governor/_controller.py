@@ -63,9 +63,9 @@ class Controller(ControllerSharing):
     __slots__ = (  # and ControllerSharing's
         "_ahead",
         "_ahead_of",
-        "_finite",
         "_confirmed",
         "_episode",
+        "_finite",
         "_free_at",
         "_hold_until",
         "_pause_level",

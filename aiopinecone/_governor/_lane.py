@@ -1,25 +1,28 @@
 """The hot path of one operation class: a permit and its answer in one plain call each.
 
 For a class whose budget is counted in this process (a :class:`~._store.MemoryStore`) and whose
-queue is empty, almost every request takes the same few steps: the budget has room, nothing is
-blocked or due to leave the window, and the answer is not a 429. :class:`Lane` takes exactly
-those steps and declines everything else (``None``), which then goes the general way
-(:meth:`Governor.acquire`, :meth:`ClassGate.settle`) with every rule.
+queue is empty, almost every request takes the same few steps: the budget has room, the class is
+not blocked, and the answer is not a 429. :class:`Lane` takes exactly those steps and declines
+everything else (``None``), which then goes the general way (:meth:`Governor.acquire`,
+:meth:`ClassGate.settle`) with every rule.
 
 Those steps are the common case of ``ClassGate.try_take`` + ``MemoryStore.take_now`` and of
 ``ClassGate.accept`` + ``MemoryStore.settle_now``, repeated here on purpose: per-request CPU is a
-target of the client (within 5% of bare aiohttp), and one call instead of three or four each way,
-with no object but a tuple, is most of what that takes (``benchmarks/RESULTS.md``, "Issue 11").
-The algorithm itself is not repeated: an answer goes to :meth:`Controller.accepted` as from the
-gate. ``tests/test_governor_lane.py`` drives both ways with the same requests under a fake clock
-and checks that the books and the controllers end up the same; change one, change the other.
+target of the client (``benchmarks/client_cost``: within 5% of bare aiohttp), and one call each
+way instead of three or four, with a tuple for a permit instead of an object, is what most of it
+takes (``benchmarks/RESULTS.md``, "Issue 11"). The algorithm is not repeated: an answer goes to
+:meth:`Controller.accepted` as from the gate, and the window's expiry and the log's entries are
+the book's own methods. ``tests/test_governor_lane.py`` drives a governor through its lanes and
+one through the general path with the same requests under a fake clock, and checks that their
+books and controllers stay equal step by step: change one, change the other.
 
 A lane's permit is a tuple :data:`LanePermit` ``(taken_at, cost, used, lane)``: one small
 allocation per request. The book counts it in flight (``in_flight``, ``lane_open``) but keeps no
-record of it: only the core takes lane permits, and it settles each exactly once, however its
-attempt ends, so none is left open for the store's :data:`~._store.GRANT_TTL` to expire. A permit
-the general path must settle (a 429, no answer, a corrected cost) becomes an open grant of the
-book first (:meth:`Lane.grant_of`).
+record of it: only the core takes lane permits and it settles each exactly once, however its
+attempt ends, so none is ever left for the store's :data:`~._store.GRANT_TTL` to expire (the
+lane does not look for expired grants either: the next general take does). A permit the general
+path must settle (a 429, no answer, a corrected cost) becomes an open grant of the book first
+(:meth:`Lane.grant_of`).
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class Lane:
         used = book.logged + book.in_flight + cost
         if used > c.limit:
             return None
+        book.resolution = c.window * 1e-3
         book.in_flight += cost
         book.lane_open += 1
         c.outstanding += 1
