@@ -98,14 +98,11 @@ class Lane:
             book.append(now, cost)
         c = self.gate.controller
         queue = self.queue
-        c.accepted(
-            now,
-            cost,
-            # saturated: tasks wait for the budget, or this grant took its last units
-            bool(queue.waiters) or permit[_USED] >= c.limit - cost,
-            False,
-            permit[_TAKEN_AT],
-        )
+        # saturated: this grant took the budget's last units, or tasks wait for it
+        saturated = permit[_USED] >= c.limit - cost
+        if queue.waiters:
+            saturated = True
+        c.accepted(now, cost, saturated, False, permit[_TAKEN_AT])
         changed = queue.changed
         if changed is not None:
             queue.changed = None
