@@ -26,6 +26,7 @@ from ._budgets import TokenBook, acquire_with_tokens, settle_with_tokens
 from ._config import PRESETS, RateLimits, class_of
 from ._controller import Controller
 from ._gate import ACCEPTED, RATE_LIMITED, UNKNOWN, ClassGate
+from ._projects import ProjectStore
 from ._store import BudgetStore, Grant, MemoryStore
 from ._waiting import (
     ClassQueue,
@@ -94,6 +95,8 @@ class Governor:
         self._loaded: set[str] = set()
         self.token_books: dict[str, TokenBook] = {}
         """Per token class: what was estimated, what the answers counted (``_budgets``)."""
+        if isinstance(self.store, ProjectStore):
+            self.store.join(self)  # a default client's: its project's budget (``_projects``)
 
     @property
     def enabled(self) -> bool:
@@ -104,7 +107,11 @@ class Governor:
         """The gate of operation class ``cls`` (created on first use)."""
         gate = self._gates.get(cls)
         if gate is None:
-            gate = self._gates[cls] = ClassGate(cls, self._controller(cls), self.store)
+            if isinstance(self.store, ProjectStore):  # what the project learnt (``_projects``)
+                gate = self.store.gate(cls, self._controller(cls), self, self._clock())
+            else:
+                gate = ClassGate(cls, self._controller(cls), self.store)
+            self._gates[cls] = gate
             stats = self.stats[cls] = ClassStats()
             self._queues[cls] = ClassQueue(gate, stats)
         return gate
@@ -390,6 +397,9 @@ class Governor:
         return out
 
     async def aclose(self) -> None:
-        """Wait for settles still being sent to a remote store."""
+        """Wait for settles still being sent to a remote store; a project's store keeps what
+        this governor learnt for the project's next clients."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if isinstance(self.store, ProjectStore):
+            self.store.leave(self)
