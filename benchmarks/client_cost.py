@@ -54,7 +54,8 @@ from ._harness import (
 
 DESCRIBED: Final = "bench-describe"
 _PROJECTS: Final = itertools.count()
-"""Numbers of the new projects of ``aiopinecone new project`` (one per client)."""
+"""Numbers of the benchmark's projects (``RateLimits.namespace``; one per row of new clients,
+one per client of ``aiopinecone new project``)."""
 API_VERSION: Final = "2025-10"
 TARGET_RATIO: Final = 1.1
 
@@ -155,13 +156,14 @@ class FreshAiopineconeClient(AiopineconeClient):
     client per batch gets it: its governor starts from what the process learnt of the project
     (the earlier rounds' clients) and counts the window they used. The clients share one
     aiohttp session (``session=``), so the connection pool is as warm as the other
-    implementations'."""
+    implementations'. Their project is a namespace of their own (the same for every round):
+    the ``aiopinecone learnt`` client, run in the same process, is another project."""
 
     def __init__(self, url: str, *, max_connections: int = 100) -> None:
         from aiopinecone import AsyncPinecone
 
         self._url = url
-        self._rounds = 0
+        self._project = f"bench-{next(_PROJECTS)}"
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(
                 limit=max_connections, keepalive_timeout=30.0, ttl_dns_cache=300
@@ -178,15 +180,18 @@ class FreshAiopineconeClient(AiopineconeClient):
         self._assistants = self._pc.assistants
 
     def _limits(self) -> Any:
-        """The ``rate_limits`` of the next client (None: the default)."""
-        return None
+        """The ``rate_limits`` of the next client: the default, in this row's project."""
+        import attrs
+
+        from aiopinecone import RateLimits
+
+        return attrs.evolve(RateLimits.default(), namespace=self._project)
 
     async def begin_round(self) -> None:
         """Close this round's client and make the next one."""
         from aiopinecone import AsyncPinecone
 
         await self._pc.close()
-        self._rounds += 1
         self._pc = AsyncPinecone(
             api_key=API_KEY,
             host=self._url,
@@ -210,7 +215,7 @@ class NewProjectAiopineconeClient(FreshAiopineconeClient):
 
         from aiopinecone import RateLimits
 
-        return attrs.evolve(RateLimits.default(), namespace=f"bench-new-{next(_PROJECTS)}")
+        return attrs.evolve(RateLimits.default(), namespace=f"bench-{next(_PROJECTS)}")
 
 
 async def begin_round(client: Client) -> None:
