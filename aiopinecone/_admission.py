@@ -68,6 +68,12 @@ class Permit(Protocol):
 class Admission(Protocol):
     """Grants one permit per attempt and learns how each attempt ended."""
 
+    def try_acquire(self, op: str, cost: float) -> Permit | None:
+        """The permit of one attempt of ``op`` at once, when no wait is needed (never
+        suspends: the common case costs no coroutine); ``None``: await :meth:`acquire`.
+        Not for a call that spends input tokens (those always go through ``acquire``)."""
+        ...
+
     async def acquire(
         self,
         op: str,
@@ -87,7 +93,7 @@ class Admission(Protocol):
         """
         ...
 
-    def settle(self, permit: Permit, *, status: int | None, retry_after: float | None) -> None:
+    def settle(self, permit: Permit, status: int | None, retry_after: float | None) -> None:
         """How the attempt holding ``permit`` ended; called exactly once per acquired permit.
 
         ``status``: the HTTP status of the answer (any, 429 and 5xx included), ``None`` when no

@@ -322,11 +322,16 @@ class Core:
         start = time.monotonic()
         while True:
             if admission is not None:
-                # Errors of the admission (its deadline) end the call as they are.
-                total = timeout.total
-                permit = await admission.acquire(
-                    op, cost=cost, deadline=None if total is None else start + total, tokens=tokens
-                )
+                permit = None if tokens is not None else admission.try_acquire(op, cost)
+                if permit is None:
+                    # Errors of the admission (its deadline) end the call as they are.
+                    total = timeout.total
+                    permit = await admission.acquire(
+                        op,
+                        cost=cost,
+                        deadline=None if total is None else start + total,
+                        tokens=tokens,
+                    )
             began = time.monotonic()
             body = b""
             try:
@@ -342,14 +347,14 @@ class Core:
                     )
                 except BaseException:
                     if admission is not None:
-                        admission.settle(permit, status=None, retry_after=None)
+                        admission.settle(permit, None, None)
                     raise
                 if admission is not None:
                     admission.settle(
                         permit,
-                        status=raw.status,
+                        raw.status,
                         # Only an error answer's Retry-After means anything to an admission.
-                        retry_after=parse_retry_after(raw.headers) if raw.status >= 400 else None,
+                        parse_retry_after(raw.headers) if raw.status >= 400 else None,
                     )
                 status = raw.status
                 if buffered or not 200 <= status < 300:

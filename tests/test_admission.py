@@ -26,6 +26,15 @@ class Recorder:
         self.settled: list[tuple[int, int | None, float | None]] = []
         self.block: asyncio.Event | None = None
         self.tokens: list[TokenCharge | None] = []
+        self.at_once = False
+        """Grant in ``try_acquire`` (the core then awaits nothing)."""
+
+    def try_acquire(self, op: str, cost: float) -> Any:
+        if not self.at_once:
+            return None
+        self.acquired.append((op, cost, None))
+        self.tokens.append(None)
+        return len(self.acquired)
 
     async def acquire(
         self, op: str, *, cost: float, deadline: float | None, tokens: TokenCharge | None = None
@@ -36,7 +45,7 @@ class Recorder:
             await self.block.wait()
         return len(self.acquired)
 
-    def settle(self, permit: Any, *, status: int | None, retry_after: float | None) -> None:
+    def settle(self, permit: Any, status: int | None, retry_after: float | None) -> None:
         self.settled.append((permit, status, retry_after))
 
 
@@ -58,6 +67,18 @@ async def test_every_attempt_is_admitted_and_settled_once(
     assert all(cost == 1.0 for _, cost, _ in recorder.acquired)
     # The client's default total timeout (120 s) gives every permit a deadline.
     assert all(deadline is not None for _, _, deadline in recorder.acquired)
+
+
+async def test_a_permit_granted_at_once_is_used_and_settled(
+    client: AsyncPinecone, emulator: Emulator, instant_retries: None
+) -> None:
+    recorder = admitted(client)
+    recorder.at_once = True
+    recorder.block = asyncio.Event()  # an awaited acquire would never return
+    emulator.faults.script("GET", LIST, [Fault.status(503)])
+    await client.assistants.list_page()
+    assert [op for op, _, _ in recorder.acquired] == ["list_assistants"] * 2
+    assert [(p, s) for p, s, _ in recorder.settled] == [(1, 503), (2, 200)]
 
 
 async def test_error_answers_and_lost_answers_are_settled(

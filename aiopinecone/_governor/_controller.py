@@ -44,6 +44,7 @@ from ._slowstart import GROWTH, GROWTH_ABOVE, LEVEL_STEP, Steps, next_step, past
 
 __all__ = ["BETA", "GENTLE", "GROWTH", "GROWTH_ABOVE", "LEVEL_STEP", "Controller"]
 
+_INF: Final = math.inf
 BETA: Final = 0.7
 """Multiplicative decrease on a real limit (TCP CUBIC's and AWS adaptive mode's beta)."""
 GENTLE: Final = 0.9
@@ -64,6 +65,7 @@ class Controller(ControllerSharing):
         "_ahead_of",
         "_confirmed",
         "_episode",
+        "_finite",
         "_free_at",
         "_hold_until",
         "_pause_level",
@@ -110,6 +112,7 @@ class Controller(ControllerSharing):
         self._verify_from = math.inf  # ... with grants taken from then on
         self._hold_until = 0.0
         self._ahead_of, self._ahead = math.nan, False  # past_plans(limit) of limit _ahead_of
+        self._finite = math.isfinite(self.limit)  # ... and whether it is finite
 
     @property
     def rate(self) -> float:
@@ -172,29 +175,27 @@ class Controller(ControllerSharing):
         is the bottleneck (tasks wait for it, or the grant took its last units)."""
         self.outstanding -= 1
         self.refused_streak = 0
-        if taken_at is None or taken_at >= self._paused_at:
+        if self._pause_level and (taken_at is None or taken_at >= self._paused_at):
             self._pause_level = 0
         if not self.adaptive:
             return
-        if self._episode.at != math.inf:  # (no 429 episode open: nothing to count)
+        if self._episode.at != _INF:  # (no 429 episode open: nothing to count)
             self._episode.accepted(taken_at, cost)
         if taken_at is not None:
             rtt = now - taken_at
-            self.srtt = rtt if self.srtt == 0.0 else self.srtt + (rtt - self.srtt) / 8.0
+            srtt = self.srtt
+            self.srtt = srtt + (rtt - srtt) * 0.125 if srtt else rtt
             if rtt < self.rtt_min:
                 self.rtt_min = rtt
         if self.slow_start:
-            if self._burst_from == math.inf and taken_at is not None:
+            if self._burst_from == _INF and taken_at is not None:
                 self._burst_from = taken_at
-            # A probe: the guess kept a request waiting and the server took it, a step at once
-            # (a client below the limit's concurrency grows too).
-            self.probe_in_flight = self.probe_in_flight and not probe
-            if self.limit != self._ahead_of:  # past_plans, computed once per limit
+            if probe:
+                self.probe_in_flight = False
+            if self.limit != self._ahead_of:  # computed once per limit
                 self._ahead_of, self._ahead = self.limit, past_plans(self.limit, self.levels)
-            ahead = self._ahead
-            if math.isfinite(self.limit) and (
-                probe or self._steps.over(taken_at, cost, saturated=saturated, ahead=ahead)
-            ):
+                self._finite = math.isfinite(self.limit)
+            if self._finite and (probe or self._steps.over(taken_at, cost, saturated, self._ahead)):
                 step = next_step(self.limit, self.levels, cost, merge=self.alone)
                 self.limit += step
                 self._steps.begin(now, self.limit - step, self.limit, cost)

@@ -26,6 +26,7 @@ from ._budgets import TokenBook, acquire_with_tokens, settle_with_tokens
 from ._config import PRESETS, RateLimits, class_of
 from ._controller import Controller
 from ._gate import ACCEPTED, RATE_LIMITED, UNKNOWN, ClassGate
+from ._lane import Lane, LanePermit
 from ._projects import ProjectStore
 from ._store import BudgetStore, Grant, MemoryStore
 from ._waiting import (
@@ -91,6 +92,7 @@ class Governor:
         self._queues: dict[str, ClassQueue] = {}
         self.stats: dict[str, ClassStats] = {}
         self._by_op: dict[str, ClassQueue] = {}
+        self._lanes: dict[str, Lane] = {}  # per op, when its class's store is in memory
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loaded: set[str] = set()
         self.token_books: dict[str, TokenBook] = {}
@@ -136,9 +138,18 @@ class Governor:
         queue = self._by_op.get(op)
         if queue is None:
             queue = self._by_op[op] = self._queues[self.gate(class_of(op)).key]
+            if queue.gate.local is not None:
+                self._lanes[op] = Lane(queue, queue.gate.local)
         return queue
 
     # -- the admission seam -------------------------------------------------------------------
+
+    def try_acquire(self, op: str, cost: float = 1.0) -> GovernorPermit | LanePermit | None:
+        """The permit of one attempt of ``op`` at once when its class has room and no task
+        waits (a plain call: no coroutine, no task switch; ``_lane.py``); ``None``: await
+        :meth:`acquire`. Settle it as any permit."""
+        lane = self._lanes.get(op)
+        return None if lane is None else lane.take(cost, self._clock())
 
     async def acquire(
         self,
@@ -271,13 +282,19 @@ class Governor:
     def settle(
         self,
         permit: Permit,
-        *,
         status: int | None,
         retry_after: float | None,
+        *,
         cost: float | None = None,
     ) -> None:
         """How the attempt ended: ``status`` (None: no answer), ``Retry-After`` seconds,
         ``cost``: the corrected cost (tokens from the answer's ``usage``), if known."""
+        if permit.__class__ is tuple:  # a lane's permit (try_acquire)
+            lane: Lane = permit[3]
+            if status is not None and status != 429 and cost is None:
+                lane.answered(permit, self._clock())
+                return
+            permit = lane.grant_of(permit)
         assert isinstance(permit, Grant)
         if permit.tokens is not None:
             settle_with_tokens(self, permit, status, retry_after)

@@ -82,7 +82,7 @@ class Steps:
         """A step from ``old`` to ``new`` begins at ``now``."""
         self.at, self.ok, self.need = now, 0.0, whole(old, new, cost)
 
-    def over(self, taken_at: float | None, cost: float, *, saturated: bool, ahead: bool) -> bool:
+    def over(self, taken_at: float | None, cost: float, saturated: bool, ahead: bool) -> bool:
         """An acceptance: whether the step is over (every grant of it accepted, while the
         budget is the bottleneck; ``ahead``, past every plan: once half of it was, so that a
         busy class never waits on a limit nobody set)."""

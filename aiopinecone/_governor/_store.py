@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from ._budgets import TokenPart
 
-__all__ = ["ON_SETTLE", "BudgetStore", "Grant", "MemoryStore", "SharedLearning"]
+__all__ = ["ON_SETTLE", "BudgetStore", "ClassBook", "Grant", "MemoryStore", "SharedLearning"]
 
 ON_SETTLE: Final = math.inf
 """The wait :meth:`BudgetStore.take` returns when only a settle (an open grant ending, or a
@@ -203,20 +203,58 @@ class SharedLearning(Protocol):
         ...
 
 
-class _ClassBook:
+class ClassBook:
     """The accounting of one class: the window log and the open grants (a plain slotted class:
     it is read and written on every request)."""
 
-    __slots__ = ("blocked_until", "in_flight", "log", "logged", "oldest_open", "open", "resolution")
+    __slots__ = (
+        "blocked_until",
+        "in_flight",
+        "lane_open",
+        "log",
+        "logged",
+        "oldest_open",
+        "open",
+        "resolution",
+    )
 
     def __init__(self) -> None:
         self.log: deque[tuple[float, float]] = deque()  # (stamp, cost), stamps ascending
         self.logged = 0.0  # sum of the log's costs
         self.open: dict[int | str, tuple[float, float]] = {}  # id -> (taken at, cost)
+        self.lane_open = 0  # lane permits in flight (counted in in_flight: _lane.py)
         self.in_flight = 0.0  # sum of the open grants' costs
         self.oldest_open = math.inf  # at most the take time of the oldest open grant
         self.blocked_until = 0.0
         self.resolution = 0.0  # entries closer than this share one (window / 1000)
+
+    def expire(self, now: float, window: float) -> None:
+        """Forget the log entries that left the window (``stamp + window <= now``)."""
+        log = self.log
+        while log and log[0][0] + window <= now:
+            self.logged -= log.popleft()[1]
+        if not log:
+            self.logged = 0.0  # no float drift across a long run
+
+    def append(self, stamp: float, cost: float) -> None:
+        """Log ``cost`` units at ``stamp``."""
+        log = self.log
+        if log:
+            last = log[-1][0]
+            if last > stamp:  # only expired grants are stamped in the past
+                entries = sorted([*log, (stamp, cost)])
+                log.clear()
+                log.extend(entries)
+            elif stamp - last <= self.resolution:
+                # Entries closer than 1/1000 of the window share one (stamped at the later
+                # time, so they leave no earlier than the server forgets them): the log stays
+                # small whatever the rate.
+                log[-1] = (stamp, log[-1][1] + cost)
+            else:
+                log.append((stamp, cost))
+        else:
+            log.append((stamp, cost))
+        self.logged += cost
 
 
 class MemoryStore:
@@ -229,14 +267,16 @@ class MemoryStore:
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._books: dict[str, _ClassBook] = {}
+        self._books: dict[str, ClassBook] = {}
         self._states: dict[str, dict[str, float]] = {}
-        self._ids = itertools.count(1)
+        self.ids = itertools.count(1)
+        """Grant ids (a lane takes them too: ``_lane.py``)."""
 
-    def _book(self, key: str) -> _ClassBook:
+    def book(self, key: str) -> ClassBook:
+        """The accounting of class ``key`` (created on first use)."""
         book = self._books.get(key)
         if book is None:
-            book = self._books[key] = _ClassBook()
+            book = self._books[key] = ClassBook()
         return book
 
     def take_now(
@@ -245,7 +285,7 @@ class MemoryStore:
         """:meth:`take` as a plain call; ``now``: the store's clock read by the caller."""
         if now is None:
             now = self._clock()
-        book = self._books.get(key) or self._book(key)
+        book = self._books.get(key) or self.book(key)
         if now < book.blocked_until:
             return book.blocked_until - now
         if now - GRANT_TTL > book.oldest_open:
@@ -255,13 +295,10 @@ class MemoryStore:
         # `stamp + window <= now`, the very sum handed out as a wait: `stamp <= now - window`
         # can differ by a rounding error and never expire (a busy loop).
         if log and log[0][0] + window <= now:
-            while log and log[0][0] + window <= now:
-                book.logged -= log.popleft()[1]
-            if not log:
-                book.logged = 0.0  # no float drift across a long run
+            book.expire(now, window)
         used = book.logged + book.in_flight
         if used + cost <= limit or used <= 0.0:
-            grant_id = next(self._ids)
+            grant_id = next(self.ids)
             open_ = book.open
             if not open_:
                 book.oldest_open = now
@@ -278,7 +315,7 @@ class MemoryStore:
             return max(log[-1][0] + window - now, 1e-6)
         return ON_SETTLE
 
-    def _expire_open(self, book: _ClassBook, now: float) -> None:
+    def _expire_open(self, book: ClassBook, now: float) -> None:
         # Open grants are kept in take order: the first is the oldest (`oldest_open` is at
         # most its take time, so this runs when one may be expired, then catches up).
         for grant_id, (taken, cost) in list(book.open.items()):
@@ -287,28 +324,8 @@ class MemoryStore:
                 return
             del book.open[grant_id]
             book.in_flight -= cost
-            self._append(book, taken, cost)
+            book.append(taken, cost)
         book.oldest_open = math.inf
-
-    @staticmethod
-    def _append(book: _ClassBook, stamp: float, cost: float) -> None:
-        log = book.log
-        if log:
-            last = log[-1][0]
-            if last > stamp:  # only expired grants are stamped in the past
-                entries = sorted([*log, (stamp, cost)])
-                log.clear()
-                log.extend(entries)
-            elif stamp - last <= book.resolution:
-                # Entries closer than 1/1000 of the window share one (stamped at the later
-                # time, so they leave no earlier than the server forgets them): the log stays
-                # small whatever the rate.
-                log[-1] = (stamp, log[-1][1] + cost)
-            else:
-                log.append((stamp, cost))
-        else:
-            log.append((stamp, cost))
-        book.logged += cost
 
     def settle_now(
         self, grant: Grant, counted: bool, cost: float | None = None, now: float | None = None
@@ -323,23 +340,26 @@ class MemoryStore:
         if book.open:
             book.in_flight -= entry[1]
         else:
-            book.in_flight = 0.0
             book.oldest_open = math.inf
+            if book.lane_open:
+                book.in_flight -= entry[1]
+            else:
+                book.in_flight = 0.0  # no float drift across a long run
         if counted:
             stamp = self._clock() if now is None else now
             if cost is None:
                 cost = entry[1]
             log = book.log
             if log and 0.0 <= stamp - log[-1][0] <= book.resolution:
-                # The common case inline (see _append): merged into the last entry.
+                # The common case inline (see ClassBook.append): merged into the last entry.
                 log[-1] = (stamp, log[-1][1] + cost)
                 book.logged += cost
             else:
-                self._append(book, stamp, cost)
+                book.append(stamp, cost)
 
     def block_now(self, key: str, seconds: float) -> None:
         """:meth:`block` as a plain call."""
-        book = self._book(key)
+        book = self.book(key)
         book.blocked_until = max(book.blocked_until, self._clock() + seconds)
 
     def blocked_for(self, key: str) -> float:

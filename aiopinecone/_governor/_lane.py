@@ -1,0 +1,121 @@
+"""The hot path of one operation class: a permit and its answer in one plain call each.
+
+For a class whose budget is counted in this process (a :class:`~._store.MemoryStore`) and whose
+queue is empty, almost every request takes the same few steps: the budget has room, the class is
+not blocked, and the answer is not a 429. :class:`Lane` takes exactly those steps and declines
+everything else (``None``), which then goes the general way (:meth:`Governor.acquire`,
+:meth:`ClassGate.settle`) with every rule.
+
+Those steps are the common case of ``ClassGate.try_take`` + ``MemoryStore.take_now`` and of
+``ClassGate.accept`` + ``MemoryStore.settle_now``, repeated here on purpose: per-request CPU is a
+target of the client (``benchmarks/client_cost``: within 5% of bare aiohttp), and one call each
+way instead of three or four, with a tuple for a permit instead of an object, is what most of it
+takes (``benchmarks/RESULTS.md``, "Issue 11"). The algorithm is not repeated: an answer goes to
+:meth:`Controller.accepted` as from the gate, and the window's expiry and the log's entries are
+the book's own methods. ``tests/test_governor_lane.py`` drives a governor through its lanes and
+one through the general path with the same requests under a fake clock, and checks that their
+books and controllers stay equal step by step: change one, change the other.
+
+A lane's permit is a tuple :data:`LanePermit` ``(taken_at, cost, used, lane)``: one small
+allocation per request. The book counts it in flight (``in_flight``, ``lane_open``) but keeps no
+record of it: only the core takes lane permits and it settles each exactly once, however its
+attempt ends, so none is ever left for the store's :data:`~._store.GRANT_TTL` to expire (the
+lane does not look for expired grants either: the next general take does). A permit the general
+path must settle (a 429, no answer, a corrected cost) becomes an open grant of the book first
+(:meth:`Lane.grant_of`).
+"""
+
+from __future__ import annotations
+
+from itertools import count
+from typing import TYPE_CHECKING, Final, TypeAlias
+
+from ._store import ClassBook, Grant, MemoryStore
+
+if TYPE_CHECKING:
+    from ._waiting import ClassQueue
+
+__all__ = ["Lane", "LanePermit"]
+
+LanePermit: TypeAlias = "tuple[float, float, float, Lane]"
+"""``(taken_at, cost, used, lane)``: ``used`` is the units counted right after the take."""
+
+_TAKEN_AT: Final = 0
+_COST: Final = 1
+_USED: Final = 2
+
+
+class Lane:
+    """The hot path of one class (``queue``) over its book in ``store`` (see the module)."""
+
+    __slots__ = ("book", "gate", "ids", "queue", "stats")
+
+    def __init__(self, queue: ClassQueue, store: MemoryStore) -> None:
+        self.queue = queue
+        self.gate = queue.gate
+        self.stats = queue.stats
+        self.book: ClassBook = store.book(queue.gate.key)
+        self.ids: count[int] = store.ids
+
+    def take(self, cost: float, now: float) -> LanePermit | None:
+        """A permit at ``now`` when the budget has room and nothing else needs doing; ``None``
+        otherwise (the general path decides: a wait, a probe, a block)."""
+        book = self.book
+        if self.queue.waiters or now < book.blocked_until:
+            return None
+        c = self.gate.controller
+        log = book.log
+        if log and log[0][0] + c.window <= now:
+            book.expire(now, c.window)
+        used = book.logged + book.in_flight + cost
+        if used > c.limit:
+            return None
+        book.resolution = c.window * 1e-3
+        book.in_flight += cost
+        book.lane_open += 1
+        c.outstanding += 1
+        self.stats.granted += 1
+        return (now, cost, used, self)
+
+    def answered(self, permit: LanePermit, now: float) -> None:
+        """The server answered ``permit``'s request at ``now`` (anything but a 429)."""
+        book = self.book
+        cost = permit[_COST]
+        book.lane_open -= 1
+        if book.lane_open or book.open:
+            book.in_flight -= cost
+        else:
+            book.in_flight = 0.0  # no float drift across a long run
+        log = book.log
+        if log:
+            last = log[-1]
+            if 0.0 <= now - last[0] <= book.resolution:
+                log[-1] = (now, last[1] + cost)
+                book.logged += cost
+            else:
+                book.append(now, cost)
+        else:
+            book.append(now, cost)
+        c = self.gate.controller
+        queue = self.queue
+        # saturated: this grant took the budget's last units, or tasks wait for it
+        saturated = permit[_USED] >= c.limit - cost
+        if queue.waiters:
+            saturated = True
+        c.accepted(now, cost, saturated, False, permit[_TAKEN_AT])
+        changed = queue.changed
+        if changed is not None:
+            queue.changed = None
+            if not changed.done():
+                changed.set_result(None)
+
+    def grant_of(self, permit: LanePermit) -> Grant:
+        """``permit`` as an open :class:`Grant` of the book, for the general path to settle (a
+        429, no answer, a corrected cost)."""
+        book = self.book
+        grant_id = next(self.ids)
+        if not book.open:
+            book.oldest_open = permit[_TAKEN_AT]
+        book.open[grant_id] = (permit[_TAKEN_AT], permit[_COST])
+        book.lane_open -= 1
+        return Grant(self.gate.key, grant_id, permit[_COST], permit[_USED], permit[_TAKEN_AT])
