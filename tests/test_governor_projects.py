@@ -8,10 +8,12 @@ test start like a fresh process.
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
+import time
 
 from aiopinecone import AsyncPinecone, RateLimits
-from aiopinecone._governor import Governor, MemoryStore
+from aiopinecone._governor import Governor, Grant, MemoryStore
 from aiopinecone._governor._projects import (
     ProjectStore,
     forget_projects,
@@ -142,6 +144,51 @@ def test_the_registry_is_per_namespace_and_thread() -> None:
     assert seen[0] is not a
     forget_projects()  # as a fresh process
     assert project_store("p1") is not a
+
+
+def test_a_state_kept_mid_slow_start_is_a_step_to_confirm() -> None:
+    store = ProjectStore("p")
+    mid = {"limit": 45.0, "window": 60.0, "slow_start": 1.0, "base_window": 60.0}
+    store.save_state_now(WRITE, mid)
+    controller = Governor(RateLimits.default(), store=store).gate(WRITE).controller
+    assert (controller.limit, controller.slow_start) == (45.0, True)
+    now = time.monotonic()
+    controller.outstanding += 1
+    controller.accepted(now, 1.0, True, False, now)
+    # 45 was the step being tested, not one the server had accepted: one answer does not grow
+    # it (Controller.load would have: its step counter starts afresh).
+    assert controller.limit == 45.0
+
+
+def test_a_limit_met_is_adopted_with_its_window_and_probe_time() -> None:
+    store = ProjectStore("p")
+    probe_at = time.monotonic() + 100.0
+    learnt = {"limit": 8.0, "window": 0.3, "slow_start": 0.0, "base_window": 60.0}
+    store.save_state_now(WRITE, {**learnt, "probe_at": probe_at})
+    controller = Governor(RateLimits.default(), store=store).gate(WRITE).controller
+    assert (controller.limit, controller.window) == (8.0, 0.3)
+    assert not controller.slow_start
+    assert controller.learnt
+    assert controller.probe_at == probe_at  # no sooner than the last client would have
+    # Told another window ("minute"): not adopted.
+    other = Governor(RateLimits.preset("adaptive", window=2.0), store=store).gate(WRITE)
+    assert (other.controller.limit, other.controller.slow_start) == (START, True)
+
+
+def test_a_queue_kept_waiting_by_another_clients_grants_looks_again() -> None:
+    limits = RateLimits(limits={WRITE: 1})
+    now = time.monotonic()
+    store = ProjectStore("p")
+    a, b = Governor(limits, store=store), Governor(limits, store=store)
+    assert isinstance(a.gate(WRITE).try_take(now, 1.0, now), Grant)
+    # Only an answer can free the budget (ON_SETTLE), and it will be a's: nothing would wake
+    # b's queue, so b looks again after a round trip.
+    wait = b.gate(WRITE).try_take(now, 1.0, now)
+    assert isinstance(wait, float)
+    assert math.isfinite(wait)
+    alone = Governor(limits, store=ProjectStore("q")).gate(WRITE)
+    assert isinstance(alone.try_take(now, 1.0, now), Grant)
+    assert alone.try_take(now, 1.0, now) == math.inf  # its own answer wakes its queue
 
 
 async def test_a_slow_start_is_continued_not_restarted() -> None:
