@@ -73,9 +73,10 @@ class Governor:
     ``AsyncPinecone(rate_limits=...)`` builds one on its project's store (``_projects``: one
     budget per project in a thread); pass a ``Governor`` itself as ``rate_limits=`` to several
     clients to share one budget. ``limits``: a :class:`~aiopinecone.RateLimits` (default:
-    adaptive); ``store``: where the accounting lives (default: a store of its own). :meth:`snapshot` reports what each class learnt and did.
-    ``clock``: monotonic seconds (a :class:`MemoryStore` passed as ``store`` must read the same
-    clock: the governor hands it the time it read).
+    adaptive); ``store``: where the accounting lives (default: a store of its own).
+    :meth:`snapshot` reports what each class learnt and did. ``clock``: monotonic seconds (a
+    :class:`MemoryStore` passed as ``store`` must read the same clock: the governor hands it
+    the time it read).
     """
 
     def __init__(
