@@ -13,6 +13,7 @@ import aiohttp
 
 from ._core import Core
 from ._governor import Governor, RateLimits
+from ._governor._projects import project_namespace, project_store
 from ._network import SslOption, build_network, check_extra_headers, source_tag_field
 from ._redisconn import REDIS_URL_ENV
 from ._retry import RetryPolicy
@@ -24,6 +25,7 @@ from .exceptions import ValidationError
 from .resources import Assistants
 
 if TYPE_CHECKING:
+    from ._governor import BudgetStore
     from ._governor._redis import RedisStore
 
 __all__ = ["DEFAULT_HOST", "AsyncPinecone"]
@@ -73,6 +75,9 @@ class AsyncPinecone:
       plan's up; a plan (``"starter"``, ``"standard"``, ``"enterprise"``: exact limits), a
       mapping of operation class to requests per minute, a :class:`~aiopinecone.RateLimits`,
       ``"off"``; or a :class:`~aiopinecone.Governor` to share one budget between clients.
+      Without a ``Governor`` (or Redis), the clients of one project (API key and host, or
+      ``RateLimits.namespace``) made in one thread share one budget and what it learnt, open
+      at once or one after another.
 
     Networks (README "Networks and proxies"; these shape the session the client creates, so
     they cannot be combined with ``session=``):
@@ -199,6 +204,7 @@ class AsyncPinecone:
             extra_headers=extra_headers,
         )
         self._shared_store: RedisStore | None = None
+        self._own_governor = not isinstance(rate_limits, Governor)
         if isinstance(rate_limits, Governor):
             governor = rate_limits
         else:
@@ -211,7 +217,12 @@ class AsyncPinecone:
                 from ._governor._redis import shared_store
 
                 self._shared_store = shared_store(limits, api_key=key, host=origin)
-            governor = Governor(limits, store=self._shared_store)
+            store: BudgetStore | None = self._shared_store
+            if store is None and limits.enabled:
+                # Every default client of the project in this thread: one budget, and what the
+                # earlier ones learnt (``_governor/_projects.py``).
+                store = project_store(limits.namespace or project_namespace(key, origin))
+            governor = Governor(limits, store=store)
         self.governor: Final = governor
         """The rate governor (``governor.snapshot()``: budgets and counts per class)."""
         if governor.enabled:
@@ -283,9 +294,12 @@ class AsyncPinecone:
         """Close the connection pool (a session you passed in is left open). Idempotent."""
         self._router.forget_all()
         await self._core.transport.close()
+        if self._own_governor:
+            # Settles still on their way to Redis; what it learnt, kept for the project.
+            self._own_governor = False
+            await self.governor.aclose()
         store, self._shared_store = self._shared_store, None
         if store is not None:
-            await self.governor.aclose()  # settles still on their way to Redis
             await store.aclose()
 
     def __repr__(self) -> str:

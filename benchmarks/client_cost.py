@@ -11,10 +11,14 @@ Implementations:
   ``ClientSession``, the same connector limit and timeout), decoding the JSON into dicts and
   building no models: the practical lower bound for any client on aiohttp;
 - ``aiopinecone``: ``AsyncPinecone().assistants`` with its defaults (validation, retries, typed
-  models, the adaptive rate governor), **a fresh client every round** as a user gets it: its
-  governor starts from the Starter guesses and learns within the round (the clients share one
-  aiohttp session, given with ``session=``, so every implementation starts a round with a warm
-  connection pool; the client is built before the round's meter starts);
+  models, the adaptive rate governor), **a new client every round**, as a user who makes a
+  client per batch gets it: its governor adopts what the process learnt of the project (the
+  earlier rounds' clients; ``_governor/_projects.py``) and sees the window they used (the
+  clients share one aiohttp session, given with ``session=``, so every implementation starts a
+  round with a warm connection pool; the client is built before the round's meter starts);
+- ``aiopinecone new project``: the same, each round's client of a **new project**
+  (``RateLimits(namespace=...)`` unique per round): its governor starts from the Starter
+  guesses and learns within the round (what a client costs that learns from scratch);
 - ``aiopinecone learnt``: one default client for every round (its governor learnt the budget in
   the warm-up and the earlier rounds: the steady state of a long-lived client);
 - ``aiopinecone off``: one client with ``rate_limits="off"`` (no governor: the rest of the client);
@@ -27,6 +31,7 @@ are interleaved round by round; medians are reported with the per-round ratio to
 from __future__ import annotations
 
 import gc
+import itertools
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 
@@ -48,6 +53,9 @@ from ._harness import (
 )
 
 DESCRIBED: Final = "bench-describe"
+_PROJECTS: Final = itertools.count()
+"""Numbers of the benchmark's projects (``RateLimits.namespace``; one per row of new clients,
+one per client of ``aiopinecone new project``)."""
 API_VERSION: Final = "2025-10"
 TARGET_RATIO: Final = 1.1
 
@@ -144,14 +152,18 @@ class GovernorOffClient(AiopineconeClient):
 
 
 class FreshAiopineconeClient(AiopineconeClient):
-    """A new default ``AsyncPinecone`` every round (:meth:`begin_round`), as a user gets it:
-    its governor learns from the Starter guesses again. The clients share one aiohttp session
-    (``session=``), so the connection pool is as warm as the other implementations'."""
+    """A new default ``AsyncPinecone`` every round (:meth:`begin_round`), as a user who makes a
+    client per batch gets it: its governor starts from what the process learnt of the project
+    (the earlier rounds' clients) and counts the window they used. The clients share one
+    aiohttp session (``session=``), so the connection pool is as warm as the other
+    implementations'. Their project is a namespace of their own (the same for every round):
+    the ``aiopinecone learnt`` client, run in the same process, is another project."""
 
     def __init__(self, url: str, *, max_connections: int = 100) -> None:
         from aiopinecone import AsyncPinecone
 
         self._url = url
+        self._project = f"bench-{next(_PROJECTS)}"
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(
                 limit=max_connections, keepalive_timeout=30.0, ttl_dns_cache=300
@@ -159,23 +171,51 @@ class FreshAiopineconeClient(AiopineconeClient):
             timeout=aiohttp.ClientTimeout(total=120.0, sock_connect=10.0),
         )
         self._pc = AsyncPinecone(
-            api_key=API_KEY, host=url, api_version=API_VERSION, session=self._session
+            api_key=API_KEY,
+            host=url,
+            api_version=API_VERSION,
+            session=self._session,
+            rate_limits=self._limits(),
         )
         self._assistants = self._pc.assistants
 
+    def _limits(self) -> Any:
+        """The ``rate_limits`` of the next client: the default, in this row's project."""
+        import attrs
+
+        from aiopinecone import RateLimits
+
+        return attrs.evolve(RateLimits.default(), namespace=self._project)
+
     async def begin_round(self) -> None:
-        """Close this round's client; the next one starts afresh (its governor unlearnt)."""
+        """Close this round's client and make the next one."""
         from aiopinecone import AsyncPinecone
 
         await self._pc.close()
         self._pc = AsyncPinecone(
-            api_key=API_KEY, host=self._url, api_version=API_VERSION, session=self._session
+            api_key=API_KEY,
+            host=self._url,
+            api_version=API_VERSION,
+            session=self._session,
+            rate_limits=self._limits(),
         )
         self._assistants = self._pc.assistants
 
     async def aclose(self) -> None:
         await self._pc.close()
         await self._session.close()
+
+
+class NewProjectAiopineconeClient(FreshAiopineconeClient):
+    """:class:`FreshAiopineconeClient` of a new project every round (a namespace of its own):
+    nothing learnt or counted before, its governor learns from the Starter guesses."""
+
+    def _limits(self) -> Any:
+        import attrs
+
+        from aiopinecone import RateLimits
+
+        return attrs.evolve(RateLimits.default(), namespace=f"bench-{next(_PROJECTS)}")
 
 
 async def begin_round(client: Client) -> None:
@@ -222,11 +262,12 @@ def official_available() -> bool:
 FACTORIES: Final[Mapping[str, Callable[..., Client]]] = {
     "floor": FloorClient,
     "aiopinecone": FreshAiopineconeClient,
+    "aiopinecone new project": NewProjectAiopineconeClient,
     "aiopinecone learnt": AiopineconeClient,
     "aiopinecone off": GovernorOffClient,
     "pinecone": OfficialClient,
 }
-OURS: Final = ("aiopinecone", "aiopinecone learnt", "aiopinecone off")
+OURS: Final = ("aiopinecone", "aiopinecone new project", "aiopinecone learnt", "aiopinecone off")
 """The rows of aiopinecone (measured against the floor in one phase)."""
 
 
@@ -451,7 +492,11 @@ def markdown(results: Mapping[str, Any]) -> str:
             "(the emulator runs in another process). Medians over rounds; the ratio is the "
             "median of per-round ratios to the floor measured in the same round, with its 95% "
             "bootstrap interval. "
-            f"Target: aiopinecone <= {results.get('target_ratio', TARGET_RATIO)}x the floor.",
+            f"Target: aiopinecone <= {results.get('target_ratio', TARGET_RATIO)}x the floor. "
+            "`aiopinecone`: a new default client every round (it adopts what the earlier "
+            "rounds' clients learnt of the project); `aiopinecone new project`: a new client "
+            "of a new project every round (its governor learns from scratch); `aiopinecone "
+            'learnt`: one client for every round; `aiopinecone off`: `rate_limits="off"`.',
             "",
             table(
                 [

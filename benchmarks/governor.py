@@ -250,13 +250,13 @@ def _cost_clients(url: str) -> dict[str, Any]:
     from benchmarks.client_cost import (
         AiopineconeClient,
         FloorClient,
-        FreshAiopineconeClient,
         GovernorOffClient,
+        NewProjectAiopineconeClient,
     )
 
     return {
         "floor": FloorClient(url),
-        "governor on": FreshAiopineconeClient(url),
+        "governor on": NewProjectAiopineconeClient(url),
         "governor on, learnt": AiopineconeClient(url),
         "governor off": GovernorOffClient(url),
     }
@@ -401,8 +401,9 @@ def cost_section(cost: Mapping[str, Any]) -> list[str]:
     return [
         f"Client CPU per request, {cost['rounds']} interleaved rounds (the workloads of "
         "`benchmarks/client_cost.py`, concurrency 50; emulator in another process; medians, "
-        "ratio paired by round). `governor on` is `AsyncPinecone()` with its defaults, a fresh "
-        "client every round (its governor learns from the Starter guesses within the round); "
+        "ratio paired by round). `governor on` is `AsyncPinecone()` with its defaults, a new "
+        "client of a new project every round (its governor learns from the Starter guesses "
+        "within the round); "
         "`governor on, learnt` is one default client kept across rounds.",
         "",
         table(["workload", "client", "CPU us / request", "vs floor"], rows),

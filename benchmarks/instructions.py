@@ -5,11 +5,13 @@ instructions the client process executes per request does not depend on what els
 is a steadier (if partial: no kernel time, no cache misses) view of the same comparison. Each
 (implementation, workload) runs twice under ``valgrind --tool=callgrind`` in a fresh process,
 with ``n`` and ``2n`` requests after the same warm-up; the difference divided by ``n`` is the
-cost of one request, start-up and warm-up excluded. The ``aiopinecone`` row (a fresh default
+cost of one request, start-up and warm-up excluded. The ``aiopinecone`` row (a new default
 client every round, ``client_cost.FreshAiopineconeClient``) runs its requests in rounds of
-:data:`ROUND`, each on a new client, so its count includes what a new client's governor spends
-learning the budget; ``aiopinecone learnt`` is one client throughout, ``aiopinecone off`` one with
-``rate_limits="off"``.
+:data:`ROUND`, each on a new client, which adopts what the earlier ones learnt of the project
+(a client per batch); ``aiopinecone new project`` likewise, each client of a new project
+(``NewProjectAiopineconeClient``), so its count includes what a new client's governor spends
+learning the budget from scratch; ``aiopinecone learnt`` is one client throughout,
+``aiopinecone off`` one with ``rate_limits="off"``.
 
 Opt-in (``python -m benchmarks --only instructions``): it takes a few minutes and needs valgrind.
 """
@@ -40,7 +42,7 @@ from .client_cost import (
 
 IMPLEMENTATIONS: Final = ("floor", *OURS)
 ROUND: Final = 500
-"""Requests per round (a fresh client's, for the ``aiopinecone`` row)."""
+"""Requests per round (a new client's, for the ``aiopinecone`` and ``new project`` rows)."""
 _COLLECTED: Final = re.compile(r"Collected\s*:\s*(\d+)")
 _TIMEOUT: Final = 900.0
 
@@ -174,9 +176,10 @@ def markdown(results: Mapping[str, Any]) -> str:
             "and warm-up subtracted). Deterministic within a few thousand instructions "
             "(how many answers arrive per event-loop turn varies), but blind to kernel time "
             f"(the same for both) and to cache misses. Target: <= {TARGET_RATIO}x. "
-            "`aiopinecone`: a fresh default client every "
-            f"{ROUND} requests (its governor learns each time); `learnt`: one default client; "
-            '`off`: `rate_limits="off"`.',
+            "`aiopinecone`: a new default client every "
+            f"{ROUND} requests (it adopts what the earlier ones learnt of the project); `new "
+            "project`: likewise, each client of a new project (its governor learns each time); "
+            '`learnt`: one default client; `off`: `rate_limits="off"`.',
             "",
             table(["workload", "floor", *OURS], rows),
         ]

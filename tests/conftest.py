@@ -15,6 +15,7 @@ from redis_server import RedisServer
 from tls_certs import TlsFiles, make_tls_files
 
 from aiopinecone import AsyncPinecone, set_retry_testing
+from aiopinecone._governor._projects import forget_projects
 from aiopinecone.emulator import Emulator
 
 API_KEY = "test-key"
@@ -34,6 +35,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # Every worker sorts alike (a stable sort), as xdist requires.
     if hasattr(config, "workerinput"):
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_projects() -> None:
+    """Every test starts like a fresh process. Default clients of one project (API key and
+    host) share one budget and what it learnt for the life of their thread
+    (``aiopinecone/_governor/_projects.py``); the tests of a worker run in one thread, reuse
+    the API key and may be given a port an earlier test's emulator had, so one test's window
+    and learnt limits would otherwise carry over into the next."""
+    forget_projects()
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@
 - ``_controller``: the adaptive algorithm of one class, a pure state machine;
 - ``_store``: :class:`BudgetStore`, the atomic per-class accounting (a protocol; the in-memory
   :class:`MemoryStore` here, :class:`RedisStore` in ``_redis`` for many processes);
+- ``_projects``: one project's store in this process, shared by its default clients (with
+  what they learnt);
 - ``_gate``: one class's controller in front of the store (the rules of a permit);
 - ``_governor``: :class:`Governor`, the client's admission seam (FIFO waiting per class).
 """

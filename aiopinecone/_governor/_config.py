@@ -193,8 +193,9 @@ class RateLimits:
     ``aiopinecone[redis]`` extra). ``None``: ``$AIOPINECONE_RATE_REDIS_URL`` if set; ``""``:
     never (this process alone, whatever the environment says)."""
     namespace: str | None = None
-    """The budget's name in Redis: one per Pinecone project. ``None``: derived from the API key
-    and host (a hash; processes with the same key share)."""
+    """The budget's name: one per Pinecone project, in Redis and in this process (the clients
+    of one namespace share one budget). ``None``: derived from the API key and host (a hash;
+    clients and processes with the same key share)."""
 
     @classmethod
     def preset(cls, name: str, *, window: float = 60.0, redis_url: str | None = None) -> RateLimits:

@@ -27,6 +27,7 @@ from ._config import PRESETS, RateLimits, class_of
 from ._controller import Controller
 from ._gate import ACCEPTED, RATE_LIMITED, UNKNOWN, ClassGate
 from ._lane import Lane, LanePermit
+from ._projects import ProjectStore
 from ._store import BudgetStore, Grant, MemoryStore
 from ._waiting import (
     ClassQueue,
@@ -69,12 +70,13 @@ itself, with ``waited``, ``settled`` and ``tokens`` (see :class:`~._store.Grant`
 class Governor:
     """The rate governor: budgets per operation class for every request of a client.
 
-    ``AsyncPinecone(rate_limits=...)`` builds one; pass a ``Governor`` itself as
-    ``rate_limits=`` to several clients to share one budget. ``limits``: a
-    :class:`~aiopinecone.RateLimits` (default: adaptive); ``store``: where the accounting lives
-    (default: this process). :meth:`snapshot` reports what each class learnt and did.
-    ``clock``: monotonic seconds (a :class:`MemoryStore` passed as ``store`` must read the same
-    clock: the governor hands it the time it read).
+    ``AsyncPinecone(rate_limits=...)`` builds one on its project's store (``_projects``: one
+    budget per project in a thread); pass a ``Governor`` itself as ``rate_limits=`` to several
+    clients to share one budget. ``limits``: a :class:`~aiopinecone.RateLimits` (default:
+    adaptive); ``store``: where the accounting lives (default: a store of its own).
+    :meth:`snapshot` reports what each class learnt and did. ``clock``: monotonic seconds (a
+    :class:`MemoryStore` passed as ``store`` must read the same clock: the governor hands it
+    the time it read).
     """
 
     def __init__(
@@ -96,6 +98,8 @@ class Governor:
         self._loaded: set[str] = set()
         self.token_books: dict[str, TokenBook] = {}
         """Per token class: what was estimated, what the answers counted (``_budgets``)."""
+        if isinstance(self.store, ProjectStore):
+            self.store.join(self)  # a default client's: its project's budget (``_projects``)
 
     @property
     def enabled(self) -> bool:
@@ -106,7 +110,11 @@ class Governor:
         """The gate of operation class ``cls`` (created on first use)."""
         gate = self._gates.get(cls)
         if gate is None:
-            gate = self._gates[cls] = ClassGate(cls, self._controller(cls), self.store)
+            if isinstance(self.store, ProjectStore):  # what the project learnt (``_projects``)
+                gate = self.store.gate(cls, self._controller(cls), self, self._clock())
+            else:
+                gate = ClassGate(cls, self._controller(cls), self.store)
+            self._gates[cls] = gate
             stats = self.stats[cls] = ClassStats()
             self._queues[cls] = ClassQueue(gate, stats)
         return gate
@@ -407,6 +415,9 @@ class Governor:
         return out
 
     async def aclose(self) -> None:
-        """Wait for settles still being sent to a remote store."""
+        """Wait for settles still being sent to a remote store; a project's store keeps what
+        this governor learnt for the project's next clients."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if isinstance(self.store, ProjectStore):
+            self.store.leave(self)

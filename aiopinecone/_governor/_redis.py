@@ -32,13 +32,13 @@ connection, the outage warning, the reconnect probe, the replay of settles) is
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import math
 import os
 from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from .._redisconn import REDIS_URL_ENV, describe_url
+from ._projects import project_namespace
 from ._redis_lua import (
     BLOCK,
     GROW,
@@ -313,13 +313,6 @@ def redis_store_from_env(
     env = os.environ if environ is None else environ
     chosen = env.get(REDIS_URL_ENV) if url is None else url
     return RedisStore(chosen, namespace=namespace) if chosen else None
-
-
-def project_namespace(api_key: str, host: str) -> str:
-    """The default budget name of a project: a short hash of the control host and API key
-    (processes with the same key share a budget; the key itself never reaches Redis)."""
-    digest = hashlib.sha256(f"{host}\n{api_key}".encode()).hexdigest()
-    return f"p{digest[:16]}"
 
 
 def shared_store(

@@ -398,9 +398,17 @@ class MemoryStore:
 
     async def load_state(self, key: str) -> Mapping[str, float] | None:
         """See :meth:`BudgetStore.load_state`."""
-        state = self._states.get(key)
-        return None if state is None else dict(state)
+        return self.load_state_now(key)
 
     async def save_state(self, key: str, state: Mapping[str, float]) -> None:
         """See :meth:`BudgetStore.save_state`."""
+        self.save_state_now(key, state)
+
+    def load_state_now(self, key: str) -> dict[str, float] | None:
+        """:meth:`load_state` as a plain call (a copy)."""
+        state = self._states.get(key)
+        return None if state is None else dict(state)
+
+    def save_state_now(self, key: str, state: Mapping[str, float]) -> None:
+        """:meth:`save_state` as a plain call."""
         self._states[key] = dict(state)
