@@ -195,6 +195,8 @@ class Controller(ControllerSharing):
             if self.limit != self._ahead_of:  # computed once per limit
                 self._ahead_of, self._ahead = self.limit, past_plans(self.limit, self.levels)
                 self._finite = math.isfinite(self.limit)
+            # A probe: the guess kept a request waiting and the server took it, a step at once
+            # (a client below the limit's concurrency grows too).
             if self._finite and (probe or self._steps.over(taken_at, cost, saturated, self._ahead)):
                 step = next_step(self.limit, self.levels, cost, merge=self.alone)
                 self.limit += step
