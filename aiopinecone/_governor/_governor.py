@@ -148,7 +148,8 @@ class Governor:
     def try_acquire(self, op: str, cost: float = 1.0) -> GovernorPermit | LanePermit | None:
         """The permit of one attempt of ``op`` at once when its class has room and no task
         waits (a plain call: no coroutine, no task switch; ``_lane.py``); ``None``: await
-        :meth:`acquire`. Settle it as any permit."""
+        :meth:`acquire`. Settle it exactly once, as any permit (a lane's permit is a bare
+        tuple: a second settle is not detected)."""
         lane = self._lanes.get(op)
         return None if lane is None else lane.take(cost, self._clock())
 
