@@ -12,9 +12,10 @@
 
 from __future__ import annotations
 
+from ._classstats import ClassStats
 from ._config import OPERATION_CLASSES, PRESETS, RateLimits, class_of
 from ._controller import Controller
-from ._governor import ClassStats, Governor, GovernorPermit
+from ._governor import Governor, GovernorPermit
 from ._store import GRANT_TTL, ON_SETTLE, BudgetStore, Grant, MemoryStore
 
 __all__ = [

@@ -17,12 +17,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-import attrs
-
 from .._admission import Permit
 from .._retry import is_testing
 from .._stats import record_rate_wait
 from ._budgets import TokenBook, acquire_with_tokens, settle_with_tokens
+from ._classstats import ClassStats, class_report
 from ._config import PRESETS, RateLimits, class_of
 from ._controller import Controller
 from ._gate import ACCEPTED, RATE_LIMITED, UNKNOWN, ClassGate
@@ -43,23 +42,12 @@ from ._waiting import (
 if TYPE_CHECKING:
     from .._admission import TokenCharge
 
-__all__ = ["ClassStats", "Governor", "GovernorPermit"]
+__all__ = ["Governor", "GovernorPermit"]
 
 _log: Final = logging.getLogger("aiopinecone.governor")
 OVERDRAW_RESERVE: Final = 0.1
 """While the limit is the start guess, a call that has waited for the budget until this share
 of its time is left goes past it (see ``Controller.may_overdraw``; one process's budget)."""
-
-
-@attrs.define(slots=True)
-class ClassStats:
-    """What one class did: permits granted, probes, 429s, permits that waited, seconds waited."""
-
-    granted: int = 0
-    probes: int = 0
-    rate_limited: int = 0
-    waited: int = 0
-    wait_seconds: float = 0.0
 
 
 GovernorPermit = Grant
@@ -393,27 +381,10 @@ class Governor:
 
     def snapshot(self) -> dict[str, dict[str, float | int | bool]]:
         """Per class used so far: the budget now (limit per window), whether learning, counts."""
-        out: dict[str, dict[str, float | int | bool]] = {}
-        for cls, gate in self._gates.items():
-            c, s = gate.controller, self.stats[cls]
-            out[cls] = {
-                "limit": c.limit,
-                "window_s": round(c.window, 4),
-                "adaptive": c.adaptive,
-                "learning": c.slow_start,
-                "granted": s.granted,
-                "probes": s.probes,
-                "rate_limited": s.rate_limited,
-                "waited": s.waited,
-                "wait_s": round(s.wait_seconds, 3),
-            }
-            book = self.token_books.get(cls)
-            if book is not None:
-                out[cls].update(book.snapshot())
-                if gate.local is not None:
-                    used = gate.local.usage_now(cls, c.window) + gate.local.in_flight(cls)
-                    out[cls]["window_used"] = round(used)
-        return out
+        return {
+            cls: class_report(gate, self.stats[cls], self.token_books.get(cls))
+            for cls, gate in self._gates.items()
+        }
 
     async def aclose(self) -> None:
         """Wait for settles still being sent to a remote store; a project's store keeps what

@@ -30,7 +30,8 @@ from __future__ import annotations
 from itertools import count
 from typing import TYPE_CHECKING, Final, TypeAlias
 
-from ._store import ClassBook, Grant, MemoryStore
+from ._book import ClassBook
+from ._store import Grant, MemoryStore
 
 if TYPE_CHECKING:
     from ._waiting import ClassQueue

@@ -36,14 +36,15 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
+
+from ._book import ClassBook
 
 if TYPE_CHECKING:
     from ._budgets import TokenPart
 
-__all__ = ["ON_SETTLE", "BudgetStore", "ClassBook", "Grant", "MemoryStore", "SharedLearning"]
+__all__ = ["ON_SETTLE", "BudgetStore", "Grant", "MemoryStore", "SharedLearning"]
 
 ON_SETTLE: Final = math.inf
 """The wait :meth:`BudgetStore.take` returns when only a settle (an open grant ending, or a
@@ -201,60 +202,6 @@ class SharedLearning(Protocol):
         """End the project's slow start with ``state`` once: (True, published) for the
         first process, (False, the state to adopt) for the others (None: nothing shared)."""
         ...
-
-
-class ClassBook:
-    """The accounting of one class: the window log and the open grants (a plain slotted class:
-    it is read and written on every request)."""
-
-    __slots__ = (
-        "blocked_until",
-        "in_flight",
-        "lane_open",
-        "log",
-        "logged",
-        "oldest_open",
-        "open",
-        "resolution",
-    )
-
-    def __init__(self) -> None:
-        self.log: deque[tuple[float, float]] = deque()  # (stamp, cost), stamps ascending
-        self.logged = 0.0  # sum of the log's costs
-        self.open: dict[int | str, tuple[float, float]] = {}  # id -> (taken at, cost)
-        self.lane_open = 0  # lane permits in flight (counted in in_flight: _lane.py)
-        self.in_flight = 0.0  # sum of the open grants' costs
-        self.oldest_open = math.inf  # at most the take time of the oldest open grant
-        self.blocked_until = 0.0
-        self.resolution = 0.0  # entries closer than this share one (window / 1000)
-
-    def expire(self, now: float, window: float) -> None:
-        """Forget the log entries that left the window (``stamp + window <= now``)."""
-        log = self.log
-        while log and log[0][0] + window <= now:
-            self.logged -= log.popleft()[1]
-        if not log:
-            self.logged = 0.0  # no float drift across a long run
-
-    def append(self, stamp: float, cost: float) -> None:
-        """Log ``cost`` units at ``stamp``."""
-        log = self.log
-        if log:
-            last = log[-1][0]
-            if last > stamp:  # only expired grants are stamped in the past
-                entries = sorted([*log, (stamp, cost)])
-                log.clear()
-                log.extend(entries)
-            elif stamp - last <= self.resolution:
-                # Entries closer than 1/1000 of the window share one (stamped at the later
-                # time, so they leave no earlier than the server forgets them): the log stays
-                # small whatever the rate.
-                log[-1] = (stamp, log[-1][1] + cost)
-            else:
-                log.append((stamp, cost))
-        else:
-            log.append((stamp, cost))
-        self.logged += cost
 
 
 class MemoryStore:

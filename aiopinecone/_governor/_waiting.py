@@ -21,8 +21,8 @@ from ..exceptions import RequestTimeoutError
 from ._gate import Ticket
 
 if TYPE_CHECKING:
+    from ._classstats import ClassStats
     from ._gate import ClassGate
-    from ._governor import ClassStats
 
 __all__ = [
     "ClassQueue",
