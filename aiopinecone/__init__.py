@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final
 from ._client import AsyncPinecone
 from ._core import RequestStats, track_requests
 from ._governor import Governor, RateLimits
+from ._governor._projects import forget_projects
 from ._retry import RetryPolicy
 from ._retry import set_testing as set_retry_testing
 from ._version import __version__
@@ -91,6 +92,7 @@ __all__ = [
     "ValidationError",
     "WaitTimeoutError",
     "__version__",
+    "forget_projects",
     "load_fleet",
     "set_retry_testing",
     "track_requests",

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from aiopinecone import AsyncPinecone, RateLimits
+from aiopinecone import AsyncPinecone, RateLimits, forget_projects
 from benchmarks._harness import API_KEY, EmulatorProcess, machine_info, table
 
 HERE: Final = Path(__file__).resolve().parent
@@ -100,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with EmulatorProcess(time_scale=MINUTE / 60, ready_delay=0.0) as emu:
         for row in ROWS:
             emu.reset()
+            forget_projects()  # every row a project of its own against a reset server
             asyncio.run(_setup(emu.url))
             per_chat = asyncio.run(_probe(emu.url, row.question))
             emu.admin("PUT", "rate-limits", {"tokens": {"chat": row.server_limit}})

@@ -89,8 +89,9 @@ def _metrics(
 
 
 async def _aiopinecone(url: str, n: int, preset: Any) -> tuple[float, int, Any]:
-    from aiopinecone import AssistantSpec, AsyncPinecone
+    from aiopinecone import AssistantSpec, AsyncPinecone, forget_projects
 
+    forget_projects()  # every run a project of its own against a reset server
     specs = [AssistantSpec(name=f"bench-{i:04d}", instructions="benchmark") for i in range(n)]
     async with AsyncPinecone(api_key=API_KEY, host=url) as pc:
         start = time.perf_counter()

@@ -12,6 +12,7 @@ import math
 import threading
 import time
 
+import aiopinecone
 from aiopinecone import AsyncPinecone, RateLimits
 from aiopinecone._governor import Governor, Grant, MemoryStore
 from aiopinecone._governor._projects import (
@@ -61,6 +62,21 @@ async def test_a_new_client_starts_from_what_the_last_one_learnt_and_counted() -
         # from the guess with an empty window would have sent all 8 into a full one.
         assert state["waited"] > 0
         assert rejected(emu) - before == state["rate_limited"] <= state["probes"]
+
+
+async def test_forget_projects_starts_the_next_client_afresh() -> None:
+    async with Emulator(
+        api_keys=(KEY,), rate_limits={WRITE: 8}, time_scale=0.02, ready_delay=0.0
+    ) as emu:
+        async with AsyncPinecone(api_key=KEY, host=emu.url) as first:
+            await create(first, "a", 16)
+            assert not first.governor.snapshot()[WRITE]["learning"]
+        aiopinecone.forget_projects()  # e.g. a test suite between two tests
+        async with AsyncPinecone(api_key=KEY, host=emu.url) as second:
+            assert second.governor.store is not first.governor.store
+            controller = second.governor.gate(WRITE).controller
+            assert controller.slow_start
+            assert controller.limit == START  # the start guess again, not the 8 learnt
 
 
 async def test_clients_open_at_once_share_one_budget() -> None:

@@ -220,7 +220,9 @@ def project_store(namespace: str) -> ProjectStore:
 
 
 def forget_projects() -> None:
-    """Forget every project's store, in every thread (each thread's next client starts as in
-    a fresh process; clients open now keep the store they have)."""
+    """Forget what this process kept of every project's rate budget, in every thread: the next
+    client of a project starts as in a fresh process (clients open now keep the store they
+    have). For test suites that reset an emulator between tests with the same host and key
+    (the ``pinecone_emulator`` fixture calls it for each test)."""
     global _generation
     _generation += 1

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from .._governor._projects import forget_projects
 from ._config import EmulatorConfig
 from ._server import Emulator, ThreadedEmulator
 
@@ -39,7 +40,9 @@ def pinecone_emulator_config() -> EmulatorConfig:
 
 @pytest.fixture
 def pinecone_emulator(pinecone_emulator_config: EmulatorConfig) -> Iterator[ThreadedEmulator]:
-    """A running emulator (fresh per test); ``.url`` is its origin."""
+    """A running emulator (fresh per test); ``.url`` is its origin. The clients of the test
+    start with no rate budget kept from another test (:func:`aiopinecone.forget_projects`)."""
+    forget_projects()
     with Emulator(config=pinecone_emulator_config).in_thread() as emu:
         yield emu
 
