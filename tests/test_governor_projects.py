@@ -38,15 +38,24 @@ async def create(pc: AsyncPinecone, prefix: str, count: int) -> None:
     await asyncio.gather(*(pc.assistants.create(name=f"{prefix}{i:02d}") for i in range(count)))
 
 
+def eight_per_minute() -> Emulator:
+    """An emulator that takes 8 creates per 1.2 s "minute"."""
+    return Emulator(api_keys=(KEY,), rate_limits={WRITE: 8}, time_scale=0.02, ready_delay=0.0)
+
+
+async def learnt_client(emu: Emulator) -> AsyncPinecone:
+    """A client (closed) that learnt the limit: 16 creates, the second 8 fill the window again."""
+    async with AsyncPinecone(api_key=KEY, host=emu.url) as first:
+        await create(first, "a", 16)
+    return first
+
+
 async def test_a_new_client_starts_from_what_the_last_one_learnt_and_counted() -> None:
     # 8 creates per 1.2 s "minute". The first client learns the limit (16 creates: the second 8
     # fill the window again); the next one, made at once, adopts the limit and sees that window.
-    async with Emulator(
-        api_keys=(KEY,), rate_limits={WRITE: 8}, time_scale=0.02, ready_delay=0.0
-    ) as emu:
-        async with AsyncPinecone(api_key=KEY, host=emu.url) as first:
-            await create(first, "a", 16)
-            learnt = first.governor.snapshot()[WRITE]
+    async with eight_per_minute() as emu:
+        first = await learnt_client(emu)
+        learnt = first.governor.snapshot()[WRITE]
         assert learnt["limit"] == 8.0
         assert not learnt["learning"]
         before = rejected(emu)
@@ -65,12 +74,9 @@ async def test_a_new_client_starts_from_what_the_last_one_learnt_and_counted() -
 
 
 async def test_forget_projects_starts_the_next_client_afresh() -> None:
-    async with Emulator(
-        api_keys=(KEY,), rate_limits={WRITE: 8}, time_scale=0.02, ready_delay=0.0
-    ) as emu:
-        async with AsyncPinecone(api_key=KEY, host=emu.url) as first:
-            await create(first, "a", 16)
-            assert not first.governor.snapshot()[WRITE]["learning"]
+    async with eight_per_minute() as emu:
+        first = await learnt_client(emu)
+        assert not first.governor.snapshot()[WRITE]["learning"]
         aiopinecone.forget_projects()  # e.g. a test suite between two tests
         async with AsyncPinecone(api_key=KEY, host=emu.url) as second:
             assert second.governor.store is not first.governor.store
