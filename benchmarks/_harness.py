@@ -135,8 +135,13 @@ class EmulatorProcess:
             return json.loads(response.read() or b"null")
 
     def reset(self) -> None:
-        """State, log, faults and rate-limit counters back to a fresh start."""
+        """State, log, faults and rate-limit counters back to a fresh start; this process's
+        clients made from now on start as against a new project (what earlier ones kept of the
+        server's budget is forgotten: ``aiopinecone.forget_projects``)."""
+        from aiopinecone import forget_projects
+
         self.admin("POST", "reset")
+        forget_projects()
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after 10 s; idempotent."""

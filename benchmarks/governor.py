@@ -155,11 +155,9 @@ def _configure(emu: EmulatorProcess, s: Scenario) -> None:
 
 
 async def _creates(url: str, n: int, rate_limits: Any, timeout: float) -> dict[str, Any]:
-    from aiopinecone import AsyncPinecone, forget_projects
+    from aiopinecone import AsyncPinecone
 
-    # Every run is a project of its own against a reset server, as a new process would see it
-    # (the clients of one project in a process keep one budget and what it learnt).
-    forget_projects()
+    # (Every run follows an emulator reset: a project of its own, as a new process sees it.)
     async with AsyncPinecone(api_key=API_KEY, host=url, rate_limits=rate_limits) as pc:
         names = [f"gov-{i:04d}" for i in range(n)]
         start = time.perf_counter()

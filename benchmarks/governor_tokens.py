@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from aiopinecone import AsyncPinecone, RateLimits, forget_projects
+from aiopinecone import AsyncPinecone, RateLimits
 from benchmarks._harness import API_KEY, EmulatorProcess, machine_info, table
 
 HERE: Final = Path(__file__).resolve().parent
@@ -99,8 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[list[object]] = []
     with EmulatorProcess(time_scale=MINUTE / 60, ready_delay=0.0) as emu:
         for row in ROWS:
-            emu.reset()
-            forget_projects()  # every row a project of its own against a reset server
+            emu.reset()  # (and a project of its own: _harness)
             asyncio.run(_setup(emu.url))
             per_chat = asyncio.run(_probe(emu.url, row.question))
             emu.admin("PUT", "rate-limits", {"tokens": {"chat": row.server_limit}})

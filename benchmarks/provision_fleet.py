@@ -89,9 +89,8 @@ def _metrics(
 
 
 async def _aiopinecone(url: str, n: int, preset: Any) -> tuple[float, int, Any]:
-    from aiopinecone import AssistantSpec, AsyncPinecone, forget_projects
+    from aiopinecone import AssistantSpec, AsyncPinecone
 
-    forget_projects()  # every run a project of its own against a reset server
     specs = [AssistantSpec(name=f"bench-{i:04d}", instructions="benchmark") for i in range(n)]
     async with AsyncPinecone(api_key=API_KEY, host=url) as pc:
         start = time.perf_counter()
