@@ -2,13 +2,18 @@
 
 A :class:`ClassBook` is :class:`~._store.MemoryStore`'s record of one class (the store's rules
 read and write it) and what a lane (``_lane.py``) books a request in. Its own rules are the
-log's: :meth:`ClassBook.expire` and :meth:`ClassBook.append`.
+log's: :meth:`ClassBook.expire` and :meth:`ClassBook.append`; before anything but a lane reads
+or writes it, the lanes' tallies are told (:meth:`ClassBook.fold_lanes`).
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._lane import Lane
 
 __all__ = ["ClassBook"]
 
@@ -21,6 +26,7 @@ class ClassBook:
         "blocked_until",
         "in_flight",
         "lane_open",
+        "lanes",
         "log",
         "logged",
         "oldest_open",
@@ -37,6 +43,13 @@ class ClassBook:
         self.oldest_open = math.inf  # at most the take time of the oldest open grant
         self.blocked_until = 0.0
         self.resolution = 0.0  # entries closer than this share one (window / 1000)
+        self.lanes: list[Lane] = []  # of every client of the book (their tallies: _lane.py)
+
+    def fold_lanes(self) -> None:
+        """Tell the book (and their controllers) what the lanes' tallies hold."""
+        for lane in self.lanes:
+            if lane.count:
+                lane.fold()
 
     def expire(self, now: float, window: float) -> None:
         """Forget the log entries that left the window (``stamp + window <= now``)."""

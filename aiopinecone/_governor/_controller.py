@@ -219,6 +219,58 @@ class Controller(ControllerSharing):
                 # refill, taken by a probe now and then, is not one)
             self._cut_end = now  # new facts: the next 429s may cut again
 
+    @property
+    def step_began(self) -> float:
+        """When the current slow-start step began (grants taken since count towards it)."""
+        return self._steps.at
+
+    def may_tally(self) -> bool:
+        """Whether answers may be told together (:meth:`accepted_together`): nothing but the
+        counts moves per answer (no 429 episode, pause or window verification is open, and
+        slow start's burst has begun)."""
+        return (
+            self._episode.at == _INF
+            and not self._pause_level
+            and not self._target
+            and not (self.slow_start and self._burst_from == _INF)
+        )
+
+    def accepted_together(
+        self,
+        now: float,
+        cost: float,
+        count: int,
+        fresh: float,
+        saturated: bool,
+        rtt_sum: float,
+        rtt_low: float,
+    ) -> None:
+        """``count`` requests (``cost`` units), none of them a probe, were accepted by ``now``,
+        told at once while :meth:`may_tally` holds (a lane's tally: ``_lane.py``). ``fresh``:
+        the units of those taken since the current slow-start step began; ``saturated``: one
+        of them took the budget's last units; ``rtt_sum``, ``rtt_low``: their round trips.
+        One answer told so changes the controller exactly as :meth:`accepted`; several change
+        it as one answer of their mean round trip, counted ``count`` times."""
+        self.outstanding -= count
+        self.refused_streak = 0
+        if not self.adaptive:
+            return
+        srtt = self.srtt
+        mean = rtt_sum / count
+        self.srtt = srtt + (mean - srtt) * (1.0 - 0.875**count) if srtt else mean
+        if rtt_low < self.rtt_min:
+            self.rtt_min = rtt_low
+        if self.slow_start:
+            if self.limit != self._ahead_of:
+                self._ahead_of, self._ahead = self.limit, past_plans(self.limit, self.levels)
+                self._finite = math.isfinite(self.limit)
+            if self._finite and self._steps.over_together(fresh, saturated, self._ahead):
+                step = next_step(self.limit, self.levels, cost / count, merge=self.alone)
+                self.limit += step
+                self._steps.begin(now, self.limit - step, self.limit, cost / count)
+            return
+        self._measured += cost
+
     def _measure(self, now: float) -> None:
         """Shorten the window to the rate the server sustained since the last cut (the burst
         stays), once that rate held over one whole window of its own: a per-minute server

@@ -82,6 +82,7 @@ class Governor:
         self.stats: dict[str, ClassStats] = {}
         self._by_op: dict[str, ClassQueue] = {}
         self._lanes: dict[str, Lane] = {}  # per op, when its class's store is in memory
+        self._class_lanes: dict[str, Lane] = {}  # the same lanes, per class
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loaded: set[str] = set()
         self.token_books: dict[str, TokenBook] = {}
@@ -121,15 +122,28 @@ class Governor:
         starts over from them; what the store counted stays counted."""
         self.limits = limits
         for cls, gate in self._gates.items():
+            self._fold(gate)
             gate.controller = self._controller(cls)
 
     def _queue_of(self, op: str) -> ClassQueue:
         queue = self._by_op.get(op)
         if queue is None:
             queue = self._by_op[op] = self._queues[self.gate(class_of(op)).key]
-            if queue.gate.local is not None:
-                self._lanes[op] = Lane(queue, queue.gate.local)
+            local = queue.gate.local
+            if local is not None:
+                key = queue.gate.key
+                lane = self._class_lanes.get(key)
+                if lane is None:
+                    lane = self._class_lanes[key] = Lane(queue, local)
+                self._lanes[op] = lane
         return queue
+
+    @staticmethod
+    def _fold(gate: ClassGate) -> None:
+        """Before the general path reads or writes a class: what the lanes tallied
+        (``_lane.py``; every client's of the book)."""
+        if gate.local is not None:
+            gate.local.book(gate.key).fold_lanes()
 
     # -- the admission seam -------------------------------------------------------------------
 
@@ -151,10 +165,11 @@ class Governor:
     ) -> GovernorPermit:
         """The permit of one attempt of ``op``; waits (cancellably) while its class is full.
         ``tokens``: a chat or context call's input tokens (its token class's permit too)."""
-        if tokens is not None:
-            return await acquire_with_tokens(self, op, cost, deadline, tokens)
         queue = self._by_op.get(op) or self._queue_of(op)
         gate = queue.gate
+        self._fold(gate)
+        if tokens is not None:
+            return await acquire_with_tokens(self, op, cost, deadline, tokens)
         if gate.local is not None and not queue.waiters:
             now = self._clock()
             got = gate.try_take(now, cost, now)
@@ -192,6 +207,7 @@ class Governor:
                     await self._load_shared(gate)
                 now = self._clock()
                 if gate.local is not None:
+                    self._fold(gate)
                     got = gate.try_take(now, me.cost, since)  # (a token permit's may shrink)
                 else:
                     got = await gate.atake(now, me.cost, since)
@@ -286,13 +302,14 @@ class Governor:
                 return
             permit = lane.grant_of(permit)
         assert isinstance(permit, Grant)
+        queue = self._queues[permit.key]
+        self._fold(queue.gate)
         if permit.tokens is not None:
             settle_with_tokens(self, permit, status, retry_after)
             return
         if permit.settled:
             return
         permit.settled = True
-        queue = self._queues[permit.key]
         gate = queue.gate
         if status is not None and status != 429 and gate.local is not None:
             # The common case, in a few steps: answered, in-memory store.
@@ -365,6 +382,7 @@ class Governor:
             return
         permit.settled = True
         gate = self._queues[permit.key].gate
+        self._fold(gate)
         gate.release(self._clock(), permit)
         if gate.local is None:
             task = asyncio.get_running_loop().create_task(gate.store.settle(permit, counted=False))
@@ -374,13 +392,18 @@ class Governor:
         wake_queue(self._queues[gate.key])
 
     def controllers(self) -> dict[str, Controller]:
-        """The controller of every class used so far (read-only use: reports, ETAs)."""
+        """The controller of every class used so far (read-only use: reports, ETAs), told
+        what the lanes tallied."""
+        for gate in self._gates.values():
+            self._fold(gate)
         return {cls: gate.controller for cls, gate in self._gates.items()}
 
     # -- reports ----------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, dict[str, float | int | bool]]:
         """Per class used so far: the budget now (limit per window), whether learning, counts."""
+        for gate in self._gates.values():
+            self._fold(gate)
         return {
             cls: class_report(gate, self.stats[cls], self.token_books.get(cls))
             for cls, gate in self._gates.items()
@@ -391,5 +414,7 @@ class Governor:
         this governor learnt for the project's next clients."""
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        for lane in self._class_lanes.values():
+            lane.close()
         if isinstance(self.store, ProjectStore):
             self.store.leave(self)

@@ -11,10 +11,22 @@ Those steps are the common case of ``ClassGate.try_take`` + ``MemoryStore.take_n
 target of the client (``benchmarks/client_cost``: within 5% of bare aiohttp), and one call each
 way instead of three or four, with a tuple for a permit instead of an object, is what most of it
 takes (``benchmarks/RESULTS.md``, "Issue 11"). The algorithm is not repeated: an answer goes to
-:meth:`Controller.accepted` as from the gate, and the window's expiry and the log's entries are
-the book's own methods. ``tests/test_governor_lane.py`` drives a governor through its lanes and
-one through the general path with the same requests under a fake clock, and checks that their
-books and controllers stay equal step by step: change one, change the other.
+the controller as from the gate, and the window's expiry and the log's entries are the book's
+own methods. ``tests/test_governor_lane.py`` drives a governor through its lanes and one through
+the general path with the same requests under a fake clock, and checks that their books and
+controllers stay equal step by step: change one, change the other.
+
+**Answers are told in tallies.** While nothing but counts moves per answer (no task waits in
+the class, and the controller says :meth:`~._controller.Controller.may_tally`), a lane adds an
+answer to its tally (a few sums) and tells the book and the controller the whole tally at once
+(:meth:`Lane.fold`): at the first answer one log resolution (``window / 1000``) after the tally
+began, and before anything else reads them (the general path of any client of the book:
+``ClassBook.fold_lanes``; reports). The log gets one entry stamped at the tally's last answer,
+as the book merges answers that close anyway; until then the tally's units stay counted in
+flight, so the budget never shows more room than it has. The controller gets the tally as one
+answer of the mean round trip counted as many times (``accepted_together``: a tally of one is
+exactly :meth:`~._controller.Controller.accepted`). Anything else (a task waiting, a 429 episode,
+a pause, a window being verified) tells each answer at once, as the general path does.
 
 A lane's permit is a tuple :data:`LanePermit` ``(taken_at, cost, used, lane)``: one small
 allocation per request. The book counts it in flight (``in_flight``, ``lane_open``) but keeps no
@@ -27,6 +39,7 @@ path must settle (a 429, no answer, a corrected cost) becomes an open grant of t
 
 from __future__ import annotations
 
+import math
 from itertools import count
 from typing import TYPE_CHECKING, Final, TypeAlias
 
@@ -36,27 +49,55 @@ from ._store import Grant, MemoryStore
 if TYPE_CHECKING:
     from ._waiting import ClassQueue
 
-__all__ = ["Lane", "LanePermit"]
+__all__ = ["FOLD_AFTER", "Lane", "LanePermit"]
 
 LanePermit: TypeAlias = "tuple[float, float, float, Lane]"
 """``(taken_at, cost, used, lane)``: ``used`` is the units counted right after the take."""
 
+FOLD_AFTER: Final = 1.0
+"""How long a tally gathers answers, in log resolutions (``window / 1000``; 0: one answer)."""
+
 _TAKEN_AT: Final = 0
 _COST: Final = 1
 _USED: Final = 2
+_NEVER: Final = -math.inf
 
 
 class Lane:
     """The hot path of one class (``queue``) over its book in ``store`` (see the module)."""
 
-    __slots__ = ("book", "gate", "ids", "queue", "stats")
+    __slots__ = (
+        "book",
+        "count",
+        "fold_at",
+        "fresh",
+        "full",
+        "gate",
+        "ids",
+        "last",
+        "pending",
+        "queue",
+        "rtt_low",
+        "rtt_sum",
+        "saturated",
+        "stats",
+        "step_from",
+    )
 
     def __init__(self, queue: ClassQueue, store: MemoryStore) -> None:
         self.queue = queue
         self.gate = queue.gate
         self.stats = queue.stats
         self.book: ClassBook = store.book(queue.gate.key)
+        self.book.lanes.append(self)
         self.ids: count[int] = store.ids
+        # The tally: answers not yet told to the book and the controller.
+        self.count = 0
+        self.pending = self.fresh = self.rtt_sum = self.last = 0.0
+        self.rtt_low = math.inf
+        self.saturated = False
+        self.fold_at = _NEVER  # the next answer from then on folds the tally first
+        self.step_from = self.full = math.inf  # the tally's view of its controller
 
     def take(self, cost: float, now: float) -> LanePermit | None:
         """A permit at ``now`` when the budget has room and nothing else needs doing; ``None``
@@ -80,7 +121,61 @@ class Lane:
 
     def answered(self, permit: LanePermit, now: float) -> None:
         """The server answered ``permit``'s request at ``now`` (anything but a 429)."""
+        if now >= self.fold_at or self.queue.waiters:
+            if self.count:
+                self.fold()
+            if not self._tally_from(now):
+                self._tell(permit, now)
+                return
+        cost = permit[_COST]
+        taken_at = permit[_TAKEN_AT]
+        self.count += 1
+        self.pending += cost
+        self.last = now
+        rtt = now - taken_at
+        self.rtt_sum += rtt
+        if rtt < self.rtt_low:
+            self.rtt_low = rtt
+        if taken_at >= self.step_from:
+            self.fresh += cost
+        if permit[_USED] >= self.full - cost:
+            self.saturated = True  # this grant took the budget's last units
+
+    def _tally_from(self, now: float) -> bool:
+        """Begin a tally at ``now`` if answers may be told together (see the module)."""
+        c = self.gate.controller
+        if self.queue.waiters or not c.may_tally():
+            return False
+        self.fold_at = now + self.book.resolution * FOLD_AFTER
+        self.step_from = c.step_began - 1e-9
+        self.full = c.limit
+        return True
+
+    def fold(self) -> None:
+        """Tell the book and the controller the tally's answers (it has one at least)."""
         book = self.book
+        n = self.count
+        cost = self.pending
+        last = self.last
+        book.lane_open -= n
+        if book.lane_open or book.open:
+            book.in_flight -= cost
+        else:
+            book.in_flight = 0.0  # no float drift across a long run
+        book.append(last, cost)
+        self.gate.controller.accepted_together(
+            last, cost, n, self.fresh, self.saturated, self.rtt_sum, self.rtt_low
+        )
+        self.count = 0
+        self.pending = self.fresh = self.rtt_sum = 0.0
+        self.rtt_low = math.inf
+        self.saturated = False
+        self.fold_at = _NEVER
+
+    def _tell(self, permit: LanePermit, now: float) -> None:
+        """One answer told at once (``permit``'s, at ``now``), as the general path does."""
+        book = self.book
+        book.fold_lanes()  # (another client's lane may tally for the same controller)
         cost = permit[_COST]
         book.lane_open -= 1
         if book.lane_open or book.open:
@@ -120,3 +215,10 @@ class Lane:
         book.open[grant_id] = (permit[_TAKEN_AT], permit[_COST])
         book.lane_open -= 1
         return Grant(self.gate.key, grant_id, permit[_COST], permit[_USED], permit[_TAKEN_AT])
+
+    def close(self) -> None:
+        """Fold what is left and leave the book (the client closed)."""
+        if self.count:
+            self.fold()
+        if self in self.book.lanes:
+            self.book.lanes.remove(self)

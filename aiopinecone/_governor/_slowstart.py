@@ -88,6 +88,12 @@ class Steps:
         busy class never waits on a limit nobody set)."""
         if taken_at is None or taken_at >= self.at - 1e-9:
             self.ok += cost
+        return self.over_together(0.0, saturated, ahead)
+
+    def over_together(self, fresh: float, saturated: bool, ahead: bool) -> bool:
+        """:meth:`over` for answers told together: ``fresh``, the units of those taken since
+        the step began (at ``at`` or later, less 1e-9)."""
+        self.ok += fresh
         if ahead:
             return self.ok > 0.0 and self.ok >= 0.5 * self.need
         return saturated and self.ok > 0.0 and self.ok >= self.need
