@@ -1,9 +1,10 @@
-"""A lane's tally (``_governor/_lane.py``): answers told to the book and the controller at once.
+"""A lane's tally and credit (``_governor/_lane.py``): a request's work, done for many at once.
 
 Under a fake clock: what a tally holds and when it is told, that nothing reads the book or the
 controller before it is, and that answers told together move the controller as when told one
-by one. (That a tally of one answer is exactly the general path's is
-``test_governor_lane.py``'s differential test.)
+by one; which permits a lane grants ahead, and that whatever reads the book first takes back
+those not used. (That a tally of one answer and the permits granted ahead leave the books
+exactly as the general path does is ``test_governor_lane.py``'s differential test.)
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 
 from aiopinecone._governor import Governor, MemoryStore, RateLimits
 from aiopinecone._governor._controller import Controller
-from aiopinecone._governor._lane import Lane
+from aiopinecone._governor._lane import CREDIT, Lane
 
 READ = "assistants_read"
 DESCRIBE = "describe_assistant"
@@ -169,9 +170,7 @@ def test_answers_told_together_move_the_controller_as_one_by_one(
     for _ in range(answers):
         one_by_one.accepted(1.0 + rtt, 1.0, saturated, False, 1.0)
     measured = (1.0 + rtt) - 1.0  # the round trip as the controller computes it
-    together.accepted_together(
-        1.0 + rtt, answers, answers, answers, saturated, measured * answers, measured
-    )
+    together.accepted_together(1.0 + rtt, answers, answers, answers, saturated, measured * answers)
     assert together.limit == one_by_one.limit  # one step, or none, either way
     assert together.limit > limit or (not saturated and limit < 1000.0)
     assert together.outstanding == one_by_one.outstanding == 40 - 1 - answers
@@ -188,3 +187,66 @@ def test_no_tally_while_a_429_episode_or_a_pause_is_open() -> None:
     for i in range(3):
         c.accepted(2.1 + i * 0.01, 1.0, False, False, 2.05)
     assert c.may_tally()  # noise, and the accepted answers ended the pause
+
+
+async def test_a_roomy_budget_grants_permits_ahead_and_takes_back_those_not_used() -> None:
+    clock = FakeClock()
+    gov = governor(clock, {READ: 300})
+    await started(gov)
+    book = book_of(gov)
+    c = gov.gate(READ).controller
+    first = lane_permits(gov, 1)  # far from the limit: CREDIT more granted ahead
+    assert book.in_flight == 1 + CREDIT
+    assert c.outstanding == book.lane_open == 1 + CREDIT
+    ahead = lane_permits(gov, CREDIT)  # from the credit: the book does not move
+    assert book.in_flight == 1 + CREDIT
+    assert gov.stats[READ].granted == 2 + CREDIT
+    again = lane_permits(gov, 3)  # the credit is spent: a take, CREDIT more ahead
+    assert book.in_flight == 2 + 2 * CREDIT
+    for permit in first + ahead:
+        gov.settle(permit, 200, None)
+    report = gov.snapshot()[READ]  # a report takes back what was not used
+    assert report["granted"] == 1 + 1 + CREDIT + 3
+    assert book.in_flight == 3.0  # the three of `again`, in flight
+    assert c.outstanding == book.lane_open == 3
+    assert book.logged == 2 + CREDIT
+    for permit in again:
+        gov.settle(permit, 200, None)
+    gov.snapshot()
+    assert (book.in_flight, book.lane_open, c.outstanding) == (0.0, 0, 0)
+
+
+async def test_no_permits_ahead_near_the_limit() -> None:
+    clock = FakeClock()
+    gov = governor(clock, {READ: 3 * CREDIT})
+    await started(gov)
+    lane_permits(gov, 1)
+    assert book_of(gov).in_flight == 1.0  # the room left is below 4 x CREDIT: one by one
+
+
+async def test_a_429_takes_back_the_permits_granted_ahead_and_blocks_the_class() -> None:
+    clock = FakeClock()
+    gov = governor(clock, {READ: 300})
+    await started(gov)
+    book = book_of(gov)
+    permit, ahead = lane_permits(gov, 2)
+    gov.settle(ahead, 429, 1.0)  # the general path: the credit back, the class blocked
+    assert book.in_flight == 1.0
+    assert gov.try_acquire(DESCRIBE) is None
+    clock.now += 1.0
+    assert gov.try_acquire(DESCRIBE) is not None
+    gov.settle(permit, 200, None)
+
+
+async def test_another_client_takes_back_the_permits_granted_ahead() -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    limits = RateLimits(window=2.0, limits={READ: 300})
+    mine = Governor(limits, store=store, clock=clock)
+    theirs = Governor(limits, store=store, clock=clock)
+    await started(mine)
+    lane_permits(mine, 1)
+    assert store.book(READ).in_flight == 1 + CREDIT
+    permit = await theirs.acquire(DESCRIBE)  # the general path: it sees the real room
+    assert store.book(READ).in_flight == 2.0
+    theirs.settle(permit, 200, None)

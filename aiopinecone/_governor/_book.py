@@ -46,10 +46,13 @@ class ClassBook:
         self.lanes: list[Lane] = []  # of every client of the book (their tallies: _lane.py)
 
     def fold_lanes(self) -> None:
-        """Tell the book (and their controllers) what the lanes' tallies hold."""
+        """Tell the book (and their controllers) what the lanes' tallies hold, and take back
+        the permits they granted ahead."""
         for lane in self.lanes:
             if lane.count:
                 lane.fold()
+            if lane.credit:
+                lane.revoke()
 
     def expire(self, now: float, window: float) -> None:
         """Forget the log entries that left the window (``stamp + window <= now``)."""

@@ -243,12 +243,11 @@ class Controller(ControllerSharing):
         fresh: float,
         saturated: bool,
         rtt_sum: float,
-        rtt_low: float,
     ) -> None:
         """``count`` requests (``cost`` units), none of them a probe, were accepted by ``now``,
         told at once while :meth:`may_tally` holds (a lane's tally: ``_lane.py``). ``fresh``:
         the units of those taken since the current slow-start step began; ``saturated``: one
-        of them took the budget's last units; ``rtt_sum``, ``rtt_low``: their round trips.
+        of them took the budget's last units; ``rtt_sum``: their round trips' sum.
         One answer told so changes the controller exactly as :meth:`accepted`; several change
         it as one answer of their mean round trip, counted ``count`` times."""
         self.outstanding -= count
@@ -258,8 +257,8 @@ class Controller(ControllerSharing):
         srtt = self.srtt
         mean = rtt_sum / count
         self.srtt = srtt + (mean - srtt) * (1.0 - 0.875**count) if srtt else mean
-        if rtt_low < self.rtt_min:
-            self.rtt_min = rtt_low
+        if mean < self.rtt_min:
+            self.rtt_min = mean
         if self.slow_start:
             if self.limit != self._ahead_of:
                 self._ahead_of, self._ahead = self.limit, past_plans(self.limit, self.levels)

@@ -28,6 +28,13 @@ answer of the mean round trip counted as many times (``accepted_together``: a ta
 exactly :meth:`~._controller.Controller.accepted`). Anything else (a task waiting, a 429 episode,
 a pause, a window being verified) tells each answer at once, as the general path does.
 
+**Permits are granted ahead.** When a take leaves the budget room for many more
+(``CREDIT_ROOM``) and answers may be tallied, the lane grants the next ``CREDIT`` permits of cost
+1 at once: the book counts them in flight from then on, and each of those takes is a decrement.
+A permit granted ahead never took the budget's last units (the room was there). Whatever reads
+the book first (the general path of any client, reports) takes back those not used
+(:meth:`Lane.revoke`), so a waiting task, a 429, a block or another client sees the real room.
+
 A lane's permit is a tuple :data:`LanePermit` ``(taken_at, cost, used, lane)``: one small
 allocation per request. The book counts it in flight (``in_flight``, ``lane_open``) but keeps no
 record of it: only the core takes lane permits and it settles each exactly once, however its
@@ -49,7 +56,7 @@ from ._store import Grant, MemoryStore
 if TYPE_CHECKING:
     from ._waiting import ClassQueue
 
-__all__ = ["FOLD_AFTER", "Lane", "LanePermit"]
+__all__ = ["CREDIT", "FOLD_AFTER", "Lane", "LanePermit"]
 
 LanePermit: TypeAlias = "tuple[float, float, float, Lane]"
 """``(taken_at, cost, used, lane)``: ``used`` is the units counted right after the take."""
@@ -61,6 +68,11 @@ _TAKEN_AT: Final = 0
 _COST: Final = 1
 _USED: Final = 2
 _NEVER: Final = -math.inf
+_AHEAD: Final = -math.inf  # a permit granted ahead never took the budget's last units
+CREDIT: Final = 16
+"""Permits of cost 1 a lane grants ahead at once, when the budget keeps room for many more."""
+CREDIT_ROOM: Final = 4 * CREDIT
+"""The room a budget must keep after a take for the lane to grant permits ahead."""
 
 
 class Lane:
@@ -69,6 +81,7 @@ class Lane:
     __slots__ = (
         "book",
         "count",
+        "credit",
         "fold_at",
         "fresh",
         "full",
@@ -77,7 +90,6 @@ class Lane:
         "last",
         "pending",
         "queue",
-        "rtt_low",
         "rtt_sum",
         "saturated",
         "stats",
@@ -94,14 +106,17 @@ class Lane:
         # The tally: answers not yet told to the book and the controller.
         self.count = 0
         self.pending = self.fresh = self.rtt_sum = self.last = 0.0
-        self.rtt_low = math.inf
         self.saturated = False
         self.fold_at = _NEVER  # the next answer from then on folds the tally first
+        self.credit = 0  # permits of cost 1 granted ahead (see the module)
         self.step_from = self.full = math.inf  # the tally's view of its controller
 
     def take(self, cost: float, now: float) -> LanePermit | None:
         """A permit at ``now`` when the budget has room and nothing else needs doing; ``None``
         otherwise (the general path decides: a wait, a probe, a block)."""
+        if self.credit and cost == 1.0:
+            self.credit -= 1
+            return (now, 1.0, _AHEAD, self)
         book = self.book
         if self.queue.waiters or now < book.blocked_until:
             return None
@@ -113,10 +128,14 @@ class Lane:
         if used > c.limit:
             return None
         book.resolution = c.window * 1e-3
-        book.in_flight += cost
-        book.lane_open += 1
-        c.outstanding += 1
-        self.stats.granted += 1
+        granted = 1
+        if cost == 1.0 and used + CREDIT_ROOM <= c.limit and c.may_tally():
+            self.credit = CREDIT  # far from the limit: the next permits granted ahead
+            granted += CREDIT
+        book.in_flight += granted * cost
+        book.lane_open += granted
+        c.outstanding += granted
+        self.stats.granted += granted
         return (now, cost, used, self)
 
     def answered(self, permit: LanePermit, now: float) -> None:
@@ -127,18 +146,14 @@ class Lane:
             if not self._tally_from(now):
                 self._tell(permit, now)
                 return
-        cost = permit[_COST]
-        taken_at = permit[_TAKEN_AT]
+        taken_at, cost, used, _ = permit
         self.count += 1
         self.pending += cost
         self.last = now
-        rtt = now - taken_at
-        self.rtt_sum += rtt
-        if rtt < self.rtt_low:
-            self.rtt_low = rtt
+        self.rtt_sum += now - taken_at
         if taken_at >= self.step_from:
             self.fresh += cost
-        if permit[_USED] >= self.full - cost:
+        if used >= self.full - cost:
             self.saturated = True  # this grant took the budget's last units
 
     def _tally_from(self, now: float) -> bool:
@@ -164,11 +179,10 @@ class Lane:
             book.in_flight = 0.0  # no float drift across a long run
         book.append(last, cost)
         self.gate.controller.accepted_together(
-            last, cost, n, self.fresh, self.saturated, self.rtt_sum, self.rtt_low
+            last, cost, n, self.fresh, self.saturated, self.rtt_sum
         )
         self.count = 0
         self.pending = self.fresh = self.rtt_sum = 0.0
-        self.rtt_low = math.inf
         self.saturated = False
         self.fold_at = _NEVER
 
@@ -216,9 +230,24 @@ class Lane:
         book.lane_open -= 1
         return Grant(self.gate.key, grant_id, permit[_COST], permit[_USED], permit[_TAKEN_AT])
 
+    def revoke(self) -> None:
+        """Give back the permits granted ahead (it has one at least): they were never used."""
+        n, self.credit = self.credit, 0
+        book = self.book
+        book.lane_open -= n
+        if book.lane_open or book.open:
+            book.in_flight -= n
+        else:
+            book.in_flight = 0.0  # no float drift across a long run
+        self.gate.controller.outstanding -= n
+        self.stats.granted -= n
+
     def close(self) -> None:
-        """Fold what is left and leave the book (the client closed)."""
+        """Fold what is left, give back what was granted ahead, and leave the book (the client
+        closed)."""
         if self.count:
             self.fold()
+        if self.credit:
+            self.revoke()
         if self in self.book.lanes:
             self.book.lanes.remove(self)
