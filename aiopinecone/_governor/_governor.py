@@ -25,7 +25,7 @@ from ._classstats import ClassStats, class_report
 from ._config import PRESETS, RateLimits, class_of
 from ._controller import Controller
 from ._gate import ACCEPTED, RATE_LIMITED, UNKNOWN, ClassGate
-from ._lane import Lane, LanePermit
+from ._lane import AHEAD, Lane, LanePermit
 from ._projects import ProjectStore
 from ._store import BudgetStore, Grant, MemoryStore
 from ._waiting import (
@@ -153,7 +153,12 @@ class Governor:
         :meth:`acquire`. Settle it exactly once, as any permit (a lane's permit is a bare
         tuple: a second settle is not detected)."""
         lane = self._lanes.get(op)
-        return None if lane is None else lane.take(cost, self._clock())
+        if lane is None:
+            return None
+        if lane.credit and cost == 1.0:  # a permit granted ahead (``_lane.py``)
+            lane.credit -= 1
+            return (self._clock(), 1.0, AHEAD, lane)
+        return lane.take(cost, self._clock())
 
     async def acquire(
         self,

@@ -30,8 +30,9 @@ a pause, a window being verified) tells each answer at once, as the general path
 
 **Permits are granted ahead.** When a take leaves the budget room for many more
 (``CREDIT_ROOM``) and answers may be tallied, the lane grants the next ``CREDIT`` permits of cost
-1 at once: the book counts them in flight from then on, and each of those takes is a decrement.
-A permit granted ahead never took the budget's last units (the room was there). Whatever reads
+1 at once: the book counts them in flight from then on, and each of those takes is a decrement
+(spent in :meth:`Governor.try_acquire`, one call less). A permit granted ahead never took the
+budget's last units (the room was there). Whatever reads
 the book first (the general path of any client, reports) takes back those not used
 (:meth:`Lane.revoke`), so a waiting task, a 429, a block or another client sees the real room.
 
@@ -56,7 +57,7 @@ from ._store import Grant, MemoryStore
 if TYPE_CHECKING:
     from ._waiting import ClassQueue
 
-__all__ = ["CREDIT", "FOLD_AFTER", "Lane", "LanePermit"]
+__all__ = ["AHEAD", "CREDIT", "FOLD_AFTER", "Lane", "LanePermit"]
 
 LanePermit: TypeAlias = "tuple[float, float, float, Lane]"
 """``(taken_at, cost, used, lane)``: ``used`` is the units counted right after the take."""
@@ -68,7 +69,8 @@ _TAKEN_AT: Final = 0
 _COST: Final = 1
 _USED: Final = 2
 _NEVER: Final = -math.inf
-_AHEAD: Final = -math.inf  # a permit granted ahead never took the budget's last units
+AHEAD: Final = -math.inf
+"""The ``used`` of a permit granted ahead: it never took the budget's last units."""
 CREDIT: Final = 16
 """Permits of cost 1 a lane grants ahead at once, when the budget keeps room for many more."""
 CREDIT_ROOM: Final = 4 * CREDIT
@@ -83,7 +85,6 @@ class Lane:
         "count",
         "credit",
         "fold_at",
-        "fresh",
         "full",
         "gate",
         "ids",
@@ -92,6 +93,7 @@ class Lane:
         "queue",
         "rtt_sum",
         "saturated",
+        "stale",
         "stats",
         "step_from",
     )
@@ -105,7 +107,7 @@ class Lane:
         self.ids: count[int] = store.ids
         # The tally: answers not yet told to the book and the controller.
         self.count = 0
-        self.pending = self.fresh = self.rtt_sum = self.last = 0.0
+        self.pending = self.stale = self.rtt_sum = self.last = 0.0
         self.saturated = False
         self.fold_at = _NEVER  # the next answer from then on folds the tally first
         self.credit = 0  # permits of cost 1 granted ahead (see the module)
@@ -113,10 +115,8 @@ class Lane:
 
     def take(self, cost: float, now: float) -> LanePermit | None:
         """A permit at ``now`` when the budget has room and nothing else needs doing; ``None``
-        otherwise (the general path decides: a wait, a probe, a block)."""
-        if self.credit and cost == 1.0:
-            self.credit -= 1
-            return (now, 1.0, _AHEAD, self)
+        otherwise (the general path decides: a wait, a probe, a block). The credit is spent
+        before (:meth:`Governor.try_acquire`: one call less per request)."""
         book = self.book
         if self.queue.waiters or now < book.blocked_until:
             return None
@@ -140,7 +140,8 @@ class Lane:
 
     def answered(self, permit: LanePermit, now: float) -> None:
         """The server answered ``permit``'s request at ``now`` (anything but a 429)."""
-        if now >= self.fold_at or self.queue.waiters:
+        # (A task that joins the queue folds the tally first: fold_at is then _NEVER.)
+        if now >= self.fold_at:
             if self.count:
                 self.fold()
             if not self._tally_from(now):
@@ -151,8 +152,8 @@ class Lane:
         self.pending += cost
         self.last = now
         self.rtt_sum += now - taken_at
-        if taken_at >= self.step_from:
-            self.fresh += cost
+        if taken_at < self.step_from:
+            self.stale += cost  # taken before the slow-start step began: not the step's
         if used >= self.full - cost:
             self.saturated = True  # this grant took the budget's last units
 
@@ -179,10 +180,10 @@ class Lane:
             book.in_flight = 0.0  # no float drift across a long run
         book.append(last, cost)
         self.gate.controller.accepted_together(
-            last, cost, n, self.fresh, self.saturated, self.rtt_sum
+            last, cost, n, cost - self.stale, self.saturated, self.rtt_sum
         )
         self.count = 0
-        self.pending = self.fresh = self.rtt_sum = 0.0
+        self.pending = self.stale = self.rtt_sum = 0.0
         self.saturated = False
         self.fold_at = _NEVER
 
