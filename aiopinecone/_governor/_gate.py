@@ -39,6 +39,12 @@ class ClassGate:
             store if self.local is None and isinstance(store, SharedLearning) else None
         )
 
+    def fold_lanes(self) -> None:
+        """Before the general path reads or writes the class: the lanes' tallies told, their
+        credit taken back (``_lane.py``; every client's lanes of the book)."""
+        if self.local is not None:
+            self.local.book(self.key).fold_lanes()
+
     # -- taking -----------------------------------------------------------------------------
 
     def try_take(self, now: float, cost: float, waited_since: float) -> Ticket | float:

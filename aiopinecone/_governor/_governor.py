@@ -122,7 +122,7 @@ class Governor:
         starts over from them; what the store counted stays counted."""
         self.limits = limits
         for cls, gate in self._gates.items():
-            self._fold(gate)
+            gate.fold_lanes()
             gate.controller = self._controller(cls)
 
     def _queue_of(self, op: str) -> ClassQueue:
@@ -137,13 +137,6 @@ class Governor:
                     lane = self._class_lanes[key] = Lane(queue, local)
                 self._lanes[op] = lane
         return queue
-
-    @staticmethod
-    def _fold(gate: ClassGate) -> None:
-        """Before the general path reads or writes a class: what the lanes tallied
-        (``_lane.py``; every client's of the book)."""
-        if gate.local is not None:
-            gate.local.book(gate.key).fold_lanes()
 
     # -- the admission seam -------------------------------------------------------------------
 
@@ -172,7 +165,7 @@ class Governor:
         ``tokens``: a chat or context call's input tokens (its token class's permit too)."""
         queue = self._by_op.get(op) or self._queue_of(op)
         gate = queue.gate
-        self._fold(gate)
+        gate.fold_lanes()
         if tokens is not None:
             return await acquire_with_tokens(self, op, cost, deadline, tokens)
         if gate.local is not None and not queue.waiters:
@@ -212,7 +205,7 @@ class Governor:
                     await self._load_shared(gate)
                 now = self._clock()
                 if gate.local is not None:
-                    self._fold(gate)
+                    gate.fold_lanes()
                     got = gate.try_take(now, me.cost, since)  # (a token permit's may shrink)
                 else:
                     got = await gate.atake(now, me.cost, since)
@@ -308,7 +301,7 @@ class Governor:
             permit = lane.grant_of(permit)
         assert isinstance(permit, Grant)
         queue = self._queues[permit.key]
-        self._fold(queue.gate)
+        queue.gate.fold_lanes()
         if permit.tokens is not None:
             settle_with_tokens(self, permit, status, retry_after)
             return
@@ -387,7 +380,7 @@ class Governor:
             return
         permit.settled = True
         gate = self._queues[permit.key].gate
-        self._fold(gate)
+        gate.fold_lanes()
         gate.release(self._clock(), permit)
         if gate.local is None:
             task = asyncio.get_running_loop().create_task(gate.store.settle(permit, counted=False))
@@ -400,7 +393,7 @@ class Governor:
         """The controller of every class used so far (read-only use: reports, ETAs), told
         what the lanes tallied."""
         for gate in self._gates.values():
-            self._fold(gate)
+            gate.fold_lanes()
         return {cls: gate.controller for cls, gate in self._gates.items()}
 
     # -- reports ----------------------------------------------------------------------------
@@ -408,7 +401,7 @@ class Governor:
     def snapshot(self) -> dict[str, dict[str, float | int | bool]]:
         """Per class used so far: the budget now (limit per window), whether learning, counts."""
         for gate in self._gates.values():
-            self._fold(gate)
+            gate.fold_lanes()
         return {
             cls: class_report(gate, self.stats[cls], self.token_books.get(cls))
             for cls, gate in self._gates.items()
