@@ -143,3 +143,13 @@ def test_options_quick_then_explicit_values_and_opt_in_parts() -> None:
     with pytest.raises(SystemExit):
         parser.parse_args(["--scale-levels", "0,10"])
     assert "not measured" in instructions.markdown({"available": False})
+
+
+@pytest.mark.parametrize("adaptive", [False, True])
+async def test_the_permit_benchmark_measures_both_loops(adaptive: bool) -> None:
+    from benchmarks import governor_permit
+
+    got = await governor_permit.measure(adaptive=adaptive, rounds=2, batches=5)
+    assert got["governor"] > 0.0
+    assert got["trivial"] > 0.0
+    assert got["permit"] == got["governor"] - got["trivial"]
