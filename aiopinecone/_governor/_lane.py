@@ -32,9 +32,9 @@ a pause, a window being verified) tells each answer at once, as the general path
 (``CREDIT_ROOM``) and answers may be tallied, the lane grants the next ``CREDIT`` permits of cost
 1 at once: the book counts them in flight from then on, and each of those takes is a decrement
 (spent in :meth:`Governor.try_acquire`, one call less). A permit granted ahead never took the
-budget's last units (the room was there). Whatever reads
-the book first (the general path of any client, reports) takes back those not used
-(:meth:`Lane.revoke`), so a waiting task, a 429, a block or another client sees the real room.
+budget's last units (the room was there). Whatever reads the book first (the general path of
+any client, reports) takes back those not used (:meth:`Lane.revoke`), so a waiting task, a
+429, a block or another client sees the real room.
 
 A lane's permit is a tuple :data:`LanePermit` ``(taken_at, cost, used, lane)``: one small
 allocation per request. The book counts it in flight (``in_flight``, ``lane_open``) but keeps no
@@ -129,6 +129,7 @@ class Lane:
             return None
         book.resolution = c.window * 1e-3
         granted = 1
+        # (A take of cost 1 comes here only once the credit is spent: try_acquire.)
         if cost == 1.0 and used + CREDIT_ROOM <= c.limit and c.may_tally():
             self.credit = CREDIT  # far from the limit: the next permits granted ahead
             granted += CREDIT
