@@ -112,12 +112,20 @@ async def test_a_task_waiting_in_the_class_has_every_answer_told_at_once() -> No
     assert book.in_flight == 0.0
 
 
+def two_clients(clock: FakeClock, limit: float) -> tuple[MemoryStore, Governor, Governor]:
+    """Two governors of exact ``limit`` on one store (as two clients of one project)."""
+    store = MemoryStore(clock=clock)
+    limits = RateLimits(window=2.0, limits={READ: limit})
+    return (
+        store,
+        Governor(limits, store=store, clock=clock),
+        Governor(limits, store=store, clock=clock),
+    )
+
+
 async def test_another_client_of_the_book_tells_a_tally_before_its_general_path() -> None:
     clock = FakeClock()
-    store = MemoryStore(clock=clock)
-    limits = RateLimits(window=2.0, limits={READ: 3})
-    mine = Governor(limits, store=store, clock=clock)
-    theirs = Governor(limits, store=store, clock=clock)
+    store, mine, theirs = two_clients(clock, 3)
     await started(mine)
     clock.now += 2.5
     permits = lane_permits(mine, 3)
@@ -240,10 +248,7 @@ async def test_a_429_takes_back_the_permits_granted_ahead_and_blocks_the_class()
 
 async def test_another_client_takes_back_the_permits_granted_ahead() -> None:
     clock = FakeClock()
-    store = MemoryStore(clock=clock)
-    limits = RateLimits(window=2.0, limits={READ: 300})
-    mine = Governor(limits, store=store, clock=clock)
-    theirs = Governor(limits, store=store, clock=clock)
+    store, mine, theirs = two_clients(clock, 300)
     await started(mine)
     lane_permits(mine, 1)
     assert store.book(READ).in_flight == 1 + CREDIT

@@ -54,6 +54,14 @@ class ClassBook:
             if lane.credit:
                 lane.revoke()
 
+    def lane_done(self, count: int, units: float) -> None:
+        """``count`` lane permits (``units`` in all) are no longer in flight."""
+        self.lane_open -= count
+        if self.lane_open or self.open:
+            self.in_flight -= units
+        else:
+            self.in_flight = 0.0  # no float drift across a long run
+
     def expire(self, now: float, window: float) -> None:
         """Forget the log entries that left the window (``stamp + window <= now``)."""
         log = self.log

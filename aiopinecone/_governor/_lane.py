@@ -174,11 +174,7 @@ class Lane:
         n = self.count
         cost = self.pending
         last = self.last
-        book.lane_open -= n
-        if book.lane_open or book.open:
-            book.in_flight -= cost
-        else:
-            book.in_flight = 0.0  # no float drift across a long run
+        book.lane_done(n, cost)
         book.append(last, cost)
         self.gate.controller.accepted_together(
             last, cost, n, cost - self.stale, self.saturated, self.rtt_sum
@@ -193,11 +189,7 @@ class Lane:
         book = self.book
         book.fold_lanes()  # (another client's lane may tally for the same controller)
         cost = permit[_COST]
-        book.lane_open -= 1
-        if book.lane_open or book.open:
-            book.in_flight -= cost
-        else:
-            book.in_flight = 0.0  # no float drift across a long run
+        book.lane_done(1, cost)
         log = book.log
         if log:
             last = log[-1]
@@ -235,12 +227,7 @@ class Lane:
     def revoke(self) -> None:
         """Give back the permits granted ahead (it has one at least): they were never used."""
         n, self.credit = self.credit, 0
-        book = self.book
-        book.lane_open -= n
-        if book.lane_open or book.open:
-            book.in_flight -= n
-        else:
-            book.in_flight = 0.0  # no float drift across a long run
+        self.book.lane_done(n, n)
         self.gate.controller.outstanding -= n
         self.stats.granted -= n
 
