@@ -17,7 +17,7 @@ from aiopinecone import (
     RetryPolicy,
     track_requests,
 )
-from aiopinecone._governor import Governor, RateLimits
+from aiopinecone._governor import Governor, MemoryStore, RateLimits
 from aiopinecone.emulator import Emulator, Fault
 
 KEY = "test-key"
@@ -159,3 +159,30 @@ async def test_provisioning_uses_the_clients_governor() -> None:
         assert pc.governor.limits == RateLimits.preset("standard")
         assert report.requests["assistants_write"]["granted"] == 2  # this run's share
         assert report.requests["assistants_write"]["limit"] == 50.0
+
+
+@pytest.mark.parametrize("limit", [300, 120])
+async def test_permits_granted_ahead_never_pass_a_told_limit(limit: int) -> None:
+    # Told the exact limit, far above the concurrency (300: permits are granted 16 at a time
+    # until the end) or below the demand (120 of 200: the credit stops 64 short of the limit
+    # and the rest wait for the window): the server refuses nothing, and every count adds up.
+    async with (
+        Emulator(api_keys=(KEY,), rate_limits={"assistants_read": limit}, time_scale=1 / 60) as emu,
+        AsyncPinecone(
+            api_key=KEY,
+            host=emu.url,
+            rate_limits=RateLimits(limits={"assistants_read": limit}, window=1.0),
+        ) as pc,
+    ):
+        await pc.assistants.create(name="described")
+        with track_requests() as stats:
+            await asyncio.gather(*(pc.assistants.describe(name="described") for _ in range(200)))
+        assert emu.limiter.counters["assistants_read"].rejected == 0
+        state = pc.governor.snapshot()["assistants_read"]
+        assert state["granted"] == stats.requests == 200  # the unused credit given back
+        assert state["rate_limited"] == 0
+        assert (state["waited"] > 0) == (limit < 200)
+        store = pc.governor.store
+        assert isinstance(store, MemoryStore)
+        book = store.book("assistants_read")
+        assert (book.in_flight, book.lane_open) == (0.0, 0)  # nothing left in flight
