@@ -10,6 +10,7 @@ exactly as the general path does is ``test_governor_lane.py``'s differential tes
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import pytest
@@ -254,4 +255,23 @@ async def test_another_client_takes_back_the_permits_granted_ahead() -> None:
     assert store.book(READ).in_flight == 1 + CREDIT
     permit = await theirs.acquire(DESCRIBE)  # the general path: it sees the real room
     assert store.book(READ).in_flight == 2.0
+    theirs.settle(permit, 200, None)
+
+
+async def test_a_client_dropped_unclosed_gives_back_its_credit_and_leaves_the_book() -> None:
+    clock = FakeClock()
+    store, mine, theirs = two_clients(clock, 300)
+    await started(mine)
+    for permit in lane_permits(mine, 3):  # the first take grants CREDIT ahead
+        mine.settle(permit, 200, None)  # tallied
+    book = store.book(READ)
+    assert book.in_flight == 1 + CREDIT  # the three tallied, the rest of the credit unused
+    del mine, permit
+    gc.collect()  # a client dropped without closing: its governor is gone
+    permit = await theirs.acquire(DESCRIBE)
+    # The other client's general path told the dropped lane's tally, took back its credit and
+    # let the lane go: nothing of it stays counted, and the book no longer visits it.
+    assert book.in_flight == 1.0
+    assert book.logged == 1.0 + 3.0
+    assert [lane.owner() for lane in book.lanes] == [theirs]
     theirs.settle(permit, 200, None)

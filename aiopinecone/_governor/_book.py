@@ -47,12 +47,17 @@ class ClassBook:
 
     def fold_lanes(self) -> None:
         """Tell the book (and their controllers) what the lanes' tallies hold, and take back
-        the permits they granted ahead."""
+        the permits they granted ahead; then forget the lanes of clients dropped unclosed."""
+        gone = False
         for lane in self.lanes:
             if lane.count:
                 lane.fold()
             if lane.credit:
                 lane.revoke()
+            if lane.owner() is None:
+                gone = True
+        if gone:
+            self.lanes = [lane for lane in self.lanes if lane.owner() is not None]
 
     def lane_done(self, count: int, units: float) -> None:
         """``count`` lane permits (``units`` in all) are no longer in flight."""

@@ -134,7 +134,7 @@ class Governor:
                 key = queue.gate.key
                 lane = self._class_lanes.get(key)
                 if lane is None:
-                    lane = self._class_lanes[key] = Lane(queue, local)
+                    lane = self._class_lanes[key] = Lane(queue, local, self)
                 self._lanes[op] = lane
         return queue
 

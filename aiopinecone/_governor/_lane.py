@@ -48,6 +48,7 @@ path must settle (a 429, no answer, a corrected cost) becomes an open grant of t
 from __future__ import annotations
 
 import math
+import weakref
 from itertools import count
 from typing import TYPE_CHECKING, Final, TypeAlias
 
@@ -55,6 +56,7 @@ from ._book import ClassBook
 from ._store import Grant, MemoryStore
 
 if TYPE_CHECKING:
+    from ._governor import Governor
     from ._waiting import ClassQueue
 
 __all__ = ["AHEAD", "CREDIT", "FOLD_AFTER", "Lane", "LanePermit"]
@@ -89,6 +91,7 @@ class Lane:
         "gate",
         "ids",
         "last",
+        "owner",
         "pending",
         "queue",
         "rtt_sum",
@@ -98,8 +101,11 @@ class Lane:
         "step_from",
     )
 
-    def __init__(self, queue: ClassQueue, store: MemoryStore) -> None:
+    def __init__(self, queue: ClassQueue, store: MemoryStore, owner: Governor) -> None:
         self.queue = queue
+        # Weak: a client dropped unclosed leaves its lane on the project's book; the book
+        # folds and revokes it once more, then lets it go (ClassBook.fold_lanes).
+        self.owner = weakref.ref(owner)
         self.gate = queue.gate
         self.stats = queue.stats
         self.book: ClassBook = store.book(queue.gate.key)
