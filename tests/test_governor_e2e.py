@@ -186,3 +186,40 @@ async def test_permits_granted_ahead_never_pass_a_told_limit(limit: int) -> None
         assert isinstance(store, MemoryStore)
         book = store.book("assistants_read")
         assert (book.in_flight, book.lane_open) == (0.0, 0)  # nothing left in flight
+
+
+async def test_permits_granted_ahead_are_all_accounted_for_under_chaos() -> None:
+    # A roomy told limit (permits granted 16 at a time, answers tallied) and 20% faults on
+    # every describe (429s with and without Retry-After, 5xx, lost answers, dropped
+    # connections, delays), a fifth of the calls cancelled mid-flight: once everything has
+    # ended, nothing of the budget is left in flight and every permit was settled.
+    async with (
+        Emulator(api_keys=(KEY,)) as emu,
+        AsyncPinecone(
+            api_key=KEY,
+            host=emu.url,
+            rate_limits=RateLimits(limits={"assistants_read": 5000}, window=2.0),
+            retry=RetryPolicy(max_attempts=8),
+        ) as pc,
+    ):
+        await pc.assistants.create(name="described")
+        emu.faults.chaos(7, paths=["/assistant/assistants/*"], methods=["GET"], delay=(0.005, 0.03))
+        calls = [
+            asyncio.ensure_future(pc.assistants.describe(name="described")) for _ in range(250)
+        ]
+        await asyncio.sleep(0.01)
+        for call in calls[::5]:
+            call.cancel()
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        emu.faults.stop_chaos()
+        answered = [r for r in results if not isinstance(r, BaseException)]
+        cancelled = [r for r in results if isinstance(r, asyncio.CancelledError)]
+        assert len(answered) + len(cancelled) == len(calls)  # no call failed: retried through
+        assert len(cancelled) <= 50
+        state = pc.governor.snapshot()["assistants_read"]
+        assert state["rate_limited"] > 0  # the chaos's 429s went the general way
+        store = pc.governor.store
+        assert isinstance(store, MemoryStore)
+        book = store.book("assistants_read")
+        assert (book.in_flight, book.lane_open, book.open) == (0.0, 0, {})
+        assert pc.governor.controllers()["assistants_read"].outstanding == 0
