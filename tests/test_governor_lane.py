@@ -105,7 +105,7 @@ async def test_lanes_and_the_general_path_keep_the_same_books(
     limits: str, seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A tally of one answer at a time: told to the controller exactly as the general path
-    # tells it (larger tallies are tested on their own below).
+    # tells it (larger tallies and credit: tests/test_governor_tally.py).
     monkeypatch.setattr(_lane, "FOLD_AFTER", 0.0)
     rng = random.Random(seed)
     clock = FakeClock()
