@@ -275,6 +275,28 @@ def _cost_section(results: Mapping[str, Any]) -> list[str]:
     target = results.get("target_ratio", client_cost.TARGET_RATIO)
     met = all(r is not None and r <= target for r in ratios) if ratios else None
     lines.append(f"Target (aiopinecone <= {target}x the floor on both workloads): {_verdict(met)}.")
+    governed = [
+        results[w]["implementations"][name]["ratio_to_floor"]
+        for w in ("describe", "create_delete")
+        if w in results
+        for name in ("aiopinecone", "aiopinecone learnt")
+        if name in results[w]["implementations"]
+    ]
+    if governed:
+        within = all(r is not None and r <= client_cost.GOVERNOR_TARGET for r in governed)
+        lines.append(
+            f"Issue 11 (the governor on, `aiopinecone` and `aiopinecone learnt`, <= "
+            f"{client_cost.GOVERNOR_TARGET}x the floor on both workloads): {_verdict(within)}."
+        )
+    for workload in ("describe", "create_delete"):
+        share = results.get(workload, {}).get("governor_share")
+        if share and share["ratio"] is not None:
+            interval = share["ratio_95ci"]
+            span = f" ({interval[0]:.3f}-{interval[1]:.3f})" if interval else ""
+            lines.append(
+                f"{workload}: the governor's own share, `aiopinecone learnt` / `aiopinecone off` "
+                f"per round: {share['ratio']:.3f}x{span}."
+            )
     for workload in ("describe", "create_delete"):
         impls = results.get(workload, {}).get("implementations", {})
         if "pinecone" in impls and impls["aiopinecone"]["cpu_us_per_request"]:

@@ -58,6 +58,8 @@ _PROJECTS: Final = itertools.count()
 one per client of ``aiopinecone new project``)."""
 API_VERSION: Final = "2025-10"
 TARGET_RATIO: Final = 1.1
+GOVERNOR_TARGET: Final = 1.05
+"""Issue 11: per-request CPU with the governor on within 5% of the floor."""
 
 
 class Client(Protocol):
@@ -341,7 +343,20 @@ def _workload_result(
             round(sorted(server)[len(server) // 2], 1) if server else None
         )
         impls[name] = summary
-    return {"requests": requests, "concurrency": concurrency, "implementations": impls}
+    result: dict[str, Any] = {
+        "requests": requests,
+        "concurrency": concurrency,
+        "implementations": impls,
+    }
+    on, off = samples.get("aiopinecone learnt"), samples.get("aiopinecone off")
+    if on and off:
+        # What the governor itself adds: one client with it against one without, per round.
+        interval = ratio_interval(on, off)
+        result["governor_share"] = {
+            "ratio": paired_ratio(on, off),
+            "ratio_95ci": list(interval) if interval is not None else None,
+        }
+    return result
 
 
 WORKLOADS: Final = ("describe", "create_delete")

@@ -45,6 +45,10 @@ def test_quick_suite_measures_every_part_and_writes_the_report(
             assert summary["rounds"] == (1 if name == "pinecone" else 2)
             assert summary["cpu_us_per_request"] > 0
         assert impls["floor"]["ratio_to_floor"] == 1.0
+        assert cost[workload]["governor_share"]["ratio"] > 0  # learnt / off, per round
+    report = (tmp_path / "RESULTS.md").read_text()
+    assert "Issue 11 (the governor on" in report
+    assert "the governor's own share" in report
 
     fleet = results["fleet"]
     ours = [r for r in fleet["results"] if r["approach"].startswith("aiopinecone")]
