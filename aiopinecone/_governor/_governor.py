@@ -392,16 +392,18 @@ class Governor:
     def controllers(self) -> dict[str, Controller]:
         """The controller of every class used so far (read-only use: reports, ETAs), told
         what the lanes tallied."""
+        self._fold_all()
+        return {cls: gate.controller for cls, gate in self._gates.items()}
+
+    def _fold_all(self) -> None:
         for gate in self._gates.values():
             gate.fold_lanes()
-        return {cls: gate.controller for cls, gate in self._gates.items()}
 
     # -- reports ----------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, dict[str, float | int | bool]]:
         """Per class used so far: the budget now (limit per window), whether learning, counts."""
-        for gate in self._gates.values():
-            gate.fold_lanes()
+        self._fold_all()
         return {
             cls: class_report(gate, self.stats[cls], self.token_books.get(cls))
             for cls, gate in self._gates.items()

@@ -196,16 +196,7 @@ class Lane:
         book.fold_lanes()  # (another client's lane may tally for the same controller)
         cost = permit[_COST]
         book.lane_done(1, cost)
-        log = book.log
-        if log:
-            last = log[-1]
-            if 0.0 <= now - last[0] <= book.resolution:
-                log[-1] = (now, last[1] + cost)
-                book.logged += cost
-            else:
-                book.append(now, cost)
-        else:
-            book.append(now, cost)
+        book.append(now, cost)
         c = self.gate.controller
         queue = self.queue
         # saturated: this grant took the budget's last units, or tasks wait for it
