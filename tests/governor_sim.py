@@ -93,9 +93,12 @@ def simulate(
     seed: int = 0,
     horizon: float = 600.0,
     concurrency: int | None = None,
+    fast_refusals: bool = False,
 ) -> Result:
     """Run ``n`` requests to acceptance (or until ``horizon`` simulated seconds), at most
-    ``concurrency`` of them under way at once (None: all)."""
+    ``concurrency`` of them under way at once (None: all). ``fast_refusals``: the server
+    answers a 429 as soon as it decides (a tenth of the latency), an acceptance after the
+    whole latency."""
     rng = random.Random(seed)
     clock = [0.0]
     store = MemoryStore(clock=lambda: clock[0])
@@ -132,9 +135,12 @@ def simulate(
                 verdict: float | None = math.nan  # a random 429 without a hint, not counted
             else:
                 verdict = server.decide(clock[0])
-            at(sent + latency, lambda: answer(request, ticket, verdict))
+            answered = sent + latency
+            if fast_refusals and verdict is not None:
+                answered = sent + latency / 10
+            at(answered, lambda: answer(request, ticket, verdict))
 
-        at(sent + latency / 2, arrive)
+        at(sent + (latency / 20 if fast_refusals else latency / 2), arrive)
 
     def answer(request: int, ticket: Ticket, verdict: float | None) -> None:
         now = clock[0]

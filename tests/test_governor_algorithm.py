@@ -189,10 +189,64 @@ def test_a_first_limit_just_below_a_plan_crossed_is_the_plan() -> None:
 
 
 def test_a_plans_number_within_a_step_is_tested_by_that_step() -> None:
-    # 50x above the guess: the steps 20 -> 21 -> 31.5 -> 47.25 -> 52.5 (tests Standard's 50)
-    # -> 78.75 -> 105 (tests Enterprise's 100) -> doubling: ten round trips, not twelve (a
-    # step ending at a plan's number and another 5% past it).
+    # 50x above the guess: Starter's 20 and its test (21) go at once, then each step ends at
+    # the next plan's test, 2.5x at most: 52.5 (Standard's 50), 105 (Enterprise's 100), then
+    # doubling: six round trips (ten with 1.5x steps, each plan's number and its test apart).
     controller = adaptive()
     result = simulate(Window(1000, W), controller, n=600, latency=0.005)
     assert result.refused == 0
-    assert result.wall <= 10 * 0.005 + 1e-9
+    assert result.wall <= 6 * 0.005 + 1e-9
+
+
+def test_the_start_guess_is_tested_with_the_first_burst() -> None:
+    c = adaptive()
+    assert c.open_test(1.0)  # the guess used up before any answer
+    assert c.limit == 21.0  # Starter's 20, and one request past it
+    assert not c.open_test(1.0)  # once
+    # Every grant of the first burst belongs to the step: the first answer does not end it
+    # (all were taken at one instant, as on a coarse clock), the 21st does.
+    for _ in range(20):
+        c.outstanding += 1
+        c.accepted(0.01, cost=1.0, saturated=True, probe=False, taken_at=0.0)
+        assert c.limit == 21.0
+    c.outstanding += 1
+    c.accepted(0.01, cost=1.0, saturated=True, probe=False, taken_at=0.0)
+    assert c.limit == 52.5
+    # Not a plan's number (a told custom start): no test ahead of the answers.
+    assert not Controller(limit=33, window=W, adaptive=True, levels=WRITE_LEVELS).open_test(1.0)
+
+
+@pytest.mark.parametrize("limit", [20, 50, 100, 30])
+def test_a_server_refusing_faster_than_it_accepts_is_learnt_right(limit: int) -> None:
+    # A 429 that comes back before the acceptances sent ahead of it (the store has logged
+    # few of them): the burst is what was sent before the refused requests, not what was
+    # logged so far.
+    controller = adaptive()
+    result = simulate(Window(limit, W), controller, n=3 * limit, fast_refusals=True)
+    assert controller.limit == limit
+    assert result.ratio <= 1.1
+
+
+def test_a_token_budgets_first_limit_is_what_was_counted() -> None:
+    # A token budget's grants are estimates (the answers correct them): what the window held
+    # when a refused call was taken says nothing about what the server counted.
+    c = Controller(
+        limit=100_000, window=W, adaptive=True, levels=(1e5, 3e5, 1e6), estimated=True
+    )
+    c.outstanding = 3
+    c.rate_limited(0.1, usage=500.0, retry_after=1.0, probe=False, taken_at=0.0, position=5e3)
+    assert (c.slow_start, c.state()["limit"]) == (False, 500.0)
+
+
+@pytest.mark.parametrize(("limit", "step_end"), [(30, 52.5), (75, 105.0)])
+def test_a_limit_between_the_plans_is_overshot_once_by_at_most_a_step(
+    limit: int, step_end: float
+) -> None:
+    # A limit that is none of the plans' (a custom one, a plan not in the table): the step
+    # that meets it goes on to the next plan's test, and no further; the later windows
+    # refuse next to nothing.
+    controller = adaptive()
+    result = simulate(Window(limit, W), controller, n=300)
+    assert controller.limit == limit
+    assert result.refused <= step_end - limit + 3
+    assert result.ratio <= 1.1

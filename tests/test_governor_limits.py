@@ -127,7 +127,9 @@ def test_adaptive_learns_a_higher_limit_with_few_429s() -> None:
     assert result.accepted == 500
     assert controller.learnt
     assert controller.limit == 57
-    assert result.refused_per_accepted <= 0.05
+    # 57 is none of the plans': slow start's step from Standard's test (52.5) to Enterprise's
+    # (105) overshoots it once, by 48 requests; the later windows refuse almost nothing.
+    assert result.refused <= 105 - 57 + 5
     assert result.wall <= 500 / 57 * 60 * 1.1
 
 

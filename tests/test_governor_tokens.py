@@ -228,7 +228,8 @@ async def test_slow_start_steps_on_counted_tokens_not_on_estimates() -> None:
     # Adaptive from the plan's 100k: a step needs the *counted* tokens to fill the budget. The
     # estimates in flight (the prior) say it is full, but the answers count far less.
     gov, clock = governor({"chat_tokens": 100_000}, adaptive=True)
-    charges = [TokenCharge(2500) for _ in range(20)]  # 20 x 5000 estimated: the budget is full
+    # 21 x 5000 estimated: the budget is full (the plan's 100k and its test, 105k, at once).
+    charges = [TokenCharge(2500) for _ in range(21)]
     permits = [await gov.acquire("chat", tokens=charge) for charge in charges]
     waiting = asyncio.ensure_future(gov.acquire("chat", tokens=TokenCharge(2500)))
     await asyncio.sleep(0)
@@ -236,7 +237,7 @@ async def test_slow_start_steps_on_counted_tokens_not_on_estimates() -> None:
     clock.now = 0.1
     gov.settle(permits[0], status=200, retry_after=None)
     charges[0].settle(100)  # tasks wait, but the server counted 100 tokens of 100k
-    assert gov.snapshot()["chat_tokens"]["limit"] == 100_000  # no step on estimates
+    assert gov.snapshot()["chat_tokens"]["limit"] == 105_000  # no step on estimates
     assert gov.snapshot()["chat_tokens"]["learning"]
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -6,15 +6,19 @@ is ``limit / window``. A per-minute window of L is (L, 60 s); a token bucket of 
 refilled at r per second is safely (b, b / r). Adaptive mode learns it (a fixed one never moves):
 
 - **Slow start** (TCP; the growth rule is ``_slowstart``): a step per round trip, the next once
-  each whole grant of the step was accepted while the budget is the bottleneck. A class with no
-  known limit (``inf``) runs freely until throttled (AWS adaptive mode). While the limit is the
-  guess, a call about to miss its deadline may go past it (:meth:`Controller.may_overdraw`).
+  each whole grant of the step was accepted while the budget is the bottleneck; a start guess
+  at a plan's number is tested with the first burst (:meth:`Controller.open_test`). A class with
+  no known limit (``inf``) runs freely until throttled (AWS adaptive mode). While the limit is
+  the guess, a call about to miss its deadline may go past it (:meth:`Controller.may_overdraw`).
 - **A real limit or noise?** A 429 is a limit when its ``Retry-After`` is longer than the
-  shortest round trip, or when more requests sent *after* the first 429 are refused than
-  accepted (three at least). Otherwise it is noise: retried, no pause, and out of slow start the
-  rate slows by ``GENTLE`` (once per round trip). Requests in flight at a cut say nothing new.
+  shortest round trip (in slow start: any ``Retry-After`` for a request of the step), or when
+  more requests sent *after* the first 429 are refused than accepted (three at least).
+  Otherwise it is noise: retried, no pause, and out of slow start the rate slows by ``GENTLE``
+  (once per round trip). Requests in flight at a cut say nothing new.
 - **At the first real limit** the burst becomes what the server accepted in the window
-  (``usage``) and, given a ``Retry-After``, the window the time from the burst's first request
+  (``usage``; or what was sent before the step's first refused request, when the server
+  answered the 429s ahead of the acceptances: ``_slowstart.snap``) and, given a
+  ``Retry-After``, the window the time from the burst's first request
   to the end of that wait (a per-minute server gives its minute). One wait says when room
   frees, not how much (a per-second bucket's is its next token's), so it is *verified*: after
   it the budget restarts at one request and doubles per round trip up to the burst; a 429 on
@@ -40,7 +44,16 @@ from typing import Final
 
 from ._controller_sharing import MIN_LIMIT, MIN_WINDOW, ControllerSharing
 from ._episode import Episode
-from ._slowstart import GROWTH, GROWTH_ABOVE, LEVEL_STEP, Steps, next_step, past_plans, snap
+from ._slowstart import (
+    GROWTH,
+    GROWTH_ABOVE,
+    LEVEL_STEP,
+    Steps,
+    at_level,
+    next_step,
+    past_plans,
+    snap,
+)
 
 __all__ = ["BETA", "GENTLE", "GROWTH", "GROWTH_ABOVE", "LEVEL_STEP", "Controller"]
 
@@ -72,6 +85,7 @@ class Controller(ControllerSharing):
         "_paused_at",
         "_verify_from",
         "base_window",
+        "estimated",
         "outstanding",
         "probe_in_flight",
         "refused_streak",
@@ -79,7 +93,13 @@ class Controller(ControllerSharing):
     )
 
     def __init__(
-        self, *, limit: float, window: float, adaptive: bool, levels: tuple[float, ...] = ()
+        self,
+        *,
+        limit: float,
+        window: float,
+        adaptive: bool,
+        levels: tuple[float, ...] = (),
+        estimated: bool = False,
     ) -> None:
         self.levels = tuple(sorted(float(level) for level in levels))
         """The plans' limits of the class (per window): slow start stops at each."""
@@ -87,6 +107,9 @@ class Controller(ControllerSharing):
         self.window = float(window)
         self.base_window = float(window)
         self.adaptive = adaptive
+        self.estimated = estimated
+        """Costs are estimates the answers correct (a token budget): what the window held when
+        a refused grant was taken says little about what the server counted."""
         self.alone = True
         """False once a shared store told of other processes (its acceptances are not all)."""
         self.slow_start = adaptive
@@ -156,6 +179,22 @@ class Controller(ControllerSharing):
         only while the limit is the start guess and the server has refused nothing (the guess
         must not fail a call the server may well take; once it told a limit, waits are real)."""
         return self.slow_start and not self.learnt and math.isfinite(self.limit)
+
+    def open_test(self, cost: float) -> bool:
+        """The start guess, a plan's number, is used up before any answer came: whether its
+        test (the step past it) begins now, so that the request past the guess goes with the
+        first burst (an answer would tell nothing about it: waiting for one only costs a
+        round trip). The step is over once every grant of the limit was accepted."""
+        if not (
+            self.slow_start
+            and self._burst_from == _INF
+            and math.isfinite(self.limit)
+            and at_level(self.limit, self.levels)
+        ):
+            return False
+        self.limit += next_step(self.limit, self.levels, cost, merge=self.alone)
+        self._steps.begin_first(self.limit, cost)
+        return True
 
     def probe_started(self) -> None:
         """A probe is in flight (one at a time)."""
@@ -294,15 +333,19 @@ class Controller(ControllerSharing):
         expected: float | None = None,
         taken_at: float | None = None,
         cost: float = 1.0,
+        position: float = 0.0,
     ) -> float:
         """The server answered 429 to a grant taken at ``taken_at``. ``usage``: units the store
-        logged in the current window; ``expected`` (a probe): the seconds the window would
-        still have kept it waiting.
+        logged in the current window; ``position``: units the window held (logged and open)
+        when the grant was taken; ``expected`` (a probe): the seconds the window would still
+        have kept it waiting.
 
         Returns the seconds to block the whole class (the server's ``Retry-After`` if given).
         """
         self.outstanding -= 1
         self.refused_streak += 1
+        if self.slow_start and position < self._steps.refused and not self.estimated:
+            self._steps.refused = position
         if probe and not self.slow_start:
             self.probe_in_flight = False
             self._measure(now)
@@ -359,10 +402,18 @@ class Controller(ControllerSharing):
         self, now: float, retry_after: float | None, taken_at: float | None, cost: float
     ) -> bool:
         """Whether a 429 shows a real limit rather than noise (see ``_episode``)."""
-        if self.real_wait(retry_after):
+        if self.real_wait(retry_after) or (
+            # Slow start: the server asks to wait, however shortly (a fast bucket's next
+            # token), for a request of the step: the step met the limit (retries would let it
+            # end, and the next overshoot far).
+            self.slow_start
+            and retry_after is not None
+            and taken_at is not None
+            and taken_at >= self._steps.at
+        ):
             self._episode.end()
             return True
-        return self._episode.refused(now, taken_at, cost)
+        return self._episode.refused(now, taken_at, cost, self.outstanding)
 
     def _real_limit(self, now: float, usage: float, retry_after: float | None) -> None:
         if self.slow_start:
@@ -370,7 +421,8 @@ class Controller(ControllerSharing):
             self.slow_start = False
             # The first limit met replaces a guess: what the server accepted is all we know.
             cut = self.limit * BETA if math.isfinite(self.limit) and self.learnt else 0.0
-            self.limit = max(MIN_LIMIT, snap(usage, self.limit, self.levels), cut)
+            burst = snap(usage, self._steps.refused, self.limit, self.levels)
+            self.limit = max(MIN_LIMIT, burst, cut)
             self.learnt = True
             if retry_after is not None and self._burst_from < now:
                 # The server frees room `retry_after` from now; its window began with the

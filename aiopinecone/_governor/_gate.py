@@ -53,6 +53,8 @@ class ClassGate:
         assert store is not None
         c = self.controller
         got = store.take_now(self.key, cost, c.limit, c.window, now)
+        if type(got) is not Grant and c.open_test(cost):
+            got = store.take_now(self.key, cost, c.limit, c.window, now)
         if type(got) is Grant:
             c.outstanding += 1
             return got
@@ -75,6 +77,8 @@ class ClassGate:
                 c.adopt_limit(now, limit)
         else:
             got = await self.store.take(self.key, cost=cost, limit=c.limit, window=c.window)
+            if not isinstance(got, Grant) and c.open_test(cost):
+                got = await self.store.take(self.key, cost=cost, limit=c.limit, window=c.window)
         if isinstance(got, Grant):
             c.outstanding += 1
             got.taken_at = now
@@ -165,6 +169,7 @@ class ClassGate:
                 expected=ticket.expected - now if ticket.probe else None,
                 taken_at=ticket.taken_at,
                 cost=ticket.cost,
+                position=ticket.used - ticket.cost,
             )
             if block > 0:
                 store.block_now(self.key, block)
@@ -278,6 +283,7 @@ class ClassGate:
                 expected=ticket.expected - now if ticket.probe else None,
                 taken_at=ticket.taken_at,
                 cost=ticket.cost,
+                position=ticket.used - ticket.cost,
             )
             if block > 0:
                 await store.block(self.key, block)

@@ -22,7 +22,7 @@ from .._retry import is_testing
 from .._stats import record_rate_wait
 from ._budgets import TokenBook, acquire_with_tokens, settle_with_tokens
 from ._classstats import ClassStats, class_report
-from ._config import PRESETS, RateLimits, class_of
+from ._config import PRESETS, TOKEN_CLASS, RateLimits, class_of
 from ._controller import Controller
 from ._gate import ACCEPTED, RATE_LIMITED, UNKNOWN, ClassGate
 from ._lane import AHEAD, Lane, LanePermit
@@ -115,6 +115,7 @@ class Governor:
             window=self.limits.window,
             adaptive=self.limits.adaptive,
             levels=tuple(plan[cls] for plan in PRESETS.values() if cls in plan),
+            estimated=cls in TOKEN_CLASS.values(),
         )
 
     def configure(self, limits: RateLimits) -> None:

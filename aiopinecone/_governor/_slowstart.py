@@ -5,7 +5,14 @@ limits (Pinecone's Starter/Standard/Enterprise numbers for the class, ``levels``
 number within the step ends the step ``LEVEL_STEP`` past it, so the step tests that plan with a
 small overshoot (limits are usually a plan's); at a plan's number the next step is that small
 test; past the largest plan (a custom limit, or none) the limit doubles (TCP slow start). The
-overshoot past a real limit is at most one step.
+overshoot past a real limit is at most one step: ``LEVEL_STEP`` at a plan's number, more only
+for a limit that is none of the plans'.
+
+Between the plans a step is 2.5x: the plans are 2-5x apart (writes 20/50/100, reads
+40/100/500, uploads 5/20/300), so a step from one plan's test usually ends at the next one's
+(21 -> 52.5 -> 105 for writes), and a round trip spent on a step short of it (42 before the
+test at 52.5) is saved. At the start guess, its test goes with the first burst
+(``Controller.open_test``).
 """
 
 from __future__ import annotations
@@ -26,8 +33,9 @@ __all__ = [
     "whole",
 ]
 
-GROWTH: Final = 0.5
-"""Growth per round trip between the plans' limits (the most it overshoots)."""
+GROWTH: Final = 1.5
+"""Growth per round trip between the plans' limits (the most it overshoots a limit that is
+none of the plans')."""
 GROWTH_ABOVE: Final = 1.0
 """Past the largest plan's limit: the limit doubles per round trip."""
 LEVEL_STEP: Final = 0.05
@@ -71,16 +79,23 @@ def whole(old: float, new: float, cost: float) -> float:
 
 class Steps:
     """The current step: when it began (``at``), the units it needs accepted (``need``: each
-    whole grant it lets through), the units accepted so far of grants taken since (``ok``)."""
+    whole grant it lets through), the units accepted so far of grants taken since (``ok``),
+    the lowest position (units the window held when it was taken) of a grant refused since
+    (``refused``)."""
 
-    __slots__ = ("at", "need", "ok")
+    __slots__ = ("at", "need", "ok", "refused")
 
     def __init__(self, need: float) -> None:
-        self.at, self.need, self.ok = -math.inf, need, 0.0
+        self.at, self.need, self.ok, self.refused = -math.inf, need, 0.0, math.inf
 
     def begin(self, now: float, old: float, new: float, cost: float) -> None:
         """A step from ``old`` to ``new`` begins at ``now``."""
-        self.at, self.ok, self.need = now, 0.0, whole(old, new, cost)
+        self.at, self.ok, self.need, self.refused = now, 0.0, whole(old, new, cost), math.inf
+
+    def begin_first(self, new: float, cost: float) -> None:
+        """The first step, to ``new``, begins before any answer: every grant so far is of it
+        (however the clock stamped them)."""
+        self.at, self.ok, self.need, self.refused = -math.inf, 0.0, whole(0.0, new, cost), math.inf
 
     def over(self, taken_at: float | None, cost: float, saturated: bool, ahead: bool) -> bool:
         """An acceptance: whether the step is over (every grant of it accepted, while the
@@ -99,12 +114,20 @@ class Steps:
         return saturated and self.ok > 0.0 and self.ok >= self.need
 
 
-def snap(usage: float, before: float, levels: Sequence[float]) -> float:
-    """The burst learnt at the first limit from ``usage`` (what the store saw accepted) when
-    the step to ``before`` crossed a plan's number: that number, if ``usage`` is within
-    ``LEVEL_STEP`` below it (the answers still in flight, or other processes' settles, lag the
-    server's count; limits are usually a plan's)."""
+def snap(usage: float, position: float, before: float, levels: Sequence[float]) -> float:
+    """The burst learnt at the first limit, when the step to ``before`` met it.
+
+    ``usage``: what the store saw accepted in the window (a floor: answers still in flight,
+    or other processes' settles, lag the server's count); ``position``: the lowest of what
+    the window held when each request refused in the step was taken (what was sent before
+    it: the server's count, if it took its requests in order, however fast it answered the
+    429s). A plan's number between the two (or within ``LEVEL_STEP`` above ``usage``) is the
+    burst (limits are usually a plan's; the smallest such, so as not to overshoot); else
+    ``position``, or ``usage`` if larger. ``position`` ``inf``: not known (``usage`` alone)."""
+    if math.isinf(position):
+        position = usage
+    high = max(position, usage / (1.0 - LEVEL_STEP))
     for level in levels:
-        if usage < level <= before and usage >= level * (1.0 - LEVEL_STEP):
+        if usage < level <= before and level <= high:
             return level
-    return usage
+    return max(usage, position)
