@@ -230,9 +230,7 @@ def test_a_server_refusing_faster_than_it_accepts_is_learnt_right(limit: int) ->
 def test_a_token_budgets_first_limit_is_what_was_counted() -> None:
     # A token budget's grants are estimates (the answers correct them): what the window held
     # when a refused call was taken says nothing about what the server counted.
-    c = Controller(
-        limit=100_000, window=W, adaptive=True, levels=(1e5, 3e5, 1e6), estimated=True
-    )
+    c = Controller(limit=100_000, window=W, adaptive=True, levels=(1e5, 3e5, 1e6), estimated=True)
     c.outstanding = 3
     c.rate_limited(0.1, usage=500.0, retry_after=1.0, probe=False, taken_at=0.0, position=5e3)
     assert (c.slow_start, c.state()["limit"]) == (False, 500.0)

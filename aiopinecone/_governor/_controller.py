@@ -42,7 +42,8 @@ from __future__ import annotations
 import math
 from typing import Final
 
-from ._controller_sharing import MIN_LIMIT, MIN_WINDOW, ControllerSharing
+from ._controller_cuts import BETA, ControllerCuts
+from ._controller_sharing import MIN_WINDOW
 from ._episode import Episode
 from ._slowstart import (
     GROWTH,
@@ -52,19 +53,16 @@ from ._slowstart import (
     at_level,
     next_step,
     past_plans,
-    snap,
 )
 
 __all__ = ["BETA", "GENTLE", "GROWTH", "GROWTH_ABOVE", "LEVEL_STEP", "Controller"]
 
 _INF: Final = math.inf
-BETA: Final = 0.7
-"""Multiplicative decrease on a real limit (TCP CUBIC's and AWS adaptive mode's beta)."""
 GENTLE: Final = 0.9
 """Decrease on an isolated 429."""
 
 
-class Controller(ControllerSharing):
+class Controller(ControllerCuts):
     """The budget of one operation class and how it reacts to answers.
 
     ``limit``/``window`` is the start (a preset, the told limit, or the start guess; ``inf``
@@ -73,23 +71,16 @@ class Controller(ControllerSharing):
     :meth:`unknown` once per request that ended (``probe`` when the grant was a probe).
     """
 
-    __slots__ = (  # and ControllerSharing's
+    __slots__ = (  # and ControllerCuts' and ControllerSharing's
         "_ahead",
         "_ahead_of",
         "_confirmed",
-        "_episode",
         "_finite",
-        "_free_at",
-        "_hold_until",
         "_pause_level",
         "_paused_at",
-        "_verify_from",
-        "base_window",
-        "estimated",
         "outstanding",
         "probe_in_flight",
         "refused_streak",
-        "rtt_min",
     )
 
     def __init__(
@@ -309,20 +300,6 @@ class Controller(ControllerSharing):
             return
         self._measured += cost
 
-    def _measure(self, now: float) -> None:
-        """Shorten the window to the rate the server sustained since the last cut (the burst
-        stays), once that rate held over one whole window of its own: a per-minute server
-        with room left in its minute accepts a few probes quickly, then refuses them until
-        the minute turns, so its estimate never holds that long."""
-        elapsed = now - self._measure_from
-        if self._measured <= 1.0 or elapsed <= 2.0 * self.srtt:
-            return
-        window = self.limit * elapsed / self._measured
-        if elapsed >= window:
-            # Only ever faster: what a server accepted is a floor of its rate (a slower
-            # window comes from a real limit).
-            self.window = max(MIN_WINDOW, min(self.window, window))
-
     def rate_limited(
         self,
         now: float,
@@ -344,7 +321,9 @@ class Controller(ControllerSharing):
         """
         self.outstanding -= 1
         self.refused_streak += 1
-        if self.slow_start and position < self._steps.refused and not self.estimated:
+        # (Not a token budget's estimates, nor a window other processes fill too.)
+        alone_exact = self.alone and not self.estimated
+        if self.slow_start and alone_exact and position < self._steps.refused:
             self._steps.refused = position
         if probe and not self.slow_start:
             self.probe_in_flight = False
@@ -366,7 +345,7 @@ class Controller(ControllerSharing):
                 self.probe_at = now + retry_after + skip * self.window
         elif self.adaptive:
             self.probe_in_flight = False
-            if self._is_real(now, retry_after, taken_at, cost) or (
+            if self._is_real(now, retry_after, taken_at, cost, self.outstanding) or (
                 # Verifying a window learnt from a wait: a 429 in the ramp is news enough.
                 self._target
                 and retry_after is not None
@@ -398,83 +377,8 @@ class Controller(ControllerSharing):
             return 0.0
         return min(self.window, self._slot() * 2.0 ** (self._pause_level - 2))
 
-    def _is_real(
-        self, now: float, retry_after: float | None, taken_at: float | None, cost: float
-    ) -> bool:
-        """Whether a 429 shows a real limit rather than noise (see ``_episode``)."""
-        if self.real_wait(retry_after) or (
-            # Slow start: the server asks to wait, however shortly (a fast bucket's next
-            # token), for a request of the step: the step met the limit (retries would let it
-            # end, and the next overshoot far).
-            self.slow_start
-            and retry_after is not None
-            and taken_at is not None
-            and taken_at >= self._steps.at
-        ):
-            self._episode.end()
-            return True
-        return self._episode.refused(now, taken_at, cost, self.outstanding)
-
-    def _real_limit(self, now: float, usage: float, retry_after: float | None) -> None:
-        if self.slow_start:
-            # The first real limit: the burst is what the server accepted in the window.
-            self.slow_start = False
-            # The first limit met replaces a guess: what the server accepted is all we know.
-            cut = self.limit * BETA if math.isfinite(self.limit) and self.learnt else 0.0
-            burst = snap(usage, self._steps.refused, self.limit, self.levels)
-            self.limit = max(MIN_LIMIT, burst, cut)
-            self.learnt = True
-            if retry_after is not None and self._burst_from < now:
-                # The server frees room `retry_after` from now; its window began with the
-                # burst: a per-minute server gives its minute, a per-second bucket about a
-                # second, whatever window the client was told.
-                seen = retry_after + now - self._burst_from
-                self.window = max(MIN_WINDOW, min(self.base_window, seen))
-                # One wait says when the server frees room, not how much: a per-second
-                # bucket's is its next token's. Verify it: after the wait, the budget starts
-                # at one request and doubles per round trip (TCP after a timeout) up to the
-                # burst; a real 429 on the way tells the rate (below). (Processes sharing a
-                # budget adopt the first one's cut: none of them ramps.)
-                if self.alone:
-                    self._target, self.limit = self.limit, MIN_LIMIT
-                    self._verify_from = now
-        else:
-            # Past the sustained rate: slow the rate by BETA, keep the burst; or, when the
-            # server said at both cuts when it frees room, to the rate it sustained between
-            # (what it accepted from the first instant to the second: a bucket's refill).
-            verifying = self._target > 0.0
-            window = self.window if verifying else self.window / BETA
-            if verifying:
-                self.limit, self._target = self._target, 0.0
-            if retry_after is not None and self._measured >= 1.0 and self.alone:
-                # (This process's acceptances are the server's only when it is alone.)
-                span = now + retry_after - self._free_at  # nan: no wait at the last cut
-                if span > 2.0 * self.srtt:
-                    window = max(self.window, self.limit * span / self._measured)
-            window = max(MIN_WINDOW, min(window, self.base_window))
-            if verifying and math.isfinite(self._burst_from):
-                # The store forgot the first burst under the short window: it is in the
-                # longer one still, so the class waits until it leaves. The burst was
-                # counted with what the server refilled while it went: not a burst.
-                self._hold_until = self._burst_from + window
-                refill = self.limit / window * (self._verify_from - self._burst_from)
-                self.limit = max(MIN_LIMIT, self.limit - refill)
-                self._verify_from = math.inf
-            self.window = window
-        self._free_at = now + retry_after if retry_after is not None else math.nan
-        self._cut_end = self._epoch_end = now + self._epoch()
-        self._measure_from, self._measured = now, 0.0
-        self._probe_gap = min(self._slot(), max(4.0 * self.srtt, MIN_WINDOW))
-        self.probe_at = now + self._probe_gap
-
     def unknown(self, now: float, *, probe: bool) -> None:
         """The request ended without an answer (it may have been counted)."""
         self.outstanding -= 1
         if probe:
             self.probe_in_flight = False
-
-    def real_wait(self, retry_after: float | None) -> bool:
-        """Whether a 429's ``Retry-After`` alone shows a real limit (see :meth:`_is_real`)."""
-        # Against the shortest round trip seen: the first ones include connecting.
-        rtt = min(self.srtt, self.rtt_min)
-        return retry_after is not None and retry_after > max(rtt, MIN_WINDOW)

@@ -4,9 +4,10 @@ An episode begins at a 429 of a request sent while none was open. Only requests 
 its first 429 tell anything (those already in flight when a limit is hit say nothing new):
 more of them refused than accepted, three at least, and than are still in flight (the answers
 of a batch sent together arrive in any order: a few stray 429s among many answers arriving
-first must not look like a limit), is a limit; two more accepted than refused is noise (a stray 429, a neighbour's burst; a server whose short wait frees one request at a
-time is a limit). A ``Retry-After`` longer than a round trip is a limit at once (the
-controller's :meth:`~aiopinecone._governor.Controller.real_wait`).
+first must not look like a limit), is a limit; two more accepted than refused is noise (a
+stray 429, a neighbour's burst; a server whose short wait frees one request at a time is a
+limit). A ``Retry-After`` longer than a round trip is a limit at once (the controller's
+:meth:`~aiopinecone._governor.Controller.real_wait`).
 """
 
 from __future__ import annotations
