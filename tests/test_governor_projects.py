@@ -182,6 +182,42 @@ def test_a_state_kept_mid_slow_start_is_a_step_to_confirm() -> None:
     assert controller.limit == 45.0
 
 
+def test_a_slow_start_kept_goes_on_with_its_step() -> None:
+    # A client per batch: the next client takes over the step where the last one left it, so
+    # it waits for no more acceptances than one client would have (it would wait on the
+    # window the last ones filled while its step started over).
+    store = ProjectStore("p")
+    first = Governor(RateLimits.default(), store=store)
+    c = first.gate(WRITE).controller
+    now = time.monotonic()
+    c.limit = 105.0
+    c._steps.begin(now, 52.5, 105.0, 1.0)  # the step to Enterprise's test: 53 grants
+    for _ in range(40):
+        c.outstanding += 1
+        c.accepted(now + 0.01, 1.0, True, False, now)
+    assert c.limit == 105.0
+    store.leave(first)
+    second_client = Governor(RateLimits.default(), store=store)
+    second = second_client.gate(WRITE).controller
+    assert (second.limit, second.slow_start) == (105.0, True)
+    for _ in range(13):
+        second.outstanding += 1
+        second.accepted(now + 0.02, 1.0, True, False, now + 0.001)
+    assert second.limit == 210.0  # the 53rd acceptance of the step
+    store.leave(second_client)
+    # A client whose slow start grew no further still leaves its step's progress.
+    third_client = Governor(RateLimits.default(), store=store)
+    third = third_client.gate(WRITE).controller
+    for _ in range(50):
+        third.outstanding += 1
+        third.accepted(now + 0.03, 1.0, True, False, now + 0.025)
+    assert third.limit == 210.0
+    store.leave(third_client)
+    kept = store.load_state_now(WRITE)
+    assert kept is not None
+    assert (kept["limit"], kept["step_ok"]) == (210.0, 50.0)
+
+
 def test_a_limit_met_is_adopted_with_its_window_and_probe_time() -> None:
     store = ProjectStore("p")
     probe_at = time.monotonic() + 100.0

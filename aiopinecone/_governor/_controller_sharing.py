@@ -110,6 +110,30 @@ class ControllerSharing:
         """Slow start: the limit after the current step (a shared store grows to it)."""
         return self.limit + next_step(self.limit, self.levels, cost, merge=self.alone)
 
+    def progress(self) -> dict[str, float]:
+        """Slow start's progress (empty out of it), for a client of this process that takes
+        the class over (``_projects``): the current step's start, the units it needs and has
+        accepted, and when the burst began (times on this process's clock)."""
+        if not self.slow_start:
+            return {}
+        steps = self._steps
+        return {
+            "step_at": steps.at,
+            "step_need": steps.need,
+            "step_ok": steps.ok,
+            "burst_from": self._burst_from,
+        }
+
+    def resume(self, progress: Mapping[str, float]) -> None:
+        """Continue the slow start whose :meth:`progress` that is (after :meth:`adopt_limit`
+        of its limit): the step goes on with what was accepted of it, the burst began then."""
+        if not self.slow_start or "step_need" not in progress:
+            return
+        steps = self._steps
+        steps.at, steps.need = progress["step_at"], progress["step_need"]
+        steps.ok = progress["step_ok"]
+        self._burst_from = min(self._burst_from, progress["burst_from"])
+
     def adopt_limit(self, now: float, limit: float) -> None:
         """Slow start shared by several processes: the project's limit is ``limit`` (another
         process grew it, or this one's step lost the race). Grants go against it; the next

@@ -130,6 +130,7 @@ class ProjectStore(MemoryStore):
         ):
             if state.get("slow_start", 0.0):
                 controller.adopt_limit(now, state["limit"])
+                controller.resume(state)  # the step as far as the last client took it
             else:
                 controller.load(state, now=now)
                 controller.probe_at = max(controller.probe_at, state.get(PROBE_AT, 0.0))
@@ -156,9 +157,10 @@ class ProjectStore(MemoryStore):
 
     def _keep(self, cls: str, controller: Controller) -> None:
         """Keep ``controller``'s numbers for ``cls``, unless they say less than those kept: a
-        slow start (no limit met yet) replaces nothing that sustains a faster rate, and an
-        infinite one (a class never throttled) says nothing. A limit met replaces what was
-        kept (the latest news from the server)."""
+        slow start (no limit met yet) replaces nothing that sustains a faster rate, nor a
+        limit met at the same rate, and an infinite one (a class never throttled) says
+        nothing. A limit met replaces what was kept (the latest news from the server), and a
+        slow start at the same rate the one kept (its step has gone further)."""
         if not controller.adaptive:
             return
         state = controller.state()
@@ -166,12 +168,14 @@ class ProjectStore(MemoryStore):
             return
         state[BASE_WINDOW] = controller.base_window
         state[PROBE_AT] = controller.probe_at
+        state.update(controller.progress())
         kept = self.load_state_now(cls)
         if (
             controller.slow_start
             and kept is not None
             and kept.get(BASE_WINDOW) == controller.base_window
-            and kept["limit"] / kept["window"] >= state["limit"] / state["window"]
+            and (kept_rate := kept["limit"] / kept["window"]) >= state["limit"] / state["window"]
+            and (kept_rate > state["limit"] / state["window"] or not kept.get("slow_start"))
         ):
             return
         self.save_state_now(cls, state)
