@@ -227,6 +227,21 @@ def test_a_server_refusing_faster_than_it_accepts_is_learnt_right(limit: int) ->
     assert result.ratio <= 1.1
 
 
+def test_in_slow_start_any_wait_asked_for_a_request_of_the_step_is_its_limit() -> None:
+    # A fast bucket's next token is due sooner than a round trip: still the step's limit (not
+    # noise that the step's retries would let end, and the next step overshoot far).
+    c = adaptive()
+    c.srtt = c.rtt_min = 0.01
+    c.outstanding = 40
+    c.rate_limited(1.0, usage=20.0, retry_after=0.005, probe=False, taken_at=0.99)
+    assert not c.slow_start
+    c = adaptive()
+    c.srtt = c.rtt_min = 0.01
+    c.outstanding = 40
+    c.rate_limited(1.0, usage=20.0, retry_after=0.0, probe=False, taken_at=0.99)
+    assert c.slow_start  # "retry at once" asks for no wait
+
+
 def test_a_token_budgets_first_limit_is_what_was_counted() -> None:
     # A token budget's grants are estimates (the answers correct them): what the window held
     # when a refused call was taken says nothing about what the server counted.

@@ -67,6 +67,7 @@ class ControllerCuts(ControllerSharing):
             # end, and the next overshoot far).
             self.slow_start
             and retry_after is not None
+            and retry_after > 0.0  # ("retry at once" asks for no wait)
             and taken_at is not None
             and taken_at >= self._steps.at
         ):
