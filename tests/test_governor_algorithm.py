@@ -242,6 +242,23 @@ def test_in_slow_start_any_wait_asked_for_a_request_of_the_step_is_its_limit() -
     assert c.slow_start  # "retry at once" asks for no wait
 
 
+def test_requests_in_flight_at_a_cut_do_not_count_in_the_rate_measured_since() -> None:
+    # The server counted them in its window before the cut: counted again, they make the rate
+    # since look faster than the server's, the window too short, and every window turn meets
+    # 429s (a per-minute server with slow requests: uploads).
+    c = adaptive()
+    c.slow_start, c.learnt, c.srtt = False, True, 0.01
+    c._measure_from = 1.0  # the last cut
+    c.outstanding = 26
+    for _ in range(15):  # taken before the cut, answered after it
+        c.accepted(1.02, cost=1.0, saturated=False, probe=False, taken_at=0.99)
+    for _ in range(10):
+        c.accepted(1.51, cost=1.0, saturated=False, probe=False, taken_at=1.5)
+    c.probe_started()
+    c.accepted(3.2, cost=1.0, saturated=True, probe=True, taken_at=3.0)
+    assert c.window == W  # 11 accepted in 2.2 s: no faster than 20 per 2 s
+
+
 def test_a_token_budgets_first_limit_is_what_was_counted() -> None:
     # A token budget's grants are estimates (the answers correct them): what the window held
     # when a refused call was taken says nothing about what the server counted.

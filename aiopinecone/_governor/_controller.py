@@ -232,7 +232,10 @@ class Controller(ControllerCuts):
                 self.limit += step
                 self._steps.begin(now, self.limit - step, self.limit, cost)
             return
-        self._measured += cost
+        if taken_at is None or taken_at >= self._measure_from - 1e-9:
+            # (A request in flight at the last cut was counted in the server's window before
+            # it: not part of the rate sustained since.)
+            self._measured += cost
         if self._target and taken_at is not None and taken_at >= self._verify_from:
             # Verifying the window: the budget doubles per round trip up to the whole burst.
             self.limit = min(self.limit + 2.0 * cost, self._target)
@@ -251,8 +254,9 @@ class Controller(ControllerCuts):
 
     @property
     def step_began(self) -> float:
-        """When the current slow-start step began (grants taken since count towards it)."""
-        return self._steps.at
+        """When the current count began (grants taken since count towards it): slow start's
+        step, else the rate measured since the last cut."""
+        return self._steps.at if self.slow_start else self._measure_from
 
     def may_tally(self) -> bool:
         """Whether answers may be told together (:meth:`accepted_together`): nothing but the
@@ -276,8 +280,9 @@ class Controller(ControllerCuts):
     ) -> None:
         """``count`` requests (``cost`` units), none of them a probe, were accepted by ``now``,
         told at once while :meth:`may_tally` holds (a lane's tally: ``_lane.py``). ``fresh``:
-        the units of those taken since the current slow-start step began; ``saturated``: one
-        of them took the budget's last units; ``rtt_sum``: their round trips' sum.
+        the units of those taken since the current count began (:attr:`step_began`);
+        ``saturated``: one of them took the budget's last units; ``rtt_sum``: their round
+        trips' sum.
         One answer told so changes the controller exactly as :meth:`accepted`; several change
         it as one answer of their mean round trip, counted ``count`` times."""
         self.outstanding -= count
@@ -298,7 +303,7 @@ class Controller(ControllerCuts):
                 self.limit += step
                 self._steps.begin(now, self.limit - step, self.limit, cost / count)
             return
-        self._measured += cost
+        self._measured += fresh
 
     def rate_limited(
         self,

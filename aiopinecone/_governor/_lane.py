@@ -160,7 +160,7 @@ class Lane:
         self.last = now
         self.rtt_sum += now - taken_at
         if taken_at < self.step_from:
-            self.stale += cost  # taken before the slow-start step began: not the step's
+            self.stale += cost  # taken before the controller's count began (step_began)
         if used >= self.full - cost:
             self.saturated = True  # this grant took the budget's last units
 
