@@ -16,7 +16,7 @@ options unless the row says otherwise) and is bounded (cancelled past ``TIMEOUT_
   instant (the last window's share, or one request for a bucket) against the same emulator
   with no limit and the governor off, measured in the same run (median of 3).
 
-Rows whose ideal is under 2 s are the median of 5 runs, each paired with its own floor run just
+Rows whose ideal is under 2 s are the median of 9 runs, each paired with its own floor run just
 before it (ratio per pair; the machine is shared).
 
 **429s per accepted** = every 429 answer the client received (the governor's count: limits and
@@ -47,7 +47,7 @@ LATENCY: Final = 0.005
 TIMEOUT_FACTOR: Final = 10.0
 REPEATS: Final = 3
 """Service floors are the median of this many runs."""
-SHORT_REPEATS: Final = 5
+SHORT_REPEATS: Final = 9
 """Rows whose ideal is under 2 s: this many runs, each paired with a floor run just before it
 (the machine is shared: a floor measured minutes earlier says little about a 0.2 s row)."""
 CLASS: Final = "assistants_write"
@@ -181,13 +181,15 @@ def _floor(emu: EmulatorProcess, n: int) -> float:
     return sorted(walls)[len(walls) // 2]
 
 
-def run_scenario(emu: EmulatorProcess, s: Scenario, floor: float) -> dict[str, Any]:
-    """One row, bounded by ``TIMEOUT_FACTOR`` x ideal."""
+def run_scenario(
+    emu: EmulatorProcess, s: Scenario, floor: float, *, repeats: int = SHORT_REPEATS
+) -> dict[str, Any]:
+    """One row, bounded by ``TIMEOUT_FACTOR`` x ideal (``repeats``: runs of a short row)."""
     short = s.limit_time() + floor < 2.0
     runs = []
     # A row shorter than a few seconds is at the mercy of the shared machine: several runs,
     # each against a floor measured just before it; the median ratio.
-    for _ in range(SHORT_REPEATS if short else 1):
+    for _ in range(repeats if short else 1):
         run_floor = floor
         if short:
             _configure(emu, Scenario("floor", s.last_burst()))
@@ -232,7 +234,7 @@ def run(*, quick: bool = False, log: Callable[[str], object] = print) -> dict[st
             last = s.last_burst()
             if last not in floors:
                 floors[last] = _floor(emu, last)
-            row = run_scenario(emu, s, floors[last])
+            row = run_scenario(emu, s, floors[last], repeats=3 if quick else SHORT_REPEATS)
             log(
                 f"    {row['scenario']:45} wall/ideal {row['ratio']}, "
                 f"429/accepted {row['429_per_accepted']}"
@@ -366,7 +368,7 @@ def section(results: Mapping[str, Any]) -> list[str]:
         "to accept N (a per-minute window of L: floor((N-1)/L) minutes, a fresh window's "
         "burst included; a bucket of b refilled at r/s: (N-b)/r) + the service floor (the "
         "requests let through at that last instant, with no limit and the governor off, "
-        "same run, median of 3; rows under 2 s ideal: median of 5 runs, each paired with its "
+        "same run, median of 3; rows under 2 s ideal: median of 9 runs, each paired with its "
         "own floor run just before it). 429s per accepted = "
         "every 429 the client received (limit and noise) / N.",
         "",

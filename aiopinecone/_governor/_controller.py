@@ -26,7 +26,8 @@ refilled at r per second is safely (b, b / r). Adaptive mode learns it (a fixed 
   frees room, less what it refilled during the first burst.
 - **The rate is measured** (as AWS adaptive mode does): a class kept waiting by its window
   sends one request past it (a *probe*) now and then; answers only ever shorten the window (to
-  ``limit / rate`` once that estimate held over one window of its own). A refused probe doubles
+  ``limit / rate`` once that estimate held over one window of its own; the rate of the requests
+  sent since the last cut, as those in flight then were counted before it). A refused probe doubles
   the gap (at most ``window / 4``); one whose ``Retry-After`` matches the window's own wait, or
   after which the rate measured is no faster than the window's, confirms the model: no probe
   before the next window (then 2, 4, at most 8).
