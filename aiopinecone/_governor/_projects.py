@@ -29,7 +29,7 @@ import math
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Final
 
 from ._budgets import TokenBook
@@ -174,11 +174,17 @@ class ProjectStore(MemoryStore):
             controller.slow_start
             and kept is not None
             and kept.get(BASE_WINDOW) == controller.base_window
-            and (kept_rate := kept["limit"] / kept["window"]) >= state["limit"] / state["window"]
-            and (kept_rate > state["limit"] / state["window"] or not kept.get("slow_start"))
+            and _says_more(kept, state)
         ):
             return
         self.save_state_now(cls, state)
+
+
+def _says_more(kept: Mapping[str, float], slow: Mapping[str, float]) -> bool:
+    """Whether ``kept`` says more than ``slow``, a slow start's state: a faster rate, or the
+    same rate met as a limit (a slow start at the same rate has only gone further)."""
+    kept_rate, rate = kept["limit"] / kept["window"], slow["limit"] / slow["window"]
+    return kept_rate > rate or (kept_rate == rate and not kept.get("slow_start"))
 
 
 class ProjectGate(ClassGate):
