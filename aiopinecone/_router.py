@@ -80,12 +80,9 @@ class Router:
         """Prime the host cache from a create/describe/list result."""
         host = assistant.host
         name = assistant.name
-        # Hot path (every describe): skip the work when the cache already holds this host.
-        if (
-            host
-            and (self._primed.get(name) != host or self.hosts.peek(name) is None)
-            and self.host_allowed(host)
-        ):
+        # Hot path (every describe): skip the work when the cache already holds this host
+        # (``_primed`` only holds names the cache holds: every forget goes through forget()).
+        if host and self._primed.get(name) != host and self.host_allowed(host):
             self.hosts.prime(name, host)
             self._primed[name] = host
 
@@ -238,12 +235,11 @@ class Router:
 
     async def _refresh(self, assistant_name: str, cached: str | None, error: Exception) -> str:
         """Forget the host; return a new one to retry with, or re-raise ``error``."""
-        hosts = self.hosts
-        hosts.forget(assistant_name)
+        self.forget(assistant_name)
         if cached is None:
             raise error
         try:
-            fresh = await hosts.get(assistant_name)
+            fresh = await self.hosts.get(assistant_name)
         except NotFoundError:
             raise error from None
         if fresh == cached:

@@ -96,6 +96,20 @@ async def test_assistant_404_from_the_host_forgets_it(emu: Emulator, pc: AsyncPi
     assert describes(emu) == before + 1
 
 
+async def test_a_describe_primes_a_host_a_stale_404_forgot(
+    emu: Emulator, pc: AsyncPinecone
+) -> None:
+    await pc.assistants.describe(name="docs")  # primes the host
+    emu.store.delete_assistant("docs")  # deleted behind this client's back
+    with pytest.raises(NotFoundError):
+        await pc.assistants.list_files(assistant_name="docs")  # forgotten, not resolved again
+    emu.store.create_assistant("docs")
+    await pc.assistants.describe(name="docs")  # the same host as before: cached again
+    emu.log.clear()
+    assert await pc.assistants.list_files(assistant_name="docs") == []
+    assert describes(emu) == 0
+
+
 async def test_file_404_keeps_the_host(emu: Emulator, pc: AsyncPinecone) -> None:
     await pc.assistants.list_files(assistant_name="docs")
     with pytest.raises(NotFoundError):
