@@ -38,7 +38,7 @@ from ._transport_errors import strip_query, total_timeout_error, transport_error
 from ._validation import check_seconds
 from .exceptions import PineconeError, PoolTimeoutError
 
-__all__ = ["Response", "Transport"]
+__all__ = ["Response", "StreamedResponse", "Transport"]
 
 DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=120.0, sock_connect=10.0)
 """Per request: 2 minutes in total, 10 s to connect (non-streaming chat can take a while)."""
@@ -74,6 +74,7 @@ class Transport:
         "_deadlines",
         "_keepalive",
         "_last_timeout",
+        "_last_total",
         "_last_untotalled",
         "_limit",
         "_limit_per_host",
@@ -114,11 +115,11 @@ class Transport:
         self._deadlines = Deadlines()
         self._running: dict[aiohttp.ClientResponse, Deadline] = {}
         """Responses whose request has a total timeout, until :meth:`finish`."""
-        # The last timeout seen and its aiohttp form without the total: nearly every call
-        # passes the client's one default (an identity check; hashing a ClientTimeout, a
-        # dataclass, runs Python code).
+        # The last timeout seen, split into its total and its aiohttp form without the total:
+        # nearly every call passes the client's one default (an identity check; hashing a
+        # ClientTimeout, a dataclass, runs Python code).
         self._last_timeout: aiohttp.ClientTimeout | None = None
-        self._last_untotalled = DEFAULT_TIMEOUT
+        self._split_timeout(None)
 
     @property
     def pool_timeout(self) -> float | None:
@@ -215,19 +216,18 @@ class Transport:
                 )
         deadline: Deadline | None = None
         try:
-            if timeout is not None and timeout.total is not None and timeout.total > 0.0:
-                deadline = self._deadlines.start(timeout.total)
-                if timeout is not self._last_timeout:
-                    self._last_untotalled = _without_total(timeout)
-                    self._last_timeout = timeout
-                timeout = self._last_untotalled
+            if timeout is not self._last_timeout:
+                self._split_timeout(timeout)
+            total = self._last_total
+            if total is not None:
+                deadline = self._deadlines.start(total)
             response = await session.request(
                 method,
                 url,
                 headers=headers,
                 params=params,
                 data=data,
-                timeout=timeout,
+                timeout=self._last_untotalled,
                 allow_redirects=False,
             )
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
@@ -260,6 +260,19 @@ class Transport:
                 raise total_timeout_error(method, url, deadline.seconds) from None
             raise
 
+    def _split_timeout(self, timeout: aiohttp.ClientTimeout | None) -> None:
+        """Remember ``timeout`` as its total (for the deadlines; ``None``: none) and the rest
+        (for aiohttp)."""
+        total = None if timeout is None else timeout.total
+        if total is not None and total > 0.0:
+            assert timeout is not None
+            self._last_total: float | None = total
+            self._last_untotalled: aiohttp.ClientTimeout | None = _without_total(timeout)
+        else:
+            self._last_total = None
+            self._last_untotalled = timeout
+        self._last_timeout = timeout
+
     def _ended(self, deadline: Deadline | None, slots: PoolSlots | None) -> None:
         if deadline is not None:
             Deadlines.stop(deadline)
@@ -269,14 +282,22 @@ class Transport:
     def finish(self, response: aiohttp.ClientResponse) -> None:
         """Give an opened response's connection back (see :func:`finish`) and its pool slot;
         its total timeout no longer counts."""
-        finish(response)
+        # finish(), Deadlines.stop() and PoolSlots.release()'s common case, inline: this runs
+        # for every request.
+        if response.content.at_eof():
+            response.release()
+        else:
+            response.close()
         if self._running:
             deadline = self._running.pop(response, None)
             if deadline is not None:
-                Deadlines.stop(deadline)
+                deadline.lane.pop(deadline, None)
         slots = self._slots
         if slots is not None:
-            slots.release()
+            if slots.waiters:
+                slots.release()
+            else:
+                slots.free += 1
 
 
 def _without_total(timeout: aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
@@ -311,32 +332,19 @@ async def read_body(response: aiohttp.ClientResponse, method: str, url: str) -> 
 
 
 class Response:
-    """An answer: status, headers and the body, read (buffered calls) or still to read (streams).
+    """An answer: status, headers and the body, read (buffered calls) or still to read (a
+    :class:`StreamedResponse`).
 
     ``attempts`` is how many attempts the call took; ``ambiguous`` is true when an earlier
     attempt failed in a way that may have been applied by the server (5xx, lost response).
     ``resolved`` is what a reconciliation hook found instead of a fresh answer (see
     ``Core.request``); ``None`` otherwise.
 
-    A streamed response (``Core.stream``) is an async iterator of raw ``bytes`` chunks as the
-    network delivers them and an async context manager: leaving it, or :meth:`aclose`, releases
-    the connection (closed if the body was not read to the end). Transport failures and read
-    timeouts in the middle of the body raise :class:`~aiopinecone.TransportError` /
-    :class:`~aiopinecone.RequestTimeoutError`.
+    Like a stream, it is an async iterator of ``bytes`` (its one body) and an async context
+    manager, so that code reading either kind of answer needs no branch.
     """
 
-    __slots__ = (
-        "_method",
-        "_raw",
-        "_release",
-        "_url",
-        "ambiguous",
-        "attempts",
-        "body",
-        "headers",
-        "resolved",
-        "status",
-    )
+    __slots__ = ("ambiguous", "attempts", "body", "headers", "resolved", "status")
 
     def __init__(
         self,
@@ -345,12 +353,7 @@ class Response:
         body: bytes = b"",
         attempts: int = 1,
         ambiguous: bool = False,
-        *,
-        raw: aiohttp.ClientResponse | None = None,
-        method: str = "",
-        url: str = "",
         resolved: object = None,
-        release: Callable[[aiohttp.ClientResponse], None] = finish,
     ) -> None:
         self.status = status
         self.headers = headers
@@ -358,10 +361,6 @@ class Response:
         self.attempts = attempts
         self.ambiguous = ambiguous
         self.resolved = resolved
-        self._raw = raw
-        self._release = release
-        self._method = method
-        self._url = url
 
     @property
     def request_id(self) -> str | None:
@@ -369,10 +368,59 @@ class Response:
         return request_id_from(self.headers)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self.body:
+            yield self.body
+
+    async def read(self) -> bytes:
+        """The whole (remaining) body; kept as :attr:`body`."""
+        return self.body
+
+    async def aclose(self) -> None:
+        """Release the connection of a streamed response (idempotent)."""
+
+    async def __aenter__(self) -> Response:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class StreamedResponse(Response):
+    """An answer whose body is still to read (``Core.stream``): an async iterator of raw
+    ``bytes`` chunks as the network delivers them. Leaving the ``async with`` block, or
+    :meth:`aclose`, releases the connection (closed if the body was not read to the end).
+    Transport failures and read timeouts in the middle of the body raise
+    :class:`~aiopinecone.TransportError` / :class:`~aiopinecone.RequestTimeoutError`.
+    """
+
+    __slots__ = ("_method", "_raw", "_release", "_url")
+
+    def __init__(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        attempts: int,
+        ambiguous: bool,
+        *,
+        raw: aiohttp.ClientResponse,
+        method: str,
+        url: str,
+        release: Callable[[aiohttp.ClientResponse], None] = finish,
+    ) -> None:
+        super().__init__(status, headers, b"", attempts, ambiguous)
+        self._raw: aiohttp.ClientResponse | None = raw
+        self._release = release
+        self._method = method
+        self._url = url
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
         raw = self._raw
         if raw is None:
-            if self.body:
-                yield self.body
             return
         content = raw.content
         try:
@@ -392,19 +440,8 @@ class Response:
         return self.body
 
     async def aclose(self) -> None:
-        """Release the connection of a streamed response (idempotent)."""
+        """Release the connection (idempotent)."""
         raw = self._raw
         if raw is not None:
             self._raw = None
             self._release(raw)
-
-    async def __aenter__(self) -> Response:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
