@@ -15,53 +15,48 @@ timer per client fires at the earliest deadline:
   the next first entry. Calls that end in time only remove their entry, so the timer fires about
   once per timeout span, not once per request.
 
-:meth:`Deadline.timed_out` tells the cancelled task whether the cancellation is the timeout's
+:meth:`Deadlines.timed_out` tells the cancelled task whether the cancellation is the timeout's
 (then it raises a timeout error and ``uncancel``\\ s) or came from elsewhere (it propagates), with
 the same rule as ``asyncio.timeout``.
+
+A deadline is a tuple (one allocation, no Python frame: this runs for every request) and a lane
+maps each task to its deadline's time, so **a task has one deadline at a time**: the client's
+buffered calls end one attempt's deadline before the next begins, and a task makes one call at a
+time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-from typing import Final
+from typing import Any, Final, TypeAlias
 
-__all__ = ["Deadline", "Deadlines"]
+__all__ = ["SECONDS", "Deadline", "Deadlines"]
 
 _EARLY: Final = 1e-3
 """A deadline this close when the timer fires expires then (the loop may fire a timer up to its
 clock resolution early; re-arming for a microsecond would spin)."""
 
 
-class Deadline:
-    """One call's deadline: the task it stops, and whether it did."""
+Deadline: TypeAlias = "tuple[dict[asyncio.Task[Any], float], asyncio.Task[Any], int, float]"
+"""One call's deadline, as :meth:`Deadlines.start` returns it: ``(lane, task, cancelling,
+seconds)``: its lane, the task it stops, the task's cancel requests when it began, its timeout."""
 
-    __slots__ = ("at", "cancelling", "expired", "lane", "seconds", "task")
-
-    def __init__(
-        self, task: asyncio.Task[object], seconds: float, at: float, lane: dict[Deadline, None]
-    ) -> None:
-        self.task = task
-        self.seconds = seconds
-        self.at = at
-        self.lane = lane
-        self.cancelling = task.cancelling()
-        self.expired = False
-
-    def timed_out(self) -> bool:
-        """Called by the task on ``CancelledError``: true when the cancellation is this
-        deadline's own (the task's cancel request is then withdrawn: raise a timeout error);
-        false when someone else cancelled the task too (let the cancellation propagate)."""
-        return self.expired and self.task.uncancel() <= self.cancelling
+_LANE: Final = 0
+_TASK: Final = 1
+_CANCELLING: Final = 2
+SECONDS: Final = 3
 
 
 class Deadlines:
     """The deadlines of one client's requests (see the module docstring)."""
 
-    __slots__ = ("_armed_at", "_lanes", "_loop", "_timer")
+    __slots__ = ("_armed_at", "_expired", "_lanes", "_loop", "_timer")
 
     def __init__(self) -> None:
-        self._lanes: dict[float, dict[Deadline, None]] = {}
+        self._lanes: dict[float, dict[asyncio.Task[Any], float]] = {}
+        self._expired: set[asyncio.Task[Any]] = set()
+        """Tasks whose deadline passed, until :meth:`timed_out` (or :meth:`stop`) is told."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._armed_at = math.inf
@@ -78,16 +73,28 @@ class Deadlines:
         lane = self._lanes.get(seconds)
         if lane is None:
             lane = self._lanes[seconds] = {}
-        deadline = Deadline(task, seconds, at, lane)
-        lane[deadline] = None
+        lane[task] = at
         if at < self._armed_at:
             self._arm(loop, at)
-        return deadline
+        return (lane, task, task.cancelling(), seconds)
 
-    @staticmethod
-    def stop(deadline: Deadline) -> None:
-        """The call ended (in time or not): its deadline no longer counts. Idempotent."""
-        deadline.lane.pop(deadline, None)
+    def stop(self, deadline: Deadline) -> None:
+        """The call ended (in time or not): its deadline no longer counts. Idempotent. (The
+        transport does the first step inline for a call that ended in time.)"""
+        task = deadline[_TASK]
+        deadline[_LANE].pop(task, None)
+        if self._expired:
+            self._expired.discard(task)
+
+    def timed_out(self, deadline: Deadline) -> bool:
+        """Called by the task on ``CancelledError``: true when the cancellation is this
+        deadline's own (the task's cancel request is then withdrawn: raise a timeout error);
+        false when someone else cancelled the task too (let the cancellation propagate)."""
+        task = deadline[_TASK]
+        if task not in self._expired:
+            return False
+        self._expired.discard(task)
+        return task.uncancel() <= deadline[_CANCELLING]
 
     def close(self) -> None:
         """Stop the timer (the client closes; calls still running keep their own fate)."""
@@ -103,6 +110,7 @@ class Deadlines:
     def _reset(self, loop: asyncio.AbstractEventLoop) -> None:
         self.close()
         self._lanes.clear()
+        self._expired.clear()
         self._loop = loop
 
     def _arm(self, loop: asyncio.AbstractEventLoop, at: float) -> None:
@@ -118,16 +126,23 @@ class Deadlines:
         assert loop is not None
         due = loop.time() + _EARLY
         earliest = math.inf
+        if self._expired:  # (a task that ended some other way is not told; let it go)
+            self._expired = {task for task in self._expired if not task.done()}
         for seconds, lane in list(self._lanes.items()):
             while lane:
-                deadline = next(iter(lane))
-                if deadline.at > due:
-                    earliest = min(earliest, deadline.at)
+                task = next(iter(lane))
+                at = lane[task]
+                if at > due:
+                    earliest = min(earliest, at)
                     break
-                del lane[deadline]
-                deadline.expired = True
-                deadline.task.cancel()
+                del lane[task]
+                self._expire(task)
             if not lane:  # calls computing their own timeouts must not leave a lane each
                 del self._lanes[seconds]
         if earliest < math.inf:
             self._arm(loop, earliest)
+
+    def _expire(self, task: asyncio.Task[Any]) -> None:
+        """``task``'s deadline passed: cancel it, as ``asyncio.timeout`` does."""
+        self._expired.add(task)
+        task.cancel()

@@ -30,7 +30,7 @@ from typing import Any, Final
 
 import aiohttp
 
-from ._deadlines import Deadline, Deadlines
+from ._deadlines import SECONDS, Deadline, Deadlines
 from ._network import Network
 from ._pool import PoolSlots
 from ._protocol import request_id_from
@@ -236,9 +236,11 @@ class Transport:
             cause = None if isinstance(exc, _PROXY_ERRORS) else exc
             raise transport_error(exc, method, url) from cause
         except asyncio.CancelledError:
+            timed_out = deadline is not None and self._deadlines.timed_out(deadline)
             self._ended(deadline, slots)
-            if deadline is not None and deadline.timed_out():
-                raise total_timeout_error(method, url, deadline.seconds) from None
+            if timed_out:
+                assert deadline is not None
+                raise total_timeout_error(method, url, deadline[SECONDS]) from None
             raise
         except BaseException:
             self._ended(deadline, slots)
@@ -253,11 +255,14 @@ class Transport:
         try:
             return await response.read()  # (read_body inline: one coroutine less)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            deadline = self._running.get(response)
+            if deadline is not None:
+                self._deadlines.stop(deadline)  # (finish() does not clear an expiry)
             raise transport_error(exc, method, url) from exc
         except asyncio.CancelledError:
             deadline = self._running.get(response)
-            if deadline is not None and deadline.timed_out():
-                raise total_timeout_error(method, url, deadline.seconds) from None
+            if deadline is not None and self._deadlines.timed_out(deadline):
+                raise total_timeout_error(method, url, deadline[SECONDS]) from None
             raise
 
     def _split_timeout(self, timeout: aiohttp.ClientTimeout | None) -> None:
@@ -275,7 +280,7 @@ class Transport:
 
     def _ended(self, deadline: Deadline | None, slots: PoolSlots | None) -> None:
         if deadline is not None:
-            Deadlines.stop(deadline)
+            self._deadlines.stop(deadline)
         if slots is not None:
             slots.release()
 
@@ -291,7 +296,7 @@ class Transport:
         if self._running:
             deadline = self._running.pop(response, None)
             if deadline is not None:
-                deadline.lane.pop(deadline, None)
+                deadline[0].pop(deadline[1], None)  # (lane, task, ...)
         slots = self._slots
         if slots is not None:
             if slots.waiters:

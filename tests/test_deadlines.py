@@ -8,6 +8,7 @@ real event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -136,9 +137,9 @@ async def test_a_deadline_expires_its_task_and_withdraws_its_cancel() -> None:
         try:
             await asyncio.sleep(10)
         except asyncio.CancelledError:
-            seen.append(deadline.timed_out())
+            seen.append(deadlines.timed_out(deadline))
         finally:
-            Deadlines.stop(deadline)
+            deadlines.stop(deadline)
 
     task = asyncio.create_task(call())
     await task
@@ -160,18 +161,46 @@ async def test_a_caller_cancel_beside_the_expiry_wins() -> None:
         try:
             await asyncio.sleep(10)
         except asyncio.CancelledError:
-            seen.append(deadline.timed_out())
+            seen.append(deadlines.timed_out(deadline))
             raise
 
     task = asyncio.create_task(call())
     await started.wait()
-    # What the timer does when the deadline passes, in the same turn as a caller's cancel.
-    held[0].expired = True
-    task.cancel()
+    # The timer's expiry and a caller's cancel in the same turn.
+    deadlines._expire(held[0][1])
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert seen == [False]  # the caller's cancellation propagates, not a timeout
+    deadlines.close()
+
+
+async def test_an_expiry_ended_some_other_way_does_not_mark_the_next_deadline() -> None:
+    deadlines = Deadlines()
+    seen: list[bool] = []
+
+    async def call() -> None:
+        me = asyncio.current_task()
+        assert me is not None
+        first = deadlines.start(30.0)
+        deadlines._expire(me)  # its time passes...
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0)  # ...but the attempt ends without asking timed_out()
+        me.uncancel()
+        deadlines.stop(first)
+        second = deadlines.start(30.0)
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            seen.append(deadlines.timed_out(second))
+            raise
+
+    task = asyncio.create_task(call())
+    await asyncio.sleep(0.01)
+    task.cancel()  # the caller's
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen == [False]  # a cancellation, not the first deadline's timeout
     deadlines.close()
 
 
@@ -184,7 +213,7 @@ async def test_deadlines_of_one_timeout_expire_in_order_and_the_timer_rearms() -
         try:
             await asyncio.sleep(10)
         except asyncio.CancelledError:
-            if deadline.timed_out():
+            if deadlines.timed_out(deadline):
                 expired.append(i)
                 return
             raise
