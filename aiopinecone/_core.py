@@ -25,12 +25,11 @@ from . import _convert
 from ._admission import Admission, TokenCharge
 from ._protocol import API_KEY_HEADER, build_headers, error_from_response, parse_retry_after
 from ._redact import Redactor
+from ._response import Response, StreamedResponse
 from ._retry import RetryPolicy, RetryState
 from ._stats import RequestStats, log_retry, record, track_requests
 from ._transport import (
     DEFAULT_STREAM_READ_TIMEOUT,
-    Response,
-    StreamedResponse,
     Transport,
     stream_timeout,
     to_client_timeout,

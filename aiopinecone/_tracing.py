@@ -33,7 +33,7 @@ from ._version import __version__
 from .exceptions import APIError, PineconeError
 
 if TYPE_CHECKING:
-    from ._transport import Response
+    from ._response import Response
 
 __all__ = ["Tracing", "build_tracing"]
 
