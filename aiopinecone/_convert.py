@@ -258,6 +258,8 @@ def _generate_fast_hook(
     }
     body: list[str] = []
     sets: list[str] = []
+    # Fields read with o.get (a missing key is None): fetched together, one map() for all.
+    fetched: list[tuple[str, str]] = []
     for index, field in enumerate(attrs.fields(cls)):
         slot = getattr(cls, field.name, None)
         if (
@@ -312,10 +314,15 @@ def _generate_fast_hook(
             if optional:
                 convert = [f"if {v} is not None:", *("    " + line for line in convert)]
         default = field.default
-        if default is attrs.NOTHING:
+        if (default is attrs.NOTHING and inner is str and not optional) or (
+            default is None and optional
+        ):
+            # A missing required string is None here, which its check refuses: the detailed
+            # hook then names it, as it does for a KeyError.
+            fetched.append((v, field.name))
+            lines = convert
+        elif default is attrs.NOTHING:
             lines = [f"{v} = o[{field.name!r}]", *convert]
-        elif default is None and optional:
-            lines = [f"{v} = o.get({field.name!r})", *convert]
         else:
             if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
                 if default.takes_self:
@@ -333,6 +340,13 @@ def _generate_fast_hook(
                 *("    " + line for line in convert),
             ]
         body += ["        " + line for line in lines]
+    if len(fetched) > 1:
+        namespace["_keys"] = tuple(key for _, key in fetched)
+        targets = ", ".join(v for v, _ in fetched)
+        body.insert(0, f"        {targets}, = map(o.get, _keys)")
+    elif fetched:
+        v, key = fetched[0]
+        body.insert(0, f"        {v} = o.get({key!r})")
     name = f"fast_structure_{cls.__name__}"
     source = "\n".join(
         [

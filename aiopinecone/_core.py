@@ -360,8 +360,10 @@ class Core:
                 if buffered or not 200 <= status < 300:
                     try:
                         body = await self.transport.read(raw, method, url)
-                    finally:
+                    except BaseException:
                         self.transport.finish(raw)
+                        raise
+                    self.transport.finish(raw, True)
             except TransportError as exc:
                 error: PineconeError = self.redactor.error(exc)
                 record(method, url, op, type(exc).__name__, attempt, began, None)

@@ -29,9 +29,13 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
+from collections.abc import Callable
 from typing import Any, Final, TypeAlias
 
 __all__ = ["SECONDS", "Deadline", "Deadlines"]
+
+_ASYNCIO_TIME: Final = asyncio.BaseEventLoop.time
 
 _EARLY: Final = 1e-3
 """A deadline this close when the timer fires expires then (the loop may fire a timer up to its
@@ -51,13 +55,15 @@ SECONDS: Final = 3
 class Deadlines:
     """The deadlines of one client's requests (see the module docstring)."""
 
-    __slots__ = ("_armed_at", "_expired", "_lanes", "_loop", "_timer")
+    __slots__ = ("_armed_at", "_expired", "_lanes", "_loop", "_now", "_timer")
 
     def __init__(self) -> None:
         self._lanes: dict[float, dict[asyncio.Task[Any], float]] = {}
         self._expired: set[asyncio.Task[Any]] = set()
         """Tasks whose deadline passed, until :meth:`timed_out` (or :meth:`stop`) is told."""
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._now: Callable[[], float] = time.monotonic
+        """The loop's clock (``loop.time``)."""
         self._timer: asyncio.TimerHandle | None = None
         self._armed_at = math.inf
 
@@ -69,7 +75,7 @@ class Deadlines:
         task = asyncio.current_task(loop)
         if task is None:
             raise RuntimeError("a request must run inside an asyncio task")
-        at = loop.time() + seconds
+        at = self._now() + seconds
         lane = self._lanes.get(seconds)
         if lane is None:
             lane = self._lanes[seconds] = {}
@@ -112,6 +118,8 @@ class Deadlines:
         self._lanes.clear()
         self._expired.clear()
         self._loop = loop
+        # asyncio's own loops read time.monotonic() in a Python method: call it directly.
+        self._now = time.monotonic if type(loop).time is _ASYNCIO_TIME else loop.time
 
     def _arm(self, loop: asyncio.AbstractEventLoop, at: float) -> None:
         if self._timer is not None:

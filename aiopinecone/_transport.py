@@ -282,12 +282,12 @@ class Transport:
         if slots is not None:
             slots.release()
 
-    def finish(self, response: aiohttp.ClientResponse) -> None:
-        """Give an opened response's connection back (see :func:`finish`) and its pool slot;
-        its total timeout no longer counts."""
+    def finish(self, response: aiohttp.ClientResponse, read: bool = False) -> None:
+        """Give an opened response's connection back (see :func:`_response.finish`; ``read``:
+        its body was read to the end) and its pool slot; its total timeout no longer counts."""
         # _response.finish(), Deadlines.stop() and PoolSlots.release()'s common case, inline:
         # this runs for every request.
-        if response.content.at_eof():
+        if read or response.content.at_eof():
             response.release()
         else:
             response.close()
