@@ -97,7 +97,9 @@ class Admission(Protocol):
         """How the attempt holding ``permit`` ended; called exactly once per acquired permit.
 
         ``status``: the HTTP status of the answer (any, 429 and 5xx included), ``None`` when no
-        answer came (transport error, timeout, cancellation). ``retry_after``: the parsed
+        answer came (transport error, timeout, cancellation; for a buffered call, also when
+        the head came but the body did not: the core reads both before it settles; a stream
+        settles at its head). ``retry_after``: the parsed
         ``Retry-After`` seconds of an error answer (4xx, 5xx), if it carried one.
         """
         ...

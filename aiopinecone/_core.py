@@ -333,17 +333,19 @@ class Core:
                         tokens=tokens,
                     )
                     began = time.monotonic()  # an attempt's time does not count the wait
-            body = b""
             try:
-                # The permit is settled exactly once, however the attempt ends.
+                # The permit is settled exactly once, however the attempt ends. (An answer
+                # whose body failed to arrive counts as no answer.)
                 try:
-                    raw = await open_(
+                    # The body is read in there (buffered, or an error's): see Transport.open.
+                    raw, body = await open_(
                         method,
                         url,
                         headers=send_headers,
                         params=params,
                         data=payload if data is None else data(),
                         timeout=timeout,
+                        read=buffered,
                     )
                 except BaseException:
                     if admission is not None:
@@ -357,13 +359,6 @@ class Core:
                         # Only an error answer's Retry-After means anything to an admission.
                         parse_retry_after(raw.headers) if status >= 400 else None,
                     )
-                if buffered or not 200 <= status < 300:
-                    try:
-                        body = await self.transport.read(raw, method, url)
-                    except BaseException:
-                        self.transport.finish(raw)
-                        raise
-                    self.transport.finish(raw, True)
             except TransportError as exc:
                 error: PineconeError = self.redactor.error(exc)
                 record(method, url, op, type(exc).__name__, attempt, began, None)

@@ -32,6 +32,7 @@ import aiohttp
 from ._deadlines import SECONDS, Deadline, Deadlines
 from ._network import Network
 from ._pool import PoolSlots
+from ._response import finish
 from ._transport_errors import strip_query, total_timeout_error, transport_error
 from ._validation import check_seconds
 from .exceptions import PineconeError, PoolTimeoutError
@@ -192,12 +193,17 @@ class Transport:
         params: Mapping[str, str] | None = None,
         data: Any = None,
         timeout: aiohttp.ClientTimeout | None = None,
-    ) -> aiohttp.ClientResponse:
-        """Send a request and return once the response head is in; the body is not read.
+        read: bool = False,
+    ) -> tuple[aiohttp.ClientResponse, bytes]:
+        """Send a request; return the response and its body.
 
-        The caller must hand the response back to :meth:`finish`. Waits first for a free
-        connection of the pool (:class:`~aiopinecone.PoolTimeoutError` after ``pool_timeout``
-        seconds); ``timeout`` starts once one is ours.
+        With ``read`` (a buffered call), or when the status is not 2xx (an error's body, for its
+        message), the body is read inside this call (the total timeout still counting) and the
+        connection and the pool slot are given back before it returns. Otherwise (a stream's
+        2xx) it returns once the response head is in, with ``b""``: the caller reads the body
+        and must hand the response back to :meth:`finish`. Waits first for a free connection of
+        the pool (:class:`~aiopinecone.PoolTimeoutError` after ``pool_timeout`` seconds);
+        ``timeout`` starts once one is ours.
         """
         session = self._session
         if session is None or self._closed:
@@ -213,6 +219,7 @@ class Transport:
                     "not sent"
                 )
         deadline: Deadline | None = None
+        response: aiohttp.ClientResponse | None = None
         try:
             if timeout is not self._last_timeout:
                 self._split_timeout(timeout)
@@ -228,40 +235,38 @@ class Transport:
                 timeout=self._last_untotalled,
                 allow_redirects=False,
             )
+            if read or not 200 <= response.status < 300:
+                body = await response.read()
+            else:
+                if deadline is not None:
+                    self._running[response] = deadline
+                return response, b""
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            self._ended(deadline, slots)
+            self._ended(response, deadline, slots)
             # A proxy's error quotes the proxy URL, credentials included: not chained.
             cause = None if isinstance(exc, _PROXY_ERRORS) else exc
             raise transport_error(exc, method, url) from cause
         except asyncio.CancelledError:
             timed_out = deadline is not None and self._deadlines.timed_out(deadline)
-            self._ended(deadline, slots)
+            self._ended(response, deadline, slots)
             if timed_out:
                 assert deadline is not None
                 raise total_timeout_error(method, url, deadline[SECONDS]) from None
             raise
         except BaseException:
-            self._ended(deadline, slots)
+            self._ended(response, deadline, slots)
             raise
+        # The body was read to its end: Deadlines.stop() and PoolSlots.release()'s common
+        # case, inline (this runs for every buffered request).
+        response.release()
         if deadline is not None:
-            self._running[response] = deadline
-        return response
-
-    async def read(self, response: aiohttp.ClientResponse, method: str, url: str) -> bytes:
-        """Read the rest of an opened response's body (its request's total timeout still
-        counting), mapping transport failures; then hand it to :meth:`finish`."""
-        try:
-            return await response.read()  # (read_body inline: one coroutine less)
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            deadline = self._running.get(response)
-            if deadline is not None:
-                self._deadlines.stop(deadline)  # (finish() does not clear an expiry)
-            raise transport_error(exc, method, url) from exc
-        except asyncio.CancelledError:
-            deadline = self._running.get(response)
-            if deadline is not None and self._deadlines.timed_out(deadline):
-                raise total_timeout_error(method, url, deadline[SECONDS]) from None
-            raise
+            deadline[0].pop(deadline[1], None)  # (lane, task, ...)
+        if slots is not None:
+            if slots.waiters:
+                slots.release()
+            else:
+                slots.free += 1
+        return response, body
 
     def _split_timeout(self, timeout: aiohttp.ClientTimeout | None) -> None:
         """Remember ``timeout`` as its total (for the deadlines; ``None``: none) and the rest
@@ -276,31 +281,32 @@ class Transport:
             self._last_untotalled = timeout
         self._last_timeout = timeout
 
-    def _ended(self, deadline: Deadline | None, slots: PoolSlots | None) -> None:
+    def _ended(
+        self,
+        response: aiohttp.ClientResponse | None,
+        deadline: Deadline | None,
+        slots: PoolSlots | None,
+    ) -> None:
+        """An attempt that failed in :meth:`open`: close its connection (a half-read one
+        cannot be reused), end its deadline, give its pool slot back."""
+        if response is not None:
+            response.close()
         if deadline is not None:
             self._deadlines.stop(deadline)
         if slots is not None:
             slots.release()
 
-    def finish(self, response: aiohttp.ClientResponse, read: bool = False) -> None:
-        """Give an opened response's connection back (see :func:`_response.finish`; ``read``:
-        its body was read to the end) and its pool slot; its total timeout no longer counts."""
-        # _response.finish(), Deadlines.stop() and PoolSlots.release()'s common case, inline:
-        # this runs for every request.
-        if read or response.content.at_eof():
-            response.release()
-        else:
-            response.close()
+    def finish(self, response: aiohttp.ClientResponse) -> None:
+        """Give a stream's connection back (see :func:`_response.finish`) and its pool slot;
+        its total timeout, if it had one, no longer counts."""
+        finish(response)
         if self._running:
             deadline = self._running.pop(response, None)
             if deadline is not None:
-                deadline[0].pop(deadline[1], None)  # (lane, task, ...)
+                self._deadlines.stop(deadline)
         slots = self._slots
         if slots is not None:
-            if slots.waiters:
-                slots.release()
-            else:
-                slots.free += 1
+            slots.release()
 
 
 def _without_total(timeout: aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
