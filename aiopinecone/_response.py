@@ -1,8 +1,8 @@
 """What an attempt gives back: a :class:`Response` (its body read) or a :class:`StreamedResponse`.
 
-A buffered call's answer is read inside its attempt (``Core._send``); a stream's body is read by
-the caller, chunk by chunk, and its connection given back when it leaves the ``async with``
-block (``release``: ``Transport.finish``, which also frees the pool slot).
+A buffered call's body is read inside its attempt (``Transport.open``, for ``Core._send``); a
+stream's is read by the caller, chunk by chunk, and its connection given back when it leaves
+the ``async with`` block (``release``: ``Transport.finish``, which also frees the pool slot).
 """
 
 from __future__ import annotations

@@ -8,13 +8,13 @@ into :class:`~aiopinecone.TransportError` / :class:`~aiopinecone.RequestTimeoutE
 The wait for a pooled connection is the transport's, not the request's: a request first takes
 one of the pool's ``max_connections`` slots (waiting at most ``pool_timeout`` seconds, else
 :class:`~aiopinecone.PoolTimeoutError`), and only then goes to aiohttp, whose request timeout
-therefore starts when a connection is ours. The slot is given back with the connection
-(:meth:`Transport.finish`). A free slot is taken without awaiting anything.
+therefore starts when a connection is ours. The slot is given back with the connection: in
+:meth:`Transport.open` for a body it reads (buffered calls, error answers), in
+:meth:`Transport.finish` for a stream's. A free slot is taken without awaiting anything.
 
 A request's total timeout (``ClientTimeout.total``) is kept by the client's :class:`Deadlines`
 (one loop timer per client, ``_deadlines.py``), not by aiohttp (a timer per request): aiohttp
-gets the same timeout without its total. It covers the request and the reading of its body,
-until :meth:`Transport.finish`.
+gets the same timeout without its total. It covers the request and the reading of its body.
 
 Redirects are never followed: aiohttp drops only ``Authorization`` when a redirect changes origin,
 so following one would hand the ``Api-Key`` header (and the body) to whatever host the ``Location``
