@@ -13,13 +13,21 @@ answers for such models never loads cattrs ("Import weight" in docs/architecture
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from types import MemberDescriptorType, NoneType, UnionType
-from typing import TYPE_CHECKING, Any, Final, TypeVar, Union, get_args, get_origin
+from datetime import datetime
+from types import NoneType
+from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
 
 import attrs
 import orjson
 
+from ._modelgen import (
+    Hook,
+    Mismatch,
+    generate_fast_hook,
+    is_simple_optional,
+    structure_datetime,
+    structure_json_object,
+)
 from .exceptions import ResponseParseError
 
 if TYPE_CHECKING:
@@ -30,7 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["converter", "dumps", "get_converter", "parse", "structure", "unstructure"]
 
 T = TypeVar("T")
-Hook = Callable[[Any, Any], Any]
 
 _converter: OrjsonConverter | None = None
 
@@ -53,17 +60,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _structure_datetime(value: Any, _: Any) -> datetime:
-    """RFC 3339 / ISO 8601: ``Z`` or offsets, any number of fractional digits; naive means UTC."""
-    if type(value) is str:
-        parsed = datetime.fromisoformat(value if value[-1:] != "z" else value[:-1] + "Z")
-    elif isinstance(value, datetime):
-        parsed = value
-    else:
-        raise TypeError(f"expected an RFC 3339 timestamp string, got {type(value).__name__}")
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
 def _structure_str(value: Any, _: Any) -> str:
     # cattrs' default calls str() on anything, turning a null or a number into text silently.
     if type(value) is str or isinstance(value, str):
@@ -78,7 +74,7 @@ def _structure_optional_str(value: Any, _: Any) -> str | None:
 
 
 def _structure_optional_datetime(value: Any, _: Any) -> datetime | None:
-    return None if value is None else _structure_datetime(value, datetime)
+    return None if value is None else structure_datetime(value, datetime)
 
 
 def _structure_optional_factory(type_: Any) -> Callable[[Any, Any], Any]:
@@ -96,35 +92,19 @@ def _structure_optional_factory(type_: Any) -> Callable[[Any, Any], Any]:
     return structure_optional
 
 
-def _is_simple_optional(type_: Any) -> bool:
-    args = getattr(type_, "__args__", ())
-    return get_origin(type_) in (Union, UnionType) and len(args) == 2 and NoneType in args
-
-
 # -- the fast path for flat models ----------------------------------------------------------------
 #
-# cattrs' generated hook calls one hook per field and builds the object through the attrs
-# ``__init__`` with keyword arguments: for the small models most calls return, that costs more
-# client CPU than the rest of the request path. For a slotted attrs class whose fields have no
-# validators or converters, ``_fast_structure_hook`` generates (once per class) a function that
-# checks ``str`` fields and JSON objects (``dict[str, Any]``) and parses timestamps inline,
-# resolves every other field's hook once (``None`` passes through for ``X | None``, as
-# ``_structure_optional_factory`` does) and fills the slots directly, which is what that
-# ``__init__`` does. Anything unexpected (not a dict, a
-# missing key, a wrong type, an error in a field hook) falls back to cattrs' detailed hook for the
-# whole object, so results and error messages are cattrs' own.
+# For a slotted attrs class whose fields have no validators or converters, ``_fast_structure_hook``
+# gets (once per class) a generated function (``_modelgen.generate_fast_hook``) that fills the
+# slots directly, each field's hook resolved once (``None`` passes through for ``X | None``, as
+# ``_structure_optional_factory`` does); anything unexpected falls back to cattrs' detailed hook
+# for the whole object, so results and error messages are cattrs' own.
 #
 # Without cattrs (``_free_hook``): when every field is ``str``, a timestamp, ``int``/``float``/
 # ``bool`` (cattrs calls the type: ``int(v)``), ``Any``, ``dict[str, Any]``, a registered union,
 # another such model or a ``list`` of these, the field hooks are this module's own (each gives what
 # cattrs' hook gives, or raises so that the detailed hook decides) and the detailed hook itself is
 # generated on its first call. Other models get their field hooks from the converter.
-
-_MISSING: Final = object()
-
-
-class _Mismatch(Exception):
-    """A value the fast path does not take as is; the detailed hook decides."""
 
 
 class _NeedsCattrs(Exception):
@@ -145,7 +125,7 @@ def _fast_structure_hook(cls: Any) -> Callable[[Any, Any], Any]:
         return slow
     _generating.add(cls)
     try:
-        fast = _generate_fast_hook(cls, slow, get_converter().get_structure_hook)
+        fast = generate_fast_hook(cls, slow, get_converter().get_structure_hook)
     except (NameError, TypeError):  # unresolvable annotations: cattrs knows best
         return slow
     finally:
@@ -161,7 +141,7 @@ def _free_hook(cls: Any) -> Hook | None:
         return None
     _generating.add(cls)
     try:
-        hook = _generate_fast_hook(cls, _detailed(cls), _free_field_hook)
+        hook = generate_fast_hook(cls, _detailed(cls), _free_field_hook)
     except (NameError, TypeError, _NeedsCattrs):
         hook = None
     finally:
@@ -195,12 +175,12 @@ def _free_field_hook(type_: Any) -> Hook:
     if type_ is str:
         return _structure_str
     if type_ is datetime:
-        return _structure_datetime
+        return structure_datetime
     origin, args = get_origin(type_), get_args(type_)
     if origin is list and len(args) == 1:
         return _list_hook(_free_field_hook(args[0]), args[0])
     if origin is dict and args == (str, Any):
-        return _structure_json_object
+        return structure_json_object
     if isinstance(type_, type) and attrs.has(type_):
         nested = _free_hook(type_)
         if nested is not None:
@@ -216,164 +196,22 @@ def _structure_call(value: Any, type_: Any) -> Any:
     return type_(value)  # what cattrs does for int, float and bool
 
 
-def _structure_json_object(value: Any, _: Any) -> dict[str, Any]:
-    # cattrs' dict[str, Any] hook: a new dict, every key through the strict str hook. A loop, not
-    # any() over a generator: most objects are small or empty. (Inlined in _generate_fast_hook.)
-    if type(value) is not dict:
-        raise _Mismatch
-    for key in value:
-        if type(key) is not str:
-            raise _Mismatch
-    return dict(value)
-
-
 def _list_hook(item: Hook, item_type: Any) -> Hook:
     def structure_list(value: Any, _: Any) -> list[Any]:
         if type(value) is not list:
-            raise _Mismatch
+            raise Mismatch
         return [item(element, item_type) for element in value]
 
     return structure_list
-
-
-def _generate_fast_hook(
-    cls: Any, slow: Callable[[Any, Any], Any], field_hook: Callable[[Any], Hook]
-) -> Callable[[Any, Any], Any] | None:
-    if (
-        getattr(cls, "__attrs_pre_init__", None) is not None
-        or getattr(cls, "__attrs_post_init__", None) is not None
-        or "__attrs_cached_hash__" in getattr(cls, "__slots__", ())
-    ):
-        return None
-    attrs.resolve_types(cls)
-    namespace: dict[str, Any] = {
-        "_cl": cls,
-        "_new": object.__new__,
-        "_slow": slow,
-        "_MISSING": _MISSING,
-        "_Mismatch": _Mismatch,
-        "_fromiso": datetime.fromisoformat,
-        "_UTC": UTC,
-        "_dict": dict,
-    }
-    body: list[str] = []
-    sets: list[str] = []
-    # Fields read with o.get (a missing key is None): fetched together, one map() for all.
-    fetched: list[tuple[str, str]] = []
-    for index, field in enumerate(attrs.fields(cls)):
-        slot = getattr(cls, field.name, None)
-        if (
-            not field.init
-            or field.converter is not None
-            or field.validator is not None
-            or field.type is None
-            or not isinstance(slot, MemberDescriptorType)
-        ):
-            return None
-        v = f"v{index}"
-        namespace[f"_s{index}"] = slot.__set__
-        sets.append(f"    _s{index}(self, {v})")
-        optional = _is_simple_optional(field.type)
-        inner = (
-            next(a for a in field.type.__args__ if a is not NoneType) if optional else field.type
-        )
-        # `convert`: statements that check or structure `v`, which holds the wire value.
-        if inner is str:
-            test = f"type({v}) is not str"
-            convert = [f"if {v} is not None and {test}:" if optional else f"if {test}:"]
-            convert.append("    raise _Mismatch")
-        elif inner is datetime:
-            # _structure_datetime's common case inline; a lowercase "z" makes fromisoformat raise,
-            # and the detailed hook then does it the long way.
-            namespace[f"_h{index}"] = _structure_datetime
-            convert = [
-                f"if type({v}) is str:",
-                f"    {v} = _fromiso({v})",
-                f"    if {v}.tzinfo is None:",
-                f"        {v} = {v}.replace(tzinfo=_UTC)",
-                *([f"elif {v} is not None:"] if optional else ["else:"]),
-                f"    {v} = _h{index}({v}, None)",
-            ]
-        else:
-            inner_hook = field_hook(inner)
-            if inner_hook is _structure_json_object:
-                # _structure_json_object inline (metadata: most often empty).
-                convert = [
-                    f"if type({v}) is not dict:",
-                    "    raise _Mismatch",
-                    f"if {v}:",
-                    f"    for _k in {v}:",
-                    "        if type(_k) is not str:",
-                    "            raise _Mismatch",
-                    f"{v} = _dict({v})",
-                ]
-            else:
-                namespace[f"_h{index}"] = inner_hook
-                namespace[f"_t{index}"] = inner
-                convert = [f"{v} = _h{index}({v}, _t{index})"]
-            if optional:
-                convert = [f"if {v} is not None:", *("    " + line for line in convert)]
-        default = field.default
-        if (default is attrs.NOTHING and inner is str and not optional) or (
-            default is None and optional
-        ):
-            # A missing required string is None here, which its check refuses: the detailed
-            # hook then names it, as it does for a KeyError.
-            fetched.append((v, field.name))
-            lines = convert
-        elif default is attrs.NOTHING:
-            lines = [f"{v} = o[{field.name!r}]", *convert]
-        else:
-            if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-                if default.takes_self:
-                    return None
-                namespace[f"_d{index}"] = default.factory
-                fill = f"_d{index}()"
-            else:
-                namespace[f"_d{index}"] = default
-                fill = f"_d{index}"
-            lines = [
-                f"{v} = o.get({field.name!r}, _MISSING)",
-                f"if {v} is _MISSING:",
-                f"    {v} = {fill}",
-                "else:",
-                *("    " + line for line in convert),
-            ]
-        body += ["        " + line for line in lines]
-    if len(fetched) > 1:
-        namespace["_keys"] = tuple(key for _, key in fetched)
-        targets = ", ".join(v for v, _ in fetched)
-        body.insert(0, f"        {targets}, = map(o.get, _keys)")
-    elif fetched:
-        v, key = fetched[0]
-        body.insert(0, f"        {v} = o.get({key!r})")
-    name = f"fast_structure_{cls.__name__}"
-    source = "\n".join(
-        [
-            f"def {name}(o, _=None):",
-            "    if type(o) is not dict:",
-            "        return _slow(o, _cl)",
-            "    try:",
-            *(body or ["        pass"]),
-            "    except Exception:",
-            "        return _slow(o, _cl)",
-            "    self = _new(_cl)",
-            *sets,
-            "    return self",
-        ]
-    )
-    exec(compile(source, f"<aiopinecone fast structure {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
-    hook: Callable[[Any, Any], Any] = namespace[name]
-    return hook
 
 
 # -- every hook of the converter, registered here (and nowhere else) --------------------------
 
 
 def _register_hooks(built: OrjsonConverter) -> None:
-    built.register_structure_hook(datetime, _structure_datetime)
+    built.register_structure_hook(datetime, structure_datetime)
     built.register_structure_hook(str, _structure_str)
-    built.register_structure_hook_factory(_is_simple_optional, _structure_optional_factory)
+    built.register_structure_hook_factory(is_simple_optional, _structure_optional_factory)
     built.register_structure_hook_factory(attrs.has, _fast_structure_hook)
     for cls, hook in _union_hooks.items():
         built.register_structure_hook(cls, hook)
