@@ -95,7 +95,7 @@ class Steps:
     def begin_first(self, new: float, cost: float) -> None:
         """The first step, to ``new``, begins before any answer: every grant so far is of it
         (however the clock stamped them)."""
-        self.at, self.ok, self.need, self.refused = -math.inf, 0.0, whole(0.0, new, cost), math.inf
+        self.begin(-math.inf, 0.0, new, cost)
 
     def over(self, taken_at: float | None, cost: float, saturated: bool, ahead: bool) -> bool:
         """An acceptance: whether the step is over (every grant of it accepted, while the
