@@ -36,6 +36,7 @@ from typing import Any, Final, TypeAlias
 __all__ = ["SECONDS", "Deadline", "Deadlines"]
 
 _ASYNCIO_TIME: Final = asyncio.BaseEventLoop.time
+_current_task: Final = asyncio.current_task
 
 _EARLY: Final = 1e-3
 """A deadline this close when the timer fires expires then (the loop may fire a timer up to its
@@ -69,12 +70,13 @@ class Deadlines:
 
     def start(self, seconds: float) -> Deadline:
         """The current task's deadline ``seconds`` from now (end it with :meth:`stop`)."""
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # first use, or a client driven from another loop
-            self._reset(loop)
-        task = asyncio.current_task(loop)
-        if task is None:
-            raise RuntimeError("a request must run inside an asyncio task")
+        # The task is looked up in the loop of the last deadline: asyncio.get_running_loop()
+        # is a system call on Python 3.11 (it compares the process id, for fork safety) and
+        # costs more than the rest of this method. A task of that loop running now means that
+        # loop runs now (aiohttp, like asyncio, does not share one session between threads).
+        loop = self._loop
+        if loop is None or (task := _current_task(loop)) is None:
+            loop, task = self._enter()
         at = self._now() + seconds
         lane = self._lanes.get(seconds)
         if lane is None:
@@ -112,6 +114,16 @@ class Deadlines:
     def pending(self) -> int:
         """How many deadlines are running (for tests and reports)."""
         return sum(len(lane) for lane in self._lanes.values())
+
+    def _enter(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]:
+        """The running loop and task (first use, or a client driven from another loop)."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._reset(loop)
+        task = _current_task(loop)
+        if task is None:
+            raise RuntimeError("a request must run inside an asyncio task")
+        return loop, task
 
     def _reset(self, loop: asyncio.AbstractEventLoop) -> None:
         self.close()

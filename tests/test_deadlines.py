@@ -228,3 +228,52 @@ async def test_deadlines_of_one_timeout_expire_in_order_and_the_timer_rearms() -
     assert expired == [0, 1, 2, 3]
     assert deadlines.pending() == 0
     deadlines.close()
+
+
+def test_deadlines_follow_the_client_to_another_event_loop() -> None:
+    deadlines = Deadlines()
+
+    async def ends_in_time() -> None:
+        deadlines.stop(deadlines.start(0.5))  # leaves the timer armed on this loop
+
+    async def times_out() -> bool:
+        deadline = deadlines.start(0.6)  # later than the first loop's timer
+        try:
+            await asyncio.sleep(3)
+        except asyncio.CancelledError:
+            return deadlines.timed_out(deadline)
+        finally:
+            deadlines.stop(deadline)
+        return False
+
+    with asyncio.Runner() as runner:
+        runner.run(ends_in_time())
+    # The first loop is closed with its timer: the second gets a timer of its own.
+    with asyncio.Runner() as runner:
+        assert runner.run(times_out()) is True
+    deadlines.close()
+
+
+def test_a_deadline_outside_a_task_is_refused() -> None:
+    deadlines = Deadlines()
+
+    async def first() -> None:
+        deadlines.stop(deadlines.start(1.0))
+
+    with asyncio.Runner() as runner:
+        runner.run(first())
+        loop = runner.get_loop()
+        # A callback of the same loop (no task running): refused, not filed under a task.
+        refused: list[BaseException] = []
+
+        def outside() -> None:
+            try:
+                deadlines.start(1.0)
+            except RuntimeError as exc:
+                refused.append(exc)
+
+        loop.call_soon(outside)
+        runner.run(asyncio.sleep(0.01))
+    assert len(refused) == 1
+    assert "inside an asyncio task" in str(refused[0])
+    deadlines.close()
