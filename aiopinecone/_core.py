@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 import aiohttp
 import orjson
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from . import _convert
 from ._admission import Admission, TokenCharge
@@ -122,6 +123,10 @@ class Core:
         if extra_headers:
             self._headers.update(extra_headers)
         self._json_headers: Final = {**self._headers, "Content-Type": "application/json"}
+        # What is sent: aiohttp's own header type, which it reads as is (a dict it converts on
+        # every request: about 0.7 us of the ~100 us a request costs).
+        self._send_headers: Final = _frozen_headers(self._headers)
+        self._send_json_headers: Final = _frozen_headers(self._json_headers)
 
     def bearer_headers(self) -> dict[str, str]:
         """The key as ``Authorization: Bearer`` (an assistant's MCP endpoint), plus the
@@ -308,10 +313,10 @@ class Core:
         positional or by keyword (``_tracing`` passes them by keyword)."""
         if json is not None:
             payload: Any = _encode_body(json, op)
-            send_headers: Mapping[str, str] = self._json_headers
+            send_headers: Mapping[str, str] = self._send_json_headers
         else:
             payload = None
-            send_headers = self._headers
+            send_headers = self._send_headers
         if headers:
             send_headers = {**send_headers, **headers}
         open_ = self.transport.open
@@ -415,3 +420,8 @@ def _encode_body(body: Any, op: str) -> bytes:
         return orjson.dumps(body)
     except orjson.JSONEncodeError as exc:
         raise ValidationError(f"{op}: the request cannot be sent as JSON: {exc}") from None
+
+
+def _frozen_headers(headers: Mapping[str, str]) -> CIMultiDictProxy[str]:
+    """``headers`` as aiohttp's read-only header mapping (shared by every request)."""
+    return CIMultiDictProxy(CIMultiDict(headers))
