@@ -52,11 +52,11 @@ class Options:
     """Sizes of one run (the defaults are the full suite)."""
 
     parts: tuple[str, ...] = PARTS
-    rounds: int = 40
+    rounds: int = 160
     official_rounds: int = 3
     concurrency: int = 50
-    describe_requests: int = 2000
-    create_requests: int = 500
+    describe_requests: int = 500
+    create_requests: int = 125
     official: bool = True
     scale_levels: tuple[int, ...] = scale.DEFAULT_LEVELS
     scale_min_requests: int = 4000

@@ -10,6 +10,8 @@ Implementations:
 - ``floor``: a bare aiohttp + orjson loop doing the same HTTP (same headers, one
   ``ClientSession``, the same connector limit and timeout), decoding the JSON into dicts and
   building no models: the practical lower bound for any client on aiohttp;
+- ``floor again``: a second floor client measured exactly as the others (an A/A control): its
+  ratio to the floor is the method's own resolution on the machine of the run;
 - ``aiopinecone``: ``AsyncPinecone().assistants`` with its defaults (validation, retries, typed
   models, the adaptive rate governor), **a new client every round**, as a user who makes a
   client per batch gets it: its governor adopts what the process learnt of the project (the
@@ -26,6 +28,8 @@ Implementations:
 
 The emulator runs in another process, so only the client's own CPU is counted. Implementations
 are interleaved round by round; medians are reported with the per-round ratio to the floor.
+Rounds are short (500 describes by default, a fraction of a second each), so that the rounds
+paired in a ratio see the same machine: on a shared machine the speed drifts within seconds.
 """
 
 from __future__ import annotations
@@ -263,6 +267,7 @@ def official_available() -> bool:
 
 FACTORIES: Final[Mapping[str, Callable[..., Client]]] = {
     "floor": FloorClient,
+    "floor again": FloorClient,
     "aiopinecone": FreshAiopineconeClient,
     "aiopinecone new project": NewProjectAiopineconeClient,
     "aiopinecone learnt": AiopineconeClient,
@@ -271,6 +276,8 @@ FACTORIES: Final[Mapping[str, Callable[..., Client]]] = {
 }
 OURS: Final = ("aiopinecone", "aiopinecone new project", "aiopinecone learnt", "aiopinecone off")
 """The rows of aiopinecone (measured against the floor in one phase)."""
+CONTROL: Final = "floor again"
+"""The A/A control row: a second floor client in the same phase."""
 
 
 def describe_runner(client: Client, requests: int, concurrency: int) -> Runner:
@@ -400,10 +407,10 @@ async def _phase(
 async def run_client_cost(
     emulator: EmulatorProcess,
     *,
-    describe_requests: int = 2000,
-    create_requests: int = 500,
+    describe_requests: int = 500,
+    create_requests: int = 125,
     concurrency: int = 50,
-    rounds: int = 40,
+    rounds: int = 160,
     official_rounds: int = 3,
     official: bool = True,
     log: Callable[[str], object] = print,
@@ -419,7 +426,7 @@ async def run_client_cost(
     setup = FloorClient(emulator.url)
     try:
         await setup.create(DESCRIBED)
-        pairs: list[tuple[str, ...]] = [("floor", *OURS)]
+        pairs: list[tuple[str, ...]] = [("floor", CONTROL, *OURS)]
         if official and official_available() and official_rounds > 0:
             pairs.append(("floor", "pinecone"))
         for index, pair in enumerate(pairs):
@@ -508,6 +515,8 @@ def markdown(results: Mapping[str, Any]) -> str:
             "median of per-round ratios to the floor measured in the same round, with its 95% "
             "bootstrap interval. "
             f"Target: aiopinecone <= {results.get('target_ratio', TARGET_RATIO)}x the floor. "
+            "`floor again`: a second floor client, an A/A control (what the method reads for "
+            "two identical clients); "
             "`aiopinecone`: a new default client every round (it adopts what the earlier "
             "rounds' clients learnt of the project); `aiopinecone new project`: a new client "
             "of a new project every round (its governor learns from scratch); `aiopinecone "
