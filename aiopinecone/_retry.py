@@ -26,7 +26,18 @@ from .exceptions import (
     ValidationError,
 )
 
-__all__ = ["RetryPolicy", "RetryState", "is_testing", "poll_delays", "set_testing"]
+__all__ = [
+    "IDEMPOTENT_METHODS",
+    "RetryPolicy",
+    "RetryState",
+    "is_testing",
+    "poll_delays",
+    "set_testing",
+    "was_ambiguous",
+]
+
+IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+"""Methods whose attempts may be re-sent after an ambiguous failure (unless told otherwise)."""
 
 _NEVER_RETRIED_5XX: Final = frozenset({501, 505})
 _CONNECT_MAX_DELAY: Final = 5.0
@@ -34,6 +45,13 @@ _CONNECT_MAX_DELAY: Final = 5.0
 connection costs the server nothing, and a server that is back should be noticed soon."""
 _TESTING_POLL: Final = 0.02
 _testing = False
+
+
+def was_ambiguous(error: PineconeError) -> bool:
+    """Whether a failed attempt may nevertheless have been applied by the server."""
+    if isinstance(error, TransportError):
+        return error.ambiguous
+    return isinstance(error, ServerError)
 
 
 def set_testing(enabled: bool) -> None:

@@ -1,4 +1,5 @@
-"""Table tests for the pure protocol functions: error mapping, Retry-After, request ids."""
+"""Table tests for the pure protocol functions: error mapping, Retry-After, request ids, the
+headers and JSON bodies a request sends."""
 
 from __future__ import annotations
 
@@ -19,10 +20,14 @@ from aiopinecone import (
     QuotaExceededError,
     RateLimitError,
     ServerError,
+    ValidationError,
 )
 from aiopinecone._protocol import (
+    bearer_headers,
     build_headers,
+    encode_json,
     error_from_response,
+    frozen_headers,
     parse_retry_after,
     request_id_from,
 )
@@ -179,3 +184,41 @@ def test_build_headers() -> None:
     assert built["Api-Key"] == "k"
     assert built["X-Pinecone-Api-Version"] == "2025-10"
     assert built["User-Agent"].startswith("aiopinecone/")
+
+
+def test_frozen_headers_are_read_only_and_case_insensitive() -> None:
+    headers = build_headers("key-123", "2026-04", "aiopinecone/test")
+    sent = frozen_headers(headers)
+    assert sent["api-key"] == "key-123"
+    assert dict(sent) == headers
+    with pytest.raises(TypeError):
+        sent["Api-Key"] = "other"  # type: ignore[index]
+    headers["Api-Key"] = "changed"  # the source dict is not shared
+    assert sent["Api-Key"] == "key-123"
+
+
+def test_bearer_headers_carry_the_key_as_authorization_only() -> None:
+    headers = {**build_headers("key-123", "2026-04", "aiopinecone/test"), "X-Extra": "1"}
+    bearer = bearer_headers(headers)
+    assert bearer["Authorization"] == "Bearer key-123"
+    assert "Api-Key" not in bearer
+    assert "Accept" not in bearer
+    assert bearer["User-Agent"] == "aiopinecone/test"
+    assert bearer["X-Extra"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"name": "x", "metadata": {}}, b'{"name":"x","metadata":{}}'),
+        (["\u00e9"], '["\u00e9"]'.encode()),
+        (None, b"null"),
+    ],
+)
+def test_encode_json(body: Any, expected: bytes) -> None:
+    assert encode_json(body, "create_assistant") == expected
+
+
+def test_a_body_that_is_not_json_is_a_validation_error_naming_the_call() -> None:
+    with pytest.raises(ValidationError, match="create_assistant: the request cannot be sent"):
+        encode_json({"name": "\ud800"}, "create_assistant")
