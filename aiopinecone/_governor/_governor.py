@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 import math
 import time
 from collections.abc import Callable
@@ -19,9 +18,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .._admission import Permit
 from .._retry import is_testing
-from .._stats import record_rate_wait
 from ._budgets import TokenBook, acquire_with_tokens, settle_with_tokens
-from ._classstats import ClassStats, class_report
+from ._classstats import ClassStats, class_report, log_rate_limited, record_wait
 from ._config import PRESETS, TOKEN_CLASS, RateLimits, class_of
 from ._controller import Controller
 from ._gate import ACCEPTED, RATE_LIMITED, UNKNOWN, ClassGate
@@ -44,7 +42,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Governor", "GovernorPermit"]
 
-_log: Final = logging.getLogger("aiopinecone.governor")
 OVERDRAW_RESERVE: Final = 0.1
 """While the limit is the start guess, a call that has waited for the budget until this share
 of its time is left goes past it (see ``Controller.may_overdraw``; one process's budget)."""
@@ -250,22 +247,8 @@ class Governor:
                 stop_expiry(queue)
 
     def _waited(self, gate: ClassGate, got: Grant, began: float) -> Grant:
-        waited = self._clock() - began
-        stats = self._queues[gate.key].stats
-        stats.granted += 1
-        stats.waited += 1
-        stats.wait_seconds += waited
-        if got.probe:
-            stats.probes += 1
-        record_rate_wait(waited)
-        if _log.isEnabledFor(logging.DEBUG):
-            _log.debug(
-                "%s: waited %.3f s for the rate budget (%s)",
-                gate.key,
-                waited,
-                "probe" if got.probe else "in budget",
-            )
-        got.waited = waited
+        got.waited = self._clock() - began
+        record_wait(self._queues[gate.key].stats, gate.key, got.waited, got.probe)
         return got
 
     def _stale(self, cls: str) -> bool:
@@ -351,15 +334,8 @@ class Governor:
             # The budget changes once the store has answered: wake the queue then too (else
             # the head sleeps out a whole window on the budget it saw before this answer).
             task.add_done_callback(functools.partial(wake_queue, queue))
-        if outcome == RATE_LIMITED and _log.isEnabledFor(logging.INFO):
-            c = gate.controller
-            _log.info(
-                "rate limited: %s (Retry-After %s); budget now %.1f per %.3f s",
-                gate.key,
-                "none" if retry_after is None else f"{retry_after:.3f} s",
-                c.limit,
-                c.window,
-            )
+        if outcome == RATE_LIMITED:
+            log_rate_limited(gate.key, retry_after, gate.controller)
         changed = queue.changed
         if changed is not None and not changed.done():
             changed.set_result(None)
