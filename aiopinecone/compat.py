@@ -28,13 +28,14 @@ aiopinecone; here a 10.x program keeps its meaning, and nothing is silently diff
 
 from __future__ import annotations
 
-import builtins
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import IO, Any, Final
 
 from ._client import AsyncPinecone as _AsyncPinecone
+from ._compat_args import no_extra, one_name, wait_of
+from ._compat_legacy import LegacyNames
 from ._retry import RetryPolicy
 from .exceptions import ValidationError
 from .models import Assistant, AssistantFile
@@ -44,40 +45,8 @@ from .resources._pages import Pager
 
 __all__ = ["AsyncAssistants", "AsyncPinecone"]
 
-_NO_WAIT = -1
 
-
-def _wait_of(timeout: float | None, method: str) -> tuple[bool, float | None]:
-    """10.x's ``timeout`` of a write: (wait?, seconds or None for no limit)."""
-    if timeout is None:
-        return True, None
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise ValidationError(f"{method}: timeout must be seconds, -1 or None, got {timeout!r}")
-    if timeout == _NO_WAIT:
-        return False, None
-    if timeout < 0:
-        raise ValidationError(
-            f"{method}: timeout is the seconds to wait (>= 0), -1 (do not wait) or None "
-            f"(no limit), got {timeout!r}"
-        )
-    return True, max(float(timeout), 1e-3)
-
-
-def _one_name(name: str | None, assistant_name: str | None, method: str) -> str:
-    if name is not None and assistant_name is not None and name != assistant_name:
-        raise ValidationError(f"{method}: give name= or assistant_name=, not both")
-    chosen = name if name is not None else assistant_name
-    if chosen is None:
-        raise ValidationError(f"{method}: name is required")
-    return chosen
-
-
-def _no_extra(kwargs: Mapping[str, Any], method: str) -> None:
-    if kwargs:
-        raise ValidationError(f"{method}: unexpected keyword(s) {', '.join(sorted(kwargs))}")
-
-
-class AsyncAssistants:
+class AsyncAssistants(LegacyNames):
     """``pc.assistants`` of :class:`AsyncPinecone` (compat): the official SDK 10.x's names
     and ``timeout`` meanings over aiopinecone's :class:`~aiopinecone.Assistants`."""
 
@@ -108,9 +77,9 @@ class AsyncAssistants:
         **kwargs: Any,
     ) -> Assistant:
         """Create an assistant and (unless ``timeout=-1``) wait until it is ready."""
-        chosen = _one_name(name, kwargs.pop("assistant_name", None), "create")
-        _no_extra(kwargs, "create")
-        wait, seconds = _wait_of(timeout, "create")
+        chosen = one_name(name, kwargs.pop("assistant_name", None), "create")
+        no_extra(kwargs, "create")
+        wait, seconds = wait_of(timeout, "create")
         return await self._a.create(
             name=chosen,
             instructions=instructions,
@@ -124,9 +93,9 @@ class AsyncAssistants:
 
     async def describe(self, *, name: str | None = None, **kwargs: Any) -> Assistant:
         """Describe an assistant."""
-        chosen = _one_name(name, kwargs.pop("assistant_name", None), "describe")
+        chosen = one_name(name, kwargs.pop("assistant_name", None), "describe")
         retry = kwargs.pop("retry", None)
-        _no_extra(kwargs, "describe")
+        no_extra(kwargs, "describe")
         return await self._a.describe(name=chosen, retry=retry)
 
     async def update(
@@ -138,10 +107,10 @@ class AsyncAssistants:
         **kwargs: Any,
     ) -> Assistant:
         """Update the given fields of an assistant."""
-        chosen = _one_name(name, kwargs.pop("assistant_name", None), "update")
+        chosen = one_name(name, kwargs.pop("assistant_name", None), "update")
         retry = kwargs.pop("retry", None)
         kwargs.pop("timeout", None)  # 10.x accepts it and returns once the update is answered
-        _no_extra(kwargs, "update")
+        no_extra(kwargs, "update")
         fields: dict[str, Any] = {}
         if instructions is not None:
             fields["instructions"] = instructions
@@ -153,10 +122,10 @@ class AsyncAssistants:
         self, *, name: str | None = None, timeout: float | None = None, **kwargs: Any
     ) -> None:
         """Delete an assistant and (unless ``timeout=-1``) wait until it is gone."""
-        chosen = _one_name(name, kwargs.pop("assistant_name", None), "delete")
+        chosen = one_name(name, kwargs.pop("assistant_name", None), "delete")
         retry = kwargs.pop("retry", None)
-        _no_extra(kwargs, "delete")
-        wait, seconds = _wait_of(timeout, "delete")
+        no_extra(kwargs, "delete")
+        wait, seconds = wait_of(timeout, "delete")
         await self._a.delete(name=chosen, wait=wait, wait_timeout=seconds, retry=retry)
 
     def list(
@@ -178,91 +147,9 @@ class AsyncAssistants:
                 raise ValidationError("list_page: give page_size= or limit=, not both")
             page_size = kwargs.pop("limit")
         retry = kwargs.pop("retry", None)
-        _no_extra(kwargs, "list_page")
+        no_extra(kwargs, "list_page")
         return await self._a.list_page(
             page_size=page_size, pagination_token=pagination_token, retry=retry
-        )
-
-    # -- 8.x names kept by 10.x ------------------------------------------------------------
-
-    async def create_assistant(
-        self,
-        assistant_name: str | None = None,
-        instructions: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        region: str = "us",
-        timeout: float | None = None,
-        *,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> Assistant:
-        """8.x's name of :meth:`create`."""
-        return await self.create(
-            name=_one_name(name, assistant_name, "create_assistant"),
-            instructions=instructions,
-            metadata=metadata,
-            region=region,
-            timeout=timeout,
-            **kwargs,
-        )
-
-    async def describe_assistant(
-        self, assistant_name: str | None = None, *, name: str | None = None, **kwargs: Any
-    ) -> Assistant:
-        """8.x's name of :meth:`describe`."""
-        return await self.describe(
-            name=_one_name(name, assistant_name, "describe_assistant"), **kwargs
-        )
-
-    async def list_assistants(self) -> builtins.list[Assistant]:
-        """8.x's name: every assistant, as a list."""
-        return await self._a.list()
-
-    async def list_assistants_paginated(
-        self,
-        limit: int | None = None,
-        pagination_token: str | None = None,
-        *,
-        page_size: int | None = None,
-        **kwargs: Any,
-    ) -> AssistantList:
-        """8.x's name of :meth:`list_page`."""
-        if limit is not None and page_size is not None:
-            raise ValidationError("list_assistants_paginated: give limit= or page_size=")
-        return await self.list_page(
-            page_size=page_size if page_size is not None else limit,
-            pagination_token=pagination_token,
-            **kwargs,
-        )
-
-    async def update_assistant(
-        self,
-        assistant_name: str | None = None,
-        instructions: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        *,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> Assistant:
-        """8.x's name of :meth:`update`."""
-        return await self.update(
-            name=_one_name(name, assistant_name, "update_assistant"),
-            instructions=instructions,
-            metadata=metadata,
-            **kwargs,
-        )
-
-    async def delete_assistant(
-        self,
-        assistant_name: str | None = None,
-        timeout: float | None = None,
-        *,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        """8.x's name of :meth:`delete`."""
-        await self.delete(
-            name=_one_name(name, assistant_name, "delete_assistant"), timeout=timeout, **kwargs
         )
 
     # -- files -----------------------------------------------------------------------------
@@ -281,7 +168,7 @@ class AsyncAssistants:
         retry: RetryPolicy | None = None,
     ) -> AssistantFile:
         """Upload a file and (unless ``timeout=-1``) wait until it is processed."""
-        wait, seconds = _wait_of(timeout, "upload_file")
+        wait, seconds = wait_of(timeout, "upload_file")
         return await self._a.upload_file(
             assistant_name=assistant_name,
             file_path=file_path,
@@ -304,7 +191,7 @@ class AsyncAssistants:
         retry: RetryPolicy | None = None,
     ) -> None:
         """Delete a file and (unless ``timeout=-1``) wait until it is gone."""
-        wait, seconds = _wait_of(timeout, "delete_file")
+        wait, seconds = wait_of(timeout, "delete_file")
         await self._a.delete_file(
             assistant_name=assistant_name,
             file_id=file_id,
@@ -328,7 +215,7 @@ class AsyncAssistants:
                 raise ValidationError("list_files_page: give page_size= or limit=, not both")
             page_size = kwargs.pop("limit")
         retry = kwargs.pop("retry", None)
-        _no_extra(kwargs, "list_files_page")
+        no_extra(kwargs, "list_files_page")
         return await self._a.list_files_page(
             assistant_name=assistant_name,
             filter=filter,
