@@ -16,11 +16,7 @@ Sources and how they are replayed:
   stream that cannot be rewound cannot be retried. Spooling also checks the size limit before
   any request is made. The temporary file is deleted by :meth:`UploadBody.aclose`.
 
-Pinecone decides how to process a file from its name's extension alone, so the name is
-checked here: ``.txt .pdf .json .md .docx``, at most 10 MiB (100 MiB for a PDF, 50 MiB for a
-multimodal PDF; ``multimodal`` is for PDFs only). Those are the largest limits of any plan; the
-server enforces smaller plan limits itself. ``check_limits=False`` skips the type and size
-checks (for plans or future file types beyond these).
+The file name and size checks are ``_upload_checks``'s.
 """
 
 from __future__ import annotations
@@ -36,34 +32,18 @@ from typing import IO, Final, Protocol, TypeAlias, cast
 
 from aiopinecone.exceptions import PineconeError, ValidationError
 
+from ._upload_checks import check_file_name, max_file_size, too_big
+
 __all__ = [
     "CHUNK_SIZE",
-    "CONTENT_TYPES",
-    "MAX_METADATA_BYTES",
     "FileLike",
     "UploadBody",
     "UploadSource",
-    "check_file_name",
-    "max_file_size",
     "prepare_upload",
 ]
 
 CHUNK_SIZE: Final = 256 * 1024
 SPOOL_MEMORY: Final = 1024 * 1024
-_MiB: Final = 1024 * 1024
-
-CONTENT_TYPES: Final = {
-    ".txt": "text/plain",
-    ".pdf": "application/pdf",
-    ".json": "application/json",
-    ".md": "text/markdown",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
-_MAX_PDF: Final = 100 * _MiB
-_MAX_MULTIMODAL_PDF: Final = 50 * _MiB
-_MAX_OTHER: Final = 10 * _MiB
-MAX_METADATA_BYTES: Final = 16 * 1024
-"""Largest JSON-encoded file metadata Pinecone accepts (16 KB)."""
 
 
 class FileLike(Protocol):
@@ -76,64 +56,6 @@ UploadSource: TypeAlias = (
     bytes | bytearray | memoryview | IO[bytes] | FileLike | AsyncIterable[bytes] | Iterable[bytes]
 )
 """What ``upload_file(file=...)`` accepts."""
-
-
-def _extension(name: str) -> str:
-    return os.path.splitext(name)[1].lower()
-
-
-def check_file_name(name: str, *, multimodal: bool | None = None, check: bool = True) -> str:
-    """Validate the name Pinecone will type the file by; returns the part's content type.
-
-    The name travels in the multipart header, where a control character is invalid and a
-    double quote is escaped (as ``%22``): such a name could not be stored as given, so it is
-    refused, like text that is not valid Unicode.
-    """
-    if not isinstance(name, str):
-        raise ValidationError(f"file_name must be a string, got {type(name).__name__}")
-    if (
-        not name
-        or name.strip() != name
-        or "/" in name
-        or "\\" in name
-        or '"' in name
-        or any(ch < " " or ch == "\x7f" for ch in name)
-    ):
-        raise ValidationError(
-            f"file_name must be a plain file name such as 'report.pdf' (no path, quotes or "
-            f"control characters), got {name!r}"
-        )
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError(f"file_name {name!r} is not valid Unicode text") from None
-    ext = _extension(name)
-    if multimodal and check and ext != ".pdf":
-        raise ValidationError(f"multimodal=True is for PDF files only, not {name!r}")
-    if ext in CONTENT_TYPES:
-        return CONTENT_TYPES[ext]
-    if not check:
-        return "application/octet-stream"
-    allowed = " ".join(CONTENT_TYPES)
-    raise ValidationError(
-        f"Pinecone Assistant cannot process {name!r}: the file type is decided by the extension, "
-        f"which must be one of {allowed} (pass check_limits=False to send it anyway)"
-    )
-
-
-def max_file_size(name: str, *, multimodal: bool | None = None) -> int:
-    """The largest size Pinecone accepts for this file name, on any plan."""
-    if _extension(name) == ".pdf":
-        return _MAX_MULTIMODAL_PDF if multimodal else _MAX_PDF
-    return _MAX_OTHER
-
-
-def _too_big(name: str, size: int, limit: int, multimodal: bool | None) -> ValidationError:
-    kind = "a multimodal PDF" if multimodal else f"a {_extension(name) or 'extensionless'} file"
-    return ValidationError(
-        f"{name!r} is {size} bytes; Pinecone accepts at most {limit} bytes "
-        f"({limit // _MiB} MiB) for {kind} (pass check_limits=False to send it anyway)"
-    )
 
 
 def _quote_name(name: str) -> str:
@@ -285,7 +207,7 @@ async def prepare_upload(
     reader = await _reader_for(file, name, limit, multimodal)
     if limit is not None and reader.size > limit:
         reader.close()
-        raise _too_big(name, reader.size, limit, multimodal)
+        raise too_big(name, reader.size, limit, multimodal)
     return UploadBody(file_name=name, file_content_type=content_type, reader=reader, fields=fields)
 
 
@@ -312,7 +234,7 @@ async def _from_path(
         limit = max_file_size(name, multimodal=multimodal)
         if size > limit:
             handle.close()
-            raise _too_big(name, size, limit, multimodal)
+            raise too_big(name, size, limit, multimodal)
     reader = _FileReader(handle, start=0, size=size, owned=True)
     return UploadBody(file_name=name, file_content_type=content_type, reader=reader, fields=fields)
 
@@ -400,7 +322,7 @@ async def _spool(
                 )
             size += len(chunk)
             if limit is not None and size > limit:
-                raise _too_big(name, size, limit, multimodal)
+                raise too_big(name, size, limit, multimodal)
             if size > SPOOL_MEMORY:  # rolled over to disk: do not block the loop on writes
                 await asyncio.to_thread(spool.write, chunk)
             else:

@@ -15,10 +15,9 @@ from aiopinecone._upload import (
     CHUNK_SIZE,
     SPOOL_MEMORY,
     UploadBody,
-    check_file_name,
-    max_file_size,
     prepare_upload,
 )
+from aiopinecone._upload_checks import check_file_name, max_file_size
 from aiopinecone.exceptions import PineconeError, ValidationError
 
 MiB = 1024 * 1024

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from .._upload import MAX_METADATA_BYTES
+from .._upload_checks import MAX_METADATA_BYTES
 from .._validation import check_assistant_name, check_instructions, check_json_object, check_region
 from ..exceptions import ValidationError
 from ._files import HASH_METADATA_KEY, check_local_file, upload_metadata

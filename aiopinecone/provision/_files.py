@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from .._upload import check_file_name, max_file_size
+from .._upload_checks import check_file_name, max_file_size
 from ..exceptions import ValidationError
 from ._specs import FileSpec
 

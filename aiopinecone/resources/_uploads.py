@@ -109,7 +109,8 @@ class UploadsMixin(FilesMixin):
         ``wait_timeout`` seconds (``None``: no limit). A retried upload never leaves two copies
         (see the module documentation for how).
         """
-        from .._upload import MAX_METADATA_BYTES, prepare_upload
+        from .._upload import prepare_upload
+        from .._upload_checks import MAX_METADATA_BYTES
 
         core = self._core
         self._check_name(assistant_name)
