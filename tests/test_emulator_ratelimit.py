@@ -14,13 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aiopinecone.emulator import Emulator
-from aiopinecone.emulator._ratelimit import (
-    OPERATION_CLASSES,
-    PRESETS,
-    RETRY_AFTER_MS_HEADER,
-    RateLimiter,
-    operation_class,
-)
+from aiopinecone.emulator._opclasses import OPERATION_CLASSES, PRESETS, operation_class
+from aiopinecone.emulator._ratelimit import RETRY_AFTER_MS_HEADER, RateLimiter
 
 KEY = {"Api-Key": "test-key"}
 

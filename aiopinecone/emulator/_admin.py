@@ -44,8 +44,9 @@ import orjson
 from aiohttp import web
 
 from ._errors import error_response
+from ._opclasses import OPERATION_CLASSES
 from ._paths import ADMIN_PREFIX
-from ._ratelimit import OPERATION_CLASSES, RateLimiter
+from ._ratelimit import RateLimiter
 from ._requestlog import RequestLog
 from ._state import STATE_KEY
 from ._store import Store, StoreError

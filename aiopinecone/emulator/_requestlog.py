@@ -22,8 +22,9 @@ import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from ._opclasses import request_operation_class
 from ._paths import ADMIN_PREFIX, compile_path_pattern
-from ._ratelimit import RATE_LIMITED_KEY, request_operation_class
+from ._ratelimit import RATE_LIMITED_KEY
 from .faults._wire import DROPPED_KEY, FAULT_KEY
 
 RESPONSE: Final = "response"
